@@ -1,0 +1,1 @@
+"""Command line interface: `pacore solve | bench | sandbox | lsp | doctor`."""

@@ -1,0 +1,1 @@
+"""PaCoRe engine: configuration, problems, prompting, compaction and the async round engine."""

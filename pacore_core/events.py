@@ -1,0 +1,72 @@
+"""Typed progress events the engine emits; the CLI and the language server render them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class RunStarted(BaseModel):
+    type: Literal["run_started"] = "run_started"
+    problem_id: str
+    widths: list[int]
+    context_window: int | None
+
+
+class RoundStarted(BaseModel):
+    type: Literal["round_started"] = "round_started"
+    round: int  # 1-based
+    rounds: int
+    k: int
+    input_tokens: int
+
+
+class TrajectoryFinished(BaseModel):
+    type: Literal["trajectory_finished"] = "trajectory_finished"
+    round: int
+    index: int
+    done: int  # trajectories finished so far in this round
+    k: int
+    completion_tokens: int
+    error: str | None = None
+
+
+class CandidateVerified(BaseModel):
+    type: Literal["candidate_verified"] = "candidate_verified"
+    round: int
+    index: int
+    verdict: str
+    passed: int
+    total: int
+    verified: int  # candidates verified so far in this round
+    best_passed: int
+    best_total: int
+
+
+class RoundCompacted(BaseModel):
+    type: Literal["round_compacted"] = "round_compacted"
+    round: int
+    messages: int
+    merged: int
+    dropped: int
+    trimmed: int
+
+
+class RunFinished(BaseModel):
+    type: Literal["run_finished"] = "run_finished"
+    status: str
+    passed: int
+    total: int
+    ttc_tokens: int
+    selected_from: str
+
+
+Event = Annotated[
+    RunStarted | RoundStarted | TrajectoryFinished | CandidateVerified | RoundCompacted
+    | RunFinished,
+    Field(discriminator="type"),
+]
+
+EventSink = Callable[[Event], Awaitable[None] | None]

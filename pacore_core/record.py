@@ -1,0 +1,143 @@
+"""Run results and records: everything a run did, serialisable, replayable without a model."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from pacore_core.backends.base import Trajectory
+from pacore_core.config import RunConfig
+from pacore_core.problem import Problem
+from sandbox.models import TestResult
+
+RunStatus = Literal["solved", "unsolved", "error"]
+
+
+class SuiteScore(BaseModel):
+    passed: int = 0
+    total: int = 0
+
+
+class Verification(BaseModel):
+    """A candidate's verdict over the suites that were run (public and/or hidden)."""
+
+    verdict: str = "not_run"
+    passed: int = 0
+    total: int = 0
+    public: SuiteScore | None = None
+    hidden: SuiteScore | None = None
+    tests: list[TestResult] = Field(default_factory=list)
+    compile_output: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "passed"
+
+
+class TrajectoryRecord(Trajectory):
+    """A trajectory plus what the engine made of it."""
+
+    code: str | None = None
+    code_problem: str | None = None  # why no usable code was extracted
+    verification: Verification | None = None
+    message: str = ""  # the compacted message C(trajectory)
+
+
+class Cut(BaseModel):
+    """One decision taken to fit the context budget or to merge duplicates."""
+
+    kind: Literal["merged", "trimmed", "dropped"]
+    indices: list[int]
+    detail: str
+    tokens_saved: int = 0
+
+
+class RoundRecord(BaseModel):
+    round: int
+    k: int
+    prompt: str
+    input_tokens: int = 0
+    trajectories: list[TrajectoryRecord] = Field(default_factory=list)
+    cuts: list[Cut] = Field(default_factory=list)
+    messages: list[str] = Field(default_factory=list)  # references handed to the next round
+    generation_s: float = 0.0
+    wall_s: float = 0.0
+    seeded_from_pool: bool = False
+
+
+class SelectedCandidate(BaseModel):
+    source: Literal["final", "candidate", "none"]
+    round: int | None = None
+    index: int | None = None
+    reason: str = ""
+
+
+class RunResult(BaseModel):
+    status: RunStatus
+    code: str | None = None
+    language: str = "python"
+    verification: Verification = Field(default_factory=Verification)
+    selected: SelectedCandidate = Field(default_factory=lambda: SelectedCandidate(source="none"))
+    selection_tests: Literal["public", "public+hidden", "none"] = "none"
+    rounds: list[RoundRecord] = Field(default_factory=list)
+    ttc_tokens: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    model_calls: int = 0
+    max_input_tokens: int = 0
+    context_window: int | None = None
+    wall_s: float = 0.0
+    sandbox_s: float = 0.0
+    error: str | None = None
+    replayed: bool = False
+    early_stopped: bool = False
+
+
+class RunRecord(BaseModel):
+    version: int = 1
+    created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
+    backend: str = ""
+    model: str | None = None
+    config: RunConfig
+    problem: Problem
+    result: RunResult
+
+    def save(self, path: Path) -> None:
+        """Write atomically so an interrupted run never leaves a half-written record."""
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(self.model_dump_json(indent=1))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> RunRecord:
+        try:
+            return cls.model_validate_json(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"run record {path} does not exist") from None
+        except ValueError as e:
+            raise ValueError(f"{path} is not a PaCoRe run record: {e}") from None
+
+
+class TrajectoryPool(BaseModel):
+    """Cached round-1 trajectories per problem id, as the paper's evaluation used."""
+
+    problems: dict[str, list[Trajectory]] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> TrajectoryPool:
+        """Accept a pool file, or a run record (its first round becomes the pool)."""
+        data = json.loads(path.read_text())
+        if "result" in data and "problem" in data:
+            rec = RunRecord.model_validate(data)
+            first = rec.result.rounds[0].trajectories if rec.result.rounds else []
+            return cls(problems={rec.problem.id: [Trajectory(**t.model_dump(
+                include=set(Trajectory.model_fields))) for t in first]})
+        return cls.model_validate(data)
+
+    def take(self, problem_id: str, k: int) -> list[Trajectory]:
+        return list(self.problems.get(problem_id, []))[:k]

@@ -1,0 +1,131 @@
+"""Typed boundary of the sandbox: what to run, under which limits, and what came out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+Language = Literal["python", "cpp"]
+Comparison = Literal["exact", "whitespace", "float"]
+
+TestStatus = Literal[
+    "passed",
+    "failed",  # wrong answer / assertion
+    "error",  # runtime error (exception type + trimmed traceback)
+    "timeout",
+    "memory_limit",
+    "output_limit",
+    "compile_error",
+    "sandbox_error",  # the infrastructure failed, not the candidate
+    "skipped",  # never counts as a pass
+]
+
+
+class Limits(BaseModel):
+    """Per-candidate resource limits; the time limit applies to each test."""
+
+    timeout_s: float = 10.0
+    memory_mb: int = 512
+    output_kb: int = 256
+    pids: int = 64
+    cpus: float = 1.0
+    file_size_mb: int = 16
+    open_files: int = 256
+
+
+class IOTest(BaseModel):
+    name: str
+    input: str
+    expected: str
+
+
+class IOSuite(BaseModel):
+    """stdin/stdout tests, compared with the suite's comparison mode."""
+
+    kind: Literal["io"] = "io"
+    tests: list[IOTest]
+    comparison: Comparison = "whitespace"
+    float_tolerance: float = 1e-6
+
+
+class PytestSuite(BaseModel):
+    """pytest files that `import solution` (or `from solution import ...`)."""
+
+    kind: Literal["pytest"] = "pytest"
+    files: dict[str, str]  # file name -> source, e.g. {"test_solution.py": "..."}
+    node_ids: list[str] = Field(default_factory=list)  # empty: run every collected test
+
+
+class CheckSuite(BaseModel):
+    """HumanEval style: `test_code` defines `check(candidate)`, called with `entry_point`."""
+
+    kind: Literal["check"] = "check"
+    test_code: str
+    entry_point: str
+
+
+class ProjectSuite(BaseModel):
+    """A copy of the user's project with `overlay` files written over it, then pytest node ids."""
+
+    kind: Literal["project"] = "project"
+    root: Path
+    overlay: dict[str, str] = Field(default_factory=dict)  # relative path -> new content
+    node_ids: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(
+        default_factory=lambda: [".git", ".venv", "venv", "node_modules", "__pycache__"]
+    )
+
+
+TestSuite = Annotated[
+    IOSuite | PytestSuite | CheckSuite | ProjectSuite, Field(discriminator="kind")
+]
+
+
+class Candidate(BaseModel):
+    language: Language = "python"
+    code: str
+
+
+class TestResult(BaseModel):
+    name: str
+    status: TestStatus
+    duration_s: float = 0.0
+    stdout: str = ""
+    stderr: str = ""
+    expected: str | None = None
+    actual: str | None = None
+    error_type: str | None = None
+    traceback: str | None = None
+    message: str | None = None
+
+
+class Verdict(BaseModel):
+    """Overall verdict: "passed" only when every test ran and passed (and there was one)."""
+
+    verdict: TestStatus
+    passed: int
+    total: int
+    tests: list[TestResult] = Field(default_factory=list)
+    compile_output: str | None = None
+    duration_s: float = 0.0
+    backend: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "passed"
+
+    @property
+    def score(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+def overall_status(results: list[TestResult]) -> TestStatus:
+    """The suite's verdict: passed only if all passed; else the first non-pass status."""
+    if not results:
+        return "sandbox_error"
+    for r in results:
+        if r.status != "passed":
+            return r.status
+    return "passed"
