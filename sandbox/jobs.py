@@ -1,0 +1,175 @@
+"""Backend-independent halves of a run: the job sent to the supervisor, and the verdict
+built from its answer. Both backends share them, so verdicts mean the same everywhere."""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import io
+import os
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from sandbox.compare import outputs_match
+from sandbox.models import (
+    Candidate,
+    Limits,
+    ProjectSuite,
+    PytestSuite,
+    TestResult,
+    TestStatus,
+    TestSuite,
+    Verdict,
+    overall_status,
+)
+from sandbox.trim import trim
+
+OUTPUT_TRIM = 2000
+PROJECT_MAX_BYTES = 64 * 1024 * 1024
+SOURCE_NAME = {"python": "solution.py", "cpp": "solution.cpp"}
+
+
+class SandboxFailure(Exception):
+    """The infrastructure failed (not the candidate): every test becomes sandbox_error."""
+
+
+def _excluded(rel: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(part, pat) for part in Path(rel).parts for pat in patterns)
+
+
+def project_archive(suite: ProjectSuite) -> str:
+    """The project tree minus excludes, as a base64 tar.gz (overlay files written later)."""
+    buf = io.BytesIO()
+    total = 0
+    root = suite.root.resolve()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel_dir = os.path.relpath(dirpath, root)
+            dirnames[:] = [
+                d for d in dirnames if not _excluded(os.path.join(rel_dir, d), suite.exclude)
+            ]
+            for name in filenames:
+                rel = os.path.normpath(os.path.join(rel_dir, name))
+                full = os.path.join(dirpath, name)
+                if _excluded(rel, suite.exclude) or os.path.islink(full):
+                    continue
+                if rel in suite.overlay:
+                    continue
+                total += os.path.getsize(full)
+                if total > PROJECT_MAX_BYTES:
+                    raise SandboxFailure(f"project copy exceeds {PROJECT_MAX_BYTES} bytes")
+                tar.add(full, arcname=rel, recursive=False)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def build_job(
+    candidate: Candidate,
+    suite: TestSuite,
+    limits: Limits,
+    *,
+    workdir: str,
+    python: str = "python3",
+    nproc: int | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The JSON job a supervisor executes."""
+    files: dict[str, str] = {}
+    suite_data: dict[str, Any] = suite.model_dump(mode="json")
+    job: dict[str, Any] = {"language": candidate.language, "workdir": workdir, "python": python}
+    if isinstance(suite, ProjectSuite):
+        job["archive"] = project_archive(suite)
+        files.update(suite.overlay)
+        suite_data = {"kind": "project", "node_ids": suite.node_ids, "targets": []}
+    else:
+        files[SOURCE_NAME[candidate.language]] = candidate.code
+    if isinstance(suite, PytestSuite):
+        files.update(suite.files)
+        targets = sorted(n for n in suite.files if n.endswith(".py") and n != "conftest.py")
+        suite_data = {"kind": "pytest", "node_ids": suite.node_ids, "targets": targets}
+    job.update(files=files, suite=suite_data, limits=limits.model_dump(), nproc=nproc)
+    job["env"] = env or {}
+    return job
+
+
+def _expected_names(suite: TestSuite) -> list[str]:
+    if suite.kind == "io":
+        return [t.name for t in suite.tests]
+    if suite.kind == "check":
+        return [suite.entry_point]
+    return list(suite.node_ids)
+
+
+def failure_verdict(
+    suite: TestSuite, status: TestStatus, message: str, *, backend: str, duration_s: float
+) -> Verdict:
+    """Every expected test gets `status` (infrastructure failure, watchdog timeout)."""
+    names = _expected_names(suite) or ["suite"]
+    tests = [TestResult(name=n, status=status, message=message) for n in names]
+    return Verdict(
+        verdict=status, passed=0, total=len(tests), tests=tests, duration_s=duration_s,
+        backend=backend,
+    )  # fmt: skip
+
+
+def _result(raw: dict[str, Any], suite: TestSuite) -> TestResult:
+    status = raw.get("status", "error")
+    stdout = raw.get("stdout") or ""
+    fields: dict[str, Any] = {
+        "name": str(raw.get("name", "?")),
+        "duration_s": float(raw.get("duration_s") or 0.0),
+        "stderr": trim(raw.get("stderr"), OUTPUT_TRIM),
+        "expected": raw.get("expected"),
+        "actual": raw.get("actual"),
+        "error_type": raw.get("error_type"),
+        "traceback": trim(raw.get("traceback"), 4000) or None,
+        "message": raw.get("message"),
+    }
+    if status == "ran" and suite.kind == "io":
+        test = next((t for t in suite.tests if t.name == fields["name"]), None)
+        if test is None:
+            status = "sandbox_error"
+        elif outputs_match(stdout, test.expected, suite.comparison, suite.float_tolerance):
+            status = "passed"
+        else:
+            status = "failed"
+            fields["expected"] = trim(test.expected, OUTPUT_TRIM)
+            fields["actual"] = trim(stdout, OUTPUT_TRIM)
+            fields["message"] = f"wrong answer ({suite.comparison} comparison)"
+    elif status == "ran":
+        status = "sandbox_error"
+    fields["stdout"] = trim(stdout, OUTPUT_TRIM)
+    allowed = TestResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
+    fields["status"] = status if status in allowed else "sandbox_error"
+    return TestResult(**fields)
+
+
+def verdict_from_response(
+    response: dict[str, Any], suite: TestSuite, *, backend: str, duration_s: float
+) -> Verdict:
+    if response.get("sandbox_error"):
+        return failure_verdict(
+            suite, "sandbox_error", str(response["sandbox_error"]), backend=backend,
+            duration_s=duration_s,
+        )  # fmt: skip
+    compile_output = response.get("compile_output")
+    if response.get("compile_error"):
+        verdict = failure_verdict(
+            suite, "compile_error", "compilation failed", backend=backend, duration_s=duration_s
+        )
+        verdict.compile_output = trim(compile_output, 8000)
+        return verdict
+    tests = [_result(r, suite) for r in response.get("results", [])]
+    seen = {t.name for t in tests}
+    for name in _expected_names(suite):
+        if name not in seen:
+            tests.append(TestResult(name=name, status="error", message="no result reported"))
+    return Verdict(
+        verdict=overall_status(tests),
+        passed=sum(t.status == "passed" for t in tests),
+        total=len(tests),
+        tests=tests,
+        compile_output=trim(compile_output, 8000) or None,
+        duration_s=duration_s,
+        backend=backend,
+    )

@@ -1,0 +1,109 @@
+"""HumanEval harness: import `solution`, call the tests' `check(candidate)`, report once.
+
+Why in-process: the test process is forked from the warm supervisor, so importing the
+candidate costs nothing extra. The tests get a private copy of the original builtins, so
+a candidate patching `builtins.abs` or `print` cannot make an assertion pass, and a
+candidate that exits (os._exit, sys.exit) before `check` returns reports nothing, which
+the supervisor turns into an error.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+import time
+import traceback
+from types import FrameType, TracebackType
+from typing import Any
+
+from protocol import Emitter, trim
+
+TESTS_FILE = "<tests>"
+
+
+def _failing_frame(tb: TracebackType | None) -> tuple[FrameType | None, int]:
+    frame, line = None, 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == TESTS_FILE:
+            frame, line = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    return frame, line
+
+
+def _assert_details(
+    test_code: str, frame: FrameType | None, lineno: int
+) -> tuple[str | None, str | None, str | None]:
+    """(assert source, expected, actual); expected/actual for `assert a == b` forms."""
+    if frame is None:
+        return None, None, None
+    try:
+        tree = ast.parse(test_code)
+    except SyntaxError:
+        return None, None, None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assert):
+            continue
+        end = node.end_lineno or node.lineno
+        if not node.lineno <= lineno <= end:
+            continue
+        text = ast.get_source_segment(test_code, node)
+        test = node.test
+        if (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq | ast.Is)
+        ):
+            env = dict(frame.f_globals)
+            env.update(frame.f_locals)
+            try:
+                left = eval(compile(ast.Expression(test.left), TESTS_FILE, "eval"), env)
+                right = eval(compile(ast.Expression(test.comparators[0]), TESTS_FILE, "eval"), env)
+            except BaseException:
+                return text, None, None
+            return text, trim(repr(right), 1000), trim(repr(left), 1000)
+        return text, None, None
+    return None, None, None
+
+
+def main(emit: Emitter, test_code: str, entry_point: str) -> None:
+    clean_builtins = dict(vars(builtins))  # taken before any candidate code runs
+    sys.path.insert(0, ".")
+    sys.dont_write_bytecode = True
+    start = time.monotonic()
+    emit({"event": "start", "nodeid": entry_point})
+    report: dict[str, Any]
+    try:
+        import solution  # the candidate's module-level code runs here
+
+        candidate = getattr(solution, entry_point)
+        namespace: dict[str, Any] = {"__builtins__": clean_builtins, "__name__": "__tests__"}
+        exec(compile(test_code, TESTS_FILE, "exec"), namespace)
+        namespace["check"](candidate)
+    except AssertionError as exc:
+        frame, lineno = _failing_frame(exc.__traceback__)
+        source, expected, actual = _assert_details(test_code, frame, lineno)
+        message = f"assertion failed: {source}" if source else "assertion failed"
+        if str(exc):
+            message += f" ({trim(str(exc), 500)})"
+        report = {
+            "status": "failed",
+            "message": message,
+            "expected": expected,
+            "actual": actual,
+            "error_type": "AssertionError",
+            "traceback": trim("".join(traceback.format_exception(exc))),
+        }
+    except MemoryError:
+        report = {"status": "memory_limit", "error_type": "MemoryError", "message": "MemoryError"}
+    except BaseException as exc:  # SystemExit too: exiting is not passing
+        report = {
+            "status": "error",
+            "error_type": type(exc).__name__,
+            "message": trim(f"{type(exc).__name__}: {exc}", 1000),
+            "traceback": trim("".join(traceback.format_exception(exc))),
+        }
+    else:
+        report = {"status": "passed"}
+    report.update(event="report", nodeid=entry_point, duration_s=time.monotonic() - start)
+    emit(report)
