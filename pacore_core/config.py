@@ -20,7 +20,10 @@ Selection = Literal["verified", "synthesis"]
 
 
 def parse_rounds(value: str | list[int] | tuple[int, ...]) -> list[int]:
-    """`"32,4"` -> [32, 4]. The final K=1 round is not part of this list."""
+    """`"32,4"` -> [32, 4]. The final K=1 round is not part of this list.
+
+    An empty list is a single sample: just the final round, with no references.
+    """
     if isinstance(value, str):
         parts = [p for p in value.replace(" ", "").split(",") if p]
         try:
@@ -31,7 +34,7 @@ def parse_rounds(value: str | list[int] | tuple[int, ...]) -> list[int]:
             ) from None
     else:
         widths = list(value)
-    if not widths or any(k < 1 for k in widths):
+    if any(k < 1 for k in widths):
         raise ValueError(f"rounds must be positive integers such as '32,4', got {value!r}")
     return widths
 
@@ -53,6 +56,9 @@ class RunConfig(BaseModel):
     use_n: bool = True
     stream: bool = False
     selection: Selection = "verified"
+    select_on: Literal["all", "public"] = Field(
+        default="all", description="tests that choose the answer; benchmarks use public only"
+    )
     early_stop: bool = False
     include_verdicts: bool = True
     template: Path | None = None

@@ -19,10 +19,15 @@ def function_statement(
     fence = _FENCE[language]
     parts = [f"Implement the function `{entry_point}`. Keep its signature."]
     if context:
-        parts.append(f"Surrounding code in the same module (for reference):\n```{fence}\n{context.strip()}\n```")
+        parts.append(
+            f"Surrounding code in the same module (for reference):\n```{fence}\n{context.strip()}\n```"
+        )
     parts.append(f"Function to implement:\n```{fence}\n{stub.strip()}\n```")
     if tests:
-        parts.append(f"Tests it must pass (`solution` is the module holding your code):\n```{fence}\n{tests.strip()}\n```")
+        parts.append(
+            "Tests it must pass (`solution` is the module holding your code):\n"
+            f"```{fence}\n{tests.strip()}\n```"
+        )
     parts.append(
         f"Answer with one complete ```{fence} code block containing `{entry_point}` and any "
         "imports or helpers it needs."

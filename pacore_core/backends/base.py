@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol, TypedDict, runtime_checkable
 
 from pydantic import BaseModel
@@ -56,7 +56,7 @@ class BackendError(RuntimeError):
 class Backend(Protocol):
     name: str
 
-    def sample(self, request: SampleRequest) -> AsyncIterator[Trajectory]:
+    def sample(self, request: SampleRequest) -> AsyncGenerator[Trajectory, None]:
         """Yield each of the `request.n` trajectories as soon as it finishes (any order).
 
         A trajectory that fails after retries is yielded with `error` set; the iterator

@@ -1,0 +1,62 @@
+"""Run a candidate's code against a problem's public and hidden suites in the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pacore_core.problem import Problem
+from pacore_core.record import SuiteScore, Verification
+from sandbox.base import Sandbox
+from sandbox.models import Candidate, Limits, TestResult, TestSuite, Verdict, overall_status
+
+
+async def verify_code(
+    sandbox: Sandbox, problem: Problem, code: str, limits: Limits
+) -> Verification:
+    """Public and hidden suites run concurrently; hidden test names are prefixed `hidden:`."""
+    suites = problem.suites()
+    if not suites:
+        return Verification(verdict="no_tests")
+    candidate = Candidate(language=problem.language, code=code)
+    start = time.perf_counter()
+    verdicts = await asyncio.gather(
+        *(_run_suite(sandbox, candidate, suite, limits) for _, suite in suites)
+    )
+    out = Verification(duration_s=time.perf_counter() - start)
+    results: list[TestResult] = []
+    for (visibility, _), v in zip(suites, verdicts, strict=True):
+        score = SuiteScore(passed=v.passed, total=v.total)
+        if visibility == "public":
+            out.public = score
+            results.extend(v.tests)
+        else:
+            out.hidden = score
+            results.extend(t.model_copy(update={"name": f"hidden:{t.name}"}) for t in v.tests)
+        out.passed += v.passed
+        out.total += v.total
+        out.compile_output = out.compile_output or v.compile_output
+    out.tests = results
+    out.verdict = _combined_verdict(verdicts, results)
+    return out
+
+
+async def _run_suite(
+    sandbox: Sandbox, candidate: Candidate, suite: TestSuite, limits: Limits
+) -> Verdict:
+    try:
+        return await sandbox.run(candidate, suite, limits)
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:  # the infrastructure failed, not the candidate
+        return Verdict(
+            verdict="sandbox_error", passed=0, total=0, backend=getattr(sandbox, "name", ""),
+            tests=[TestResult(name="sandbox", status="sandbox_error", message=f"{type(e).__name__}: {e}")],
+        )
+
+
+def _combined_verdict(verdicts: list[Verdict], results: list[TestResult]) -> str:
+    for v in verdicts:
+        if v.verdict != "passed":
+            return v.verdict
+    return overall_status(results)
