@@ -194,8 +194,9 @@ class Engine:
             rec.generation_s = rec.wall_s
         if rec.trajectories and all(t.error for t in rec.trajectories):
             first = rec.trajectories[0].error
+            where = getattr(self.backend, "base_url", None) or self.backend.name
             raise BackendError(f"round {round_index}: all {len(rec.trajectories)} trajectories "
-                               f"failed on {self.backend.name}: {first}")
+                               f"failed on {where}: {first}")
         return rec
 
     async def verify(self, problem: Problem, code: str) -> Verification:
