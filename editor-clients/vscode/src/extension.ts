@@ -1,0 +1,307 @@
+/**
+ * PaCoRe for VS Code: a thin client of the PaCoRe language server.
+ *
+ * The server finds the function, its tests, runs the rounds and sends the edit; the extension
+ * starts it, passes the `pacore.*` settings, shows progress and results, and optionally
+ * previews the edit before applying it.
+ */
+import * as vscode from 'vscode';
+import {
+  ApplyWorkspaceEditRequest,
+  ExecuteCommandRequest,
+  LanguageClient,
+  State,
+  WorkDoneProgressCancelNotification,
+  type ApplyWorkspaceEditParams,
+  type ApplyWorkspaceEditResult,
+  type ExecuteCommandParams,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StaticFeature,
+} from 'vscode-languageclient/node';
+import { selectedInterpreter } from './interpreter';
+import { NotificationProgress } from './progressUi';
+import { confirmEdit, PREVIEW_SCHEME, PreviewProvider } from './preview';
+import {
+  cancelParams,
+  CLIENT_CAPABILITIES,
+  configurationResult,
+  describeStartFailure,
+  doctorChecks,
+  doctorParams,
+  findExecutable,
+  formatDoctor,
+  initializationOptions,
+  isSolveStarted,
+  mergeCapabilities,
+  needsRestart,
+  progressCancelParams,
+  readSettings,
+  reportParams,
+  SECTION,
+  serverCommand,
+  solveParams,
+  SOLVE_COMMAND,
+  summarizeReport,
+  versionMismatch,
+  type PacoreSettings,
+  type ServerCommand,
+} from './protocol';
+
+function currentSettings(): PacoreSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return readSettings((key) => config.get(key));
+}
+
+/** Adds the capabilities PaCoRe relies on to vscode-languageclient's own. */
+const pacoreCapabilities: StaticFeature = {
+  fillClientCapabilities: (caps) => mergeCapabilities(caps as Record<string, unknown>, CLIENT_CAPABILITIES as Record<string, unknown>),
+  initialize: () => undefined,
+  getState: () => ({ kind: 'static' }),
+  clear: () => undefined,
+};
+
+class PacoreController implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private settings: PacoreSettings = currentSettings();
+  private progress: NotificationProgress | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    private readonly output: vscode.OutputChannel,
+    private readonly previews: PreviewProvider,
+  ) {}
+
+  async start(): Promise<void> {
+    this.starting = this.launch();
+    return this.starting;
+  }
+
+  private async launch(): Promise<void> {
+    this.settings = currentSettings();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const cmd = serverCommand(this.settings, await selectedInterpreter(folder?.uri));
+    this.output.appendLine(`Starting the PaCoRe server: ${[cmd.command, ...cmd.args].join(' ')} (from ${cmd.source})`);
+    if (findExecutable(cmd.command) === undefined) {
+      this.reportStartFailure(cmd, Object.assign(new Error(`${cmd.command} not found`), { code: 'ENOENT' }));
+      return;
+    }
+    const serverOptions: ServerOptions = { command: cmd.command, args: cmd.args, options: { cwd: folder?.uri.fsPath } };
+    const client = new LanguageClient('pacore', 'PaCoRe', serverOptions, this.clientOptions());
+    client.registerFeature(pacoreCapabilities);
+    // replaces vscode-languageclient's handler (registered before ours on connection start)
+    client.onRequest(ApplyWorkspaceEditRequest.type, (params) => this.applyEdit(params));
+    this.client = client;
+    try {
+      await client.start();
+      this.output.appendLine('PaCoRe server started.');
+    } catch (error) {
+      this.client = undefined;
+      this.reportStartFailure(cmd, error);
+      await client.dispose().catch(() => undefined);
+    }
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    this.progress?.dispose();
+    const progress = new NotificationProgress((token) => {
+      void this.client?.sendNotification(WorkDoneProgressCancelNotification.type, progressCancelParams(token));
+    });
+    this.progress = progress;
+    return {
+      documentSelector: [{ scheme: 'file', language: 'python' }],
+      outputChannel: this.output,
+      initializationOptions: initializationOptions(this.settings),
+      middleware: {
+        workspace: {
+          configuration: (params) => configurationResult(params.items, currentSettings()),
+        },
+        handleWorkDoneProgress: (token, params, next) => {
+          const update = progress.handle(token, params);
+          if (update.message !== undefined) {
+            this.output.appendLine(`[progress] ${update.title}: ${update.message}`);
+          }
+          if (params.kind === 'end') {
+            next(token, params);
+          }
+        },
+        executeCommand: async (command, args, next) => {
+          try {
+            const result: unknown = await next(command, args);
+            if (command === SOLVE_COMMAND) {
+              this.solveStarted(result);
+            }
+            return result;
+          } catch (error) {
+            void vscode.window.showErrorMessage(`PaCoRe: ${errorMessage(error)}`);
+            return undefined;
+          }
+        },
+      },
+    };
+  }
+
+  private reportStartFailure(cmd: ServerCommand, error: unknown): void {
+    const message = describeStartFailure(cmd, error);
+    this.output.appendLine(message);
+    void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((choice) => {
+      if (choice === 'Open Settings') {
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'pacore.');
+      } else if (choice === 'Show Output') {
+        this.output.show(true);
+      }
+    });
+  }
+
+  private async applyEdit(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+    const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d.version] as const));
+    if (versionMismatch(params.edit, open)) {
+      return { applied: false, failureReason: 'the document changed since the solve started' };
+    }
+    if (currentSettings().previewDiff && !(await confirmEdit(this.previews, params))) {
+      this.output.appendLine(`Rejected: ${params.label ?? 'edit'}`);
+      return { applied: false, failureReason: 'rejected by the user in the diff preview' };
+    }
+    const client = this.client;
+    if (client === undefined) {
+      return { applied: false, failureReason: 'the client stopped' };
+    }
+    const edit = await client.protocol2CodeConverter.asWorkspaceEdit(params.edit);
+    const applied = await vscode.workspace.applyEdit(edit);
+    this.output.appendLine(`${applied ? 'Applied' : 'Could not apply'}: ${params.label ?? 'edit'}`);
+    return applied ? { applied } : { applied, failureReason: 'VS Code refused the edit' };
+  }
+
+  private solveStarted(result: unknown): void {
+    if (isSolveStarted(result)) {
+      this.output.appendLine(`Solving ${result.function} (solve ${result.solveId})`);
+    }
+  }
+
+  /** Send a `workspace/executeCommand`, turning failures into error messages. */
+  async execute(params: ExecuteCommandParams): Promise<unknown> {
+    await this.starting;
+    const client = this.client;
+    if (client === undefined || client.state !== State.Running) {
+      void vscode.window.showErrorMessage('PaCoRe: the language server is not running. See the "PaCoRe" output channel.', 'Show Output')
+        .then((c) => c && this.output.show(true));
+      return undefined;
+    }
+    try {
+      return await client.sendRequest(ExecuteCommandRequest.type, params);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`PaCoRe: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
+  async solveAtCursor(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (editor === undefined || editor.document.languageId !== 'python') {
+      void vscode.window.showWarningMessage('PaCoRe: put the cursor in a Python function stub first.');
+      return;
+    }
+    const { document, selection } = editor;
+    const result = await this.execute(solveParams(document.uri.toString(), selection.active, document.version));
+    this.solveStarted(result);
+  }
+
+  async cancel(): Promise<void> {
+    const result = await this.execute(cancelParams());
+    if (result !== undefined) {
+      const ids = (result as { cancelled?: unknown[] }).cancelled ?? [];
+      void vscode.window.showInformationMessage(ids.length > 0 ? `PaCoRe: cancelled ${ids.length} solve(s).` : 'PaCoRe: nothing to cancel.');
+    }
+  }
+
+  async showReport(): Promise<void> {
+    const report = await this.execute(reportParams());
+    if (report === undefined || report === null) {
+      void vscode.window.showInformationMessage('PaCoRe: no report yet; solve a function first.');
+      return;
+    }
+    this.output.appendLine(summarizeReport(report));
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(report, null, 2) });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  async doctor(): Promise<void> {
+    const result = await this.execute(doctorParams());
+    if (result === undefined) {
+      return;
+    }
+    this.output.appendLine('PaCoRe health check:');
+    formatDoctor(result).forEach((line) => this.output.appendLine(`  ${line}`));
+    const failed = doctorChecks(result).filter((c) => !c.ok);
+    if (failed.length === 0) {
+      void vscode.window.showInformationMessage('PaCoRe: all health checks passed.');
+    } else {
+      const first = failed[0];
+      void vscode.window
+        .showWarningMessage(`PaCoRe: ${failed.length} check(s) failed. ${first.name}: ${first.message}${first.fix ? ` Fix: ${first.fix}` : ''}`, 'Show Output')
+        .then((c) => c && this.output.show(true));
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async onSettingsChanged(): Promise<void> {
+    const next = currentSettings();
+    if (needsRestart(this.settings, next)) {
+      this.output.appendLine('PaCoRe settings changed: restarting the server.');
+      await this.restart();
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.progress?.dispose();
+    if (client !== undefined) {
+      await client.dispose().catch((error: unknown) => this.output.appendLine(`Stopping the server: ${errorMessage(error)}`));
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let controller: PacoreController | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('PaCoRe');
+  const previews = new PreviewProvider();
+  const ctl = new PacoreController(output, previews);
+  controller = ctl;
+  context.subscriptions.push(
+    output,
+    previews,
+    ctl,
+    vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, previews),
+    vscode.commands.registerCommand('pacore.solveAtCursor', () => ctl.solveAtCursor()),
+    vscode.commands.registerCommand('pacore.cancelSolve', () => ctl.cancel()),
+    vscode.commands.registerCommand('pacore.showReport', () => ctl.showReport()),
+    vscode.commands.registerCommand('pacore.runHealthCheck', () => ctl.doctor()),
+    vscode.commands.registerCommand('pacore.restartServer', () => ctl.restart()),
+    vscode.commands.registerCommand('pacore.showOutput', () => output.show(true)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) {
+        void ctl.onSettingsChanged();
+      }
+    }),
+  );
+  await ctl.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.stop();
+  controller = undefined;
+}

@@ -1,0 +1,472 @@
+/**
+ * The PaCoRe client's side of docs/lsp-protocol.md, free of any `vscode` import.
+ *
+ * Why a separate module: the extension and the Node test (which drives the real server with
+ * vscode-languageserver-protocol) both build their messages here, so the test exercises the
+ * exact settings, capabilities, command arguments and edit handling that the extension uses.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type {
+  ApplyWorkspaceEditParams,
+  ClientCapabilities,
+  CodeAction,
+  Command,
+  ConfigurationItem,
+  ExecuteCommandParams,
+  Position,
+  ProgressToken,
+  TextEdit,
+  WorkDoneProgressBegin,
+  WorkDoneProgressEnd,
+  WorkDoneProgressReport,
+  WorkspaceEdit,
+} from 'vscode-languageserver-protocol';
+
+export const SECTION = 'pacore';
+export const SOLVE_COMMAND = 'pacore.solve';
+export const CANCEL_COMMAND = 'pacore.cancel';
+export const REPORT_COMMAND = 'pacore.report';
+export const DOCTOR_COMMAND = 'pacore.doctor';
+export const SOLVE_ACTION_TITLE = 'Solve with PaCoRe';
+export const SOLVE_ACTION_KIND = 'refactor.rewrite';
+export const CLI_MODULE = 'pacore_cli.main';
+
+export type Preset = '' | 'low' | 'medium' | 'high';
+export type SandboxKind = '' | 'docker' | 'local';
+
+/** Every `pacore.*` setting the extension contributes (package.json), with its type. */
+export interface PacoreSettings {
+  baseUrl: string;
+  model: string;
+  apiKey: string;
+  preset: Preset;
+  rounds: string;
+  sandbox: SandboxKind;
+  image: string;
+  testPaths: string[];
+  allowWeakTests: boolean;
+  keepDocstring: boolean;
+  previewDiff: boolean;
+  serverPath: string;
+  pythonPath: string;
+}
+
+/** Defaults; empty strings mean "let the server decide" (PACORE_* variables, [tool.pacore]). */
+export const DEFAULT_SETTINGS: Readonly<PacoreSettings> = Object.freeze({
+  baseUrl: '',
+  model: '',
+  apiKey: '',
+  preset: '',
+  rounds: '',
+  sandbox: '',
+  image: '',
+  testPaths: [],
+  allowWeakTests: false,
+  keepDocstring: true,
+  previewDiff: false,
+  serverPath: '',
+  pythonPath: '',
+});
+
+/** Settings that only the client reads; they are never sent to the server. */
+export const CLIENT_ONLY_KEYS: ReadonlyArray<keyof PacoreSettings> = ['previewDiff', 'serverPath', 'pythonPath'];
+
+/** Settings whose change needs no server restart (read by the client when used). */
+export const LIVE_KEYS: ReadonlyArray<keyof PacoreSettings> = ['previewDiff'];
+
+type Getter = (key: keyof PacoreSettings) => unknown;
+
+function asString(v: unknown, fallback: string): string {
+  return typeof v === 'string' ? v.trim() : fallback;
+}
+
+function asBool(v: unknown, fallback: boolean): boolean {
+  return typeof v === 'boolean' ? v : fallback;
+}
+
+/** Read settings through `get` (VS Code's WorkspaceConfiguration.get or a plain object). */
+export function readSettings(get: Getter): PacoreSettings {
+  const d = DEFAULT_SETTINGS;
+  const preset = asString(get('preset'), d.preset);
+  const sandbox = asString(get('sandbox'), d.sandbox);
+  const rawRounds = get('rounds');
+  const rounds = Array.isArray(rawRounds) ? rawRounds.join(',') : asString(rawRounds, d.rounds);
+  const rawPaths = get('testPaths');
+  return {
+    baseUrl: asString(get('baseUrl'), d.baseUrl),
+    model: asString(get('model'), d.model),
+    apiKey: asString(get('apiKey'), d.apiKey),
+    // invalid values are passed on: the server names the bad key in a warning
+    preset: preset as Preset,
+    rounds,
+    sandbox: sandbox as SandboxKind,
+    image: asString(get('image'), d.image),
+    testPaths: Array.isArray(rawPaths) ? rawPaths.filter((p): p is string => typeof p === 'string' && p !== '') : [],
+    allowWeakTests: asBool(get('allowWeakTests'), d.allowWeakTests),
+    keepDocstring: asBool(get('keepDocstring'), d.keepDocstring),
+    previewDiff: asBool(get('previewDiff'), d.previewDiff),
+    serverPath: asString(get('serverPath'), d.serverPath),
+    pythonPath: asString(get('pythonPath'), d.pythonPath),
+  };
+}
+
+/** Settings from a plain object such as `{baseUrl: ..., preset: 'low'}` (tests, scripts). */
+export function settingsFrom(values: Partial<Record<keyof PacoreSettings, unknown>>): PacoreSettings {
+  return readSettings((key) => values[key]);
+}
+
+/**
+ * The `pacore` section as the server receives it: server keys only, and empty values left
+ * out so that the server's own defaults and PACORE_* environment variables still apply.
+ */
+export function serverSection(s: PacoreSettings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(s) as [keyof PacoreSettings, unknown][]) {
+    if (CLIENT_ONLY_KEYS.includes(key)) {
+      continue;
+    }
+    if (value === '' || (Array.isArray(value) && value.length === 0)) {
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+export function initializationOptions(s: PacoreSettings): { pacore: Record<string, unknown> } {
+  return { pacore: serverSection(s) };
+}
+
+/** Answer a `workspace/configuration` request: `pacore` gets the section, `pacore.x` one key. */
+export function configurationResult(items: ConfigurationItem[], s: PacoreSettings): unknown[] {
+  const section = serverSection(s);
+  return items.map((item) => {
+    if (item.section === SECTION) {
+      return section;
+    }
+    if (item.section !== undefined && item.section.startsWith(`${SECTION}.`)) {
+      return section[item.section.slice(SECTION.length + 1)] ?? null;
+    }
+    return null;
+  });
+}
+
+/** Whether a settings change needs the server restarted (everything but client-side keys). */
+export function needsRestart(before: PacoreSettings, after: PacoreSettings): boolean {
+  return (Object.keys(before) as (keyof PacoreSettings)[]).some(
+    (key) => !LIVE_KEYS.includes(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  );
+}
+
+export interface ServerCommand {
+  command: string;
+  args: string[];
+  /** Which setting chose it, for error messages. */
+  source: 'pacore.serverPath' | 'pacore.pythonPath' | 'Python interpreter' | 'PATH';
+}
+
+/**
+ * How to start the server: `pacore.serverPath`, else `pacore.pythonPath`, else the Python
+ * extension's selected interpreter (each with `-m pacore_cli.main lsp`), else `pacore-lsp`.
+ */
+export function serverCommand(s: PacoreSettings, selectedInterpreter?: string): ServerCommand {
+  if (s.serverPath !== '') {
+    return { command: s.serverPath, args: [], source: 'pacore.serverPath' };
+  }
+  if (s.pythonPath !== '') {
+    return { command: s.pythonPath, args: ['-m', CLI_MODULE, 'lsp'], source: 'pacore.pythonPath' };
+  }
+  if (selectedInterpreter !== undefined && selectedInterpreter !== '') {
+    return { command: selectedInterpreter, args: ['-m', CLI_MODULE, 'lsp'], source: 'Python interpreter' };
+  }
+  return { command: 'pacore-lsp', args: [], source: 'PATH' };
+}
+
+/**
+ * Resolve `command` like the OS would (PATH search when it has no directory part), so a
+ * missing server is reported before spawning rather than as a bare ENOENT.
+ */
+export function findExecutable(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const isExecutable = (p: string): boolean => {
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return fs.statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/') || command.includes(path.sep)) {
+    return isExecutable(command) ? command : undefined;
+  }
+  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    for (const ext of exts) {
+      const candidate = path.join(dir, command + ext);
+      if (dir !== '' && isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A user-facing explanation of why the server did not start, with the fix. */
+export function describeStartFailure(cmd: ServerCommand, error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const line = [cmd.command, ...cmd.args].join(' ');
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOENT') {
+    return (
+      `PaCoRe: cannot start the language server: "${cmd.command}" (from ${cmd.source}) was not found. ` +
+      'Install it with "pip install pacore-code" in your project\'s environment, or set ' +
+      '"pacore.serverPath" to the pacore-lsp executable or "pacore.pythonPath" to a Python that has it.'
+    );
+  }
+  if (code === 'EACCES') {
+    return `PaCoRe: cannot start the language server: "${cmd.command}" (from ${cmd.source}) is not executable.`;
+  }
+  return (
+    `PaCoRe: the language server "${line}" (from ${cmd.source}) failed to start: ${detail}. ` +
+    'See the "PaCoRe" output channel for its log, and run "PaCoRe: Run Health Check" once it starts.'
+  );
+}
+
+/**
+ * The capabilities that matter to PaCoRe. The extension adds them to vscode-languageclient's
+ * (which already declares them) through a static feature; the test sends exactly these.
+ */
+export const CLIENT_CAPABILITIES: ClientCapabilities = {
+  workspace: {
+    applyEdit: true,
+    workspaceEdit: { documentChanges: true },
+    configuration: true,
+    didChangeConfiguration: { dynamicRegistration: true },
+    executeCommand: { dynamicRegistration: true },
+    workspaceFolders: true,
+  },
+  textDocument: {
+    synchronization: { dynamicRegistration: true, didSave: true },
+    codeAction: {
+      dynamicRegistration: true,
+      codeActionLiteralSupport: {
+        codeActionKind: {
+          valueSet: ['', 'quickfix', 'refactor', 'refactor.extract', 'refactor.inline', 'refactor.rewrite', 'source'],
+        },
+      },
+    },
+    publishDiagnostics: { relatedInformation: true },
+  },
+  window: {
+    workDoneProgress: true,
+    showMessage: { messageActionItem: { additionalPropertiesSupport: true } },
+    showDocument: { support: true },
+  },
+};
+
+/** Fill `extra` into `target` without overriding what is already declared. */
+export function mergeCapabilities(target: Record<string, unknown>, extra: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(extra)) {
+    const current = target[key];
+    if (isPlainObject(value) && isPlainObject(current)) {
+      mergeCapabilities(current, value);
+    } else if (current === undefined) {
+      target[key] = structuredClone(value);
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `workspace/executeCommand` params of `pacore.solve` for the function at `position`. */
+export function solveParams(uri: string, position: Position, version?: number): ExecuteCommandParams {
+  const arg: Record<string, unknown> = { uri, position: { line: position.line, character: position.character } };
+  if (version !== undefined) {
+    arg.version = version;
+  }
+  return { command: SOLVE_COMMAND, arguments: [arg] };
+}
+
+export type CancelTarget = { solveId: string } | { uri: string; position: Position };
+
+/** `pacore.cancel` params: one solve, the solve at a position, or every running solve. */
+export function cancelParams(target?: CancelTarget): ExecuteCommandParams {
+  return { command: CANCEL_COMMAND, arguments: target === undefined ? [] : [target] };
+}
+
+/** `window/workDoneProgress/cancel` params: what the Cancel button of a progress sends. */
+export function progressCancelParams(token: ProgressToken): { token: ProgressToken } {
+  return { token };
+}
+
+export function reportParams(solveId?: string): ExecuteCommandParams {
+  return { command: REPORT_COMMAND, arguments: solveId === undefined ? [] : [{ solveId }] };
+}
+
+export function doctorParams(): ExecuteCommandParams {
+  return { command: DOCTOR_COMMAND, arguments: [] };
+}
+
+export interface SolveStarted {
+  solveId: string;
+  function: string;
+}
+
+export function isSolveStarted(v: unknown): v is SolveStarted {
+  return isPlainObject(v) && typeof v.solveId === 'string' && typeof v.function === 'string';
+}
+
+/** The "Solve with PaCoRe" action among a `textDocument/codeAction` result, if offered. */
+export function findSolveAction(actions: ReadonlyArray<Command | CodeAction> | null | undefined): Command | undefined {
+  for (const action of actions ?? []) {
+    if (action.title !== SOLVE_ACTION_TITLE) {
+      continue;
+    }
+    const command = (action as CodeAction).command ?? (action as Command);
+    if (typeof command.command === 'string' && command.command === SOLVE_COMMAND) {
+      return command;
+    }
+  }
+  return undefined;
+}
+
+export interface DocumentEdits {
+  uri: string;
+  /** The version the server computed the edit against (null/undefined: unversioned). */
+  version: number | null | undefined;
+  edits: TextEdit[];
+}
+
+/** The text edits per document of a workspace edit (`documentChanges` or plain `changes`). */
+export function documentEdits(edit: WorkspaceEdit): DocumentEdits[] {
+  const out: DocumentEdits[] = [];
+  for (const change of edit.documentChanges ?? []) {
+    if ('textDocument' in change && 'edits' in change) {
+      out.push({ uri: change.textDocument.uri, version: change.textDocument.version, edits: change.edits as TextEdit[] });
+    }
+  }
+  for (const [uri, edits] of Object.entries(edit.changes ?? {})) {
+    out.push({ uri, version: undefined, edits });
+  }
+  return out;
+}
+
+/** Whether any versioned edit targets a document whose open version has moved on. */
+export function versionMismatch(edit: WorkspaceEdit, openVersions: ReadonlyMap<string, number>): boolean {
+  return documentEdits(edit).some((d) => {
+    const open = openVersions.get(d.uri);
+    return typeof d.version === 'number' && d.version >= 0 && open !== undefined && open !== d.version;
+  });
+}
+
+/** Offset of an LSP position (UTF-16 code units, like JS strings) in `text`. */
+export function offsetAt(text: string, position: Position): number {
+  let offset = 0;
+  for (let line = 0; line < position.line; line++) {
+    const next = text.indexOf('\n', offset);
+    if (next < 0) {
+      return text.length;
+    }
+    offset = next + 1;
+  }
+  const lineEnd = text.indexOf('\n', offset);
+  const end = lineEnd < 0 ? text.length : lineEnd;
+  return Math.min(offset + position.character, end);
+}
+
+/** Apply non-overlapping LSP text edits to `text` (used for the diff preview and the test). */
+export function applyTextEdits(text: string, edits: ReadonlyArray<TextEdit>): string {
+  const spans = edits
+    .map((e) => ({ start: offsetAt(text, e.range.start), end: offsetAt(text, e.range.end), newText: e.newText }))
+    .sort((a, b) => b.start - a.start || b.end - a.end);
+  let result = text;
+  for (const s of spans) {
+    result = result.slice(0, s.start) + s.newText + result.slice(s.end);
+  }
+  return result;
+}
+
+/** The function name in an applyEdit label `PaCoRe: <function>`. */
+export function editLabelFunction(params: ApplyWorkspaceEditParams): string | undefined {
+  const m = /^PaCoRe: (.+)$/.exec(params.label ?? '');
+  return m ? m[1] : undefined;
+}
+
+export type WorkDoneProgressValue = WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd;
+
+export interface ProgressUpdate {
+  token: string;
+  kind: 'begin' | 'report' | 'end';
+  title: string;
+  message: string | undefined;
+  /** Percentage points gained since the last update (for VS Code's progress.report). */
+  increment: number | undefined;
+  cancellable: boolean;
+}
+
+/** Follows `$/progress` streams per token: titles, messages and percentage increments. */
+export class ProgressTracker {
+  private readonly parts = new Map<string, { title: string; reported: number; cancellable: boolean }>();
+
+  update(token: ProgressToken, value: WorkDoneProgressValue): ProgressUpdate {
+    const key = String(token);
+    if (value.kind === 'begin') {
+      this.parts.set(key, { title: value.title, reported: 0, cancellable: value.cancellable === true });
+    }
+    const part = this.parts.get(key) ?? { title: 'PaCoRe', reported: 0, cancellable: false };
+    let increment: number | undefined;
+    if (value.kind !== 'end' && typeof value.percentage === 'number') {
+      const pct = Math.max(0, Math.min(100, value.percentage));
+      increment = Math.max(0, pct - part.reported);
+      part.reported += increment;
+    }
+    if (value.kind === 'report' && typeof value.cancellable === 'boolean') {
+      part.cancellable = value.cancellable;
+    }
+    if (value.kind === 'end') {
+      this.parts.delete(key);
+    }
+    return { token: key, kind: value.kind, title: part.title, message: value.message, increment, cancellable: part.cancellable };
+  }
+
+  get active(): string[] {
+    return [...this.parts.keys()];
+  }
+}
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+  fix?: string | null;
+}
+
+export function doctorChecks(result: unknown): DoctorCheck[] {
+  const checks = isPlainObject(result) && Array.isArray(result.checks) ? result.checks : [];
+  return checks.filter(isPlainObject).map((c) => ({
+    name: String(c.name ?? '?'),
+    ok: c.ok === true,
+    message: String(c.message ?? ''),
+    fix: typeof c.fix === 'string' ? c.fix : null,
+  }));
+}
+
+/** One line per check, failures with their fix: for the output channel and messages. */
+export function formatDoctor(result: unknown): string[] {
+  return doctorChecks(result).map(
+    (c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}${!c.ok && c.fix ? ` (fix: ${c.fix})` : ''}`,
+  );
+}
+
+/** A one-line summary of a `pacore.report` result. */
+export function summarizeReport(report: unknown): string {
+  if (!isPlainObject(report)) {
+    return 'PaCoRe: no report yet.';
+  }
+  const v = isPlainObject(report.verification) ? report.verification : {};
+  const tests = typeof v.passed === 'number' && typeof v.total === 'number' ? `, ${v.passed}/${v.total} tests` : '';
+  const ttc = typeof report.ttc_tokens === 'number' ? `, ${report.ttc_tokens} tokens` : '';
+  return `PaCoRe: ${String(report.function ?? '?')}: ${String(report.status ?? '?')}${tests}${ttc}`;
+}
