@@ -82,16 +82,20 @@ def main(emit: Emitter, targets: list[str]) -> None:
             builtins.__dict__.clear()
             builtins.__dict__.update(clean_builtins)
 
-        @pytest.hookimpl(wrapper=True)
+        @pytest.hookimpl(hookwrapper=True)  # old style: Debian's pluggy predates wrapper=True
         def pytest_runtest_makereport(self, item: Any, call: Any) -> Any:
-            report = yield
+            outcome = yield
+            report = outcome.get_result()
             status, info = _outcome(call.excinfo, skip_exc, fail_exc)
             if call.excinfo is not None and isinstance(call.excinfo.value, XFailed):
                 status, info = "skipped", {"message": "xfail"}
             broken = tampered()
             if broken:
                 status = "error"
-                info = {"error_type": "Tampering", "message": "test harness modified: " + ", ".join(broken)}
+                info = {
+                    "error_type": "Tampering",
+                    "message": "test harness modified: " + ", ".join(broken),
+                }
             previous = self.status.get(item.nodeid)
             if status != "passed" and (previous is None or previous[0] == "passed"):
                 if status in ("failed", "error"):
@@ -103,7 +107,6 @@ def main(emit: Emitter, targets: list[str]) -> None:
                 self.status[item.nodeid] = (status, info)
             if call.when == "call" and status == "passed" and previous is None:
                 self.status[item.nodeid] = (status, info)
-            return report
 
         def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
             sys.stdout.flush()
@@ -120,7 +123,7 @@ def main(emit: Emitter, targets: list[str]) -> None:
 
     args = [
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:randomly",
-        "-s", "-q", "-p", "no:terminal", "--rootdir", ".", "-o", "addopts=", "--continue-on-collection-errors",
+        "-s", "-p", "no:terminal", "--rootdir", ".", "-o", "addopts=", "--continue-on-collection-errors",
         *targets,
     ]  # fmt: skip
     pytest.main(args, plugins=[Collector()])

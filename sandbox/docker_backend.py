@@ -1,0 +1,209 @@
+"""Docker backend: a pool of warm containers, one supervisor job per candidate.
+
+Measured options (ENVIRONMENT.md and bench/bench_sandbox.py): `docker run` per candidate
+~240 ms, `exec` into a warm container ~55 ms, a job sent to a warm container's
+supervisor which forks per test ~ a few ms. So containers are created, attached and
+started in the background, ahead of need, and a candidate only pays the round trip.
+
+Isolation per candidate: a container serves one candidate at a time; between candidates
+its supervisor kills every process, wipes every writable mount and SysV IPC object and
+reports whether the container is clean. A container is reused (up to `max_uses`
+candidates) only when that reset verified clean and the candidate ended normally
+(passed/failed/error); after a timeout, memory kill, output flood or any infrastructure
+trouble it is removed. `max_uses=1` gives one container per candidate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from typing import Any
+
+from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, remove_stale
+from sandbox.images import IMAGE, ImageError, ensure_image, image_state
+from sandbox.jobs import SandboxFailure, build_job, failure_verdict, verdict_from_response
+from sandbox.models import Candidate, Limits, TestSuite, Verdict
+from sandbox.watchdog import watchdog_seconds
+
+log = logging.getLogger(__name__)
+REUSABLE_STATUSES = frozenset({"passed", "failed", "error", "compile_error", "skipped"})
+DEFAULT_MAX_USES = 32
+
+
+class _Pool:
+    """Warm containers of one spec: an idle queue refilled in the background."""
+
+    def __init__(self, client: Any, spec: ContainerSpec, target: int, max_uses: int) -> None:
+        self._client = client
+        self.spec = spec
+        self._target = target
+        self._max_uses = max_uses
+        self._idle: asyncio.Queue[WarmContainer] = asyncio.Queue()
+        self._creating = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def _create(self) -> WarmContainer:
+        return WarmContainer(self._client, self.spec)
+
+    def fill(self) -> None:
+        """Start background creations up to the target of idle containers."""
+        while not self._closed and self._idle.qsize() + self._creating < self._target:
+            self._creating += 1
+            task = asyncio.get_running_loop().create_task(self._add())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _add(self) -> None:
+        try:
+            warm = await asyncio.to_thread(self._create)
+        except Exception as exc:
+            log.warning("could not prepare a sandbox container: %s", exc)
+            return
+        finally:
+            self._creating -= 1
+        if self._closed:
+            await asyncio.to_thread(warm.destroy)
+        else:
+            self._idle.put_nowait(warm)
+
+    async def acquire(self) -> WarmContainer:
+        try:
+            warm = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            warm = await asyncio.to_thread(self._create)
+        self.fill()
+        return warm
+
+    async def release(self, warm: WarmContainer, reusable: bool) -> None:
+        if reusable and not self._closed and warm.uses < self._max_uses:
+            if self._idle.qsize() < self._target:
+                self._idle.put_nowait(warm)
+                return
+        await asyncio.to_thread(warm.destroy)
+        self.fill()
+
+    async def close(self) -> None:
+        self._closed = True  # creations in flight destroy their container when they finish
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        idle = []
+        while not self._idle.empty():
+            idle.append(self._idle.get_nowait())
+        await asyncio.gather(*(asyncio.to_thread(w.destroy) for w in idle))
+
+
+class DockerSandbox:
+    """Runs candidates in hardened containers (see module docstring)."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        *,
+        parallelism: int | None = None,
+        image: str | None = None,
+        runtime: str | None = None,
+        max_uses: int = DEFAULT_MAX_USES,
+        warm: int | None = None,
+        client: Any = None,
+        build_missing: bool = True,
+    ) -> None:
+        import docker
+
+        self._parallelism = parallelism or os.cpu_count() or 1
+        self._image = image or IMAGE
+        self._runtime = runtime
+        self._max_uses = max(1, max_uses)
+        self._warm = warm if warm is not None else self._parallelism
+        self._client = client or docker.from_env(max_pool_size=max(10, 4 * self._parallelism))
+        self._sem = asyncio.Semaphore(self._parallelism)
+        self._pools: dict[ContainerSpec, _Pool] = {}
+        self._ready: asyncio.Lock = asyncio.Lock()
+        self._started = False
+        self._build_missing = build_missing
+
+    async def _start(self) -> None:
+        async with self._ready:
+            if self._started:
+                return
+            stale = await asyncio.to_thread(remove_stale, self._client)
+            if stale:
+                log.info("removed %d stale sandbox containers", len(stale))
+            state = await asyncio.to_thread(image_state, self._client, self._image)
+            if state != "ok" and self._build_missing:
+                await asyncio.to_thread(ensure_image, self._client, self._image)
+            elif state == "missing":
+                raise ImageError(f"image {self._image} missing: run `pacore sandbox build`")
+            self._started = True
+
+    def _pool(self, limits: Limits) -> _Pool:
+        spec = ContainerSpec.from_limits(self._image, limits, self._runtime)
+        pool = self._pools.get(spec)
+        if pool is None:
+            pool = self._pools[spec] = _Pool(self._client, spec, self._warm, self._max_uses)
+            pool.fill()
+        return pool
+
+    async def prepare(self, limits: Limits | None = None) -> None:
+        """Optionally warm the pool before the first candidate arrives."""
+        await self._start()
+        self._pool(limits or Limits())
+
+    async def run(
+        self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
+    ) -> Verdict:
+        limits = limits or Limits()
+        start = time.monotonic()
+        await self._start()
+        try:
+            job = build_job(candidate, suite, limits, workdir="/tmp/job")
+        except SandboxFailure as exc:
+            return failure_verdict(suite, "sandbox_error", str(exc), backend=self.name,
+                                   duration_s=0.0)  # fmt: skip
+        async with self._sem:
+            pool = self._pool(limits)
+            try:
+                warm = await pool.acquire()
+            except Exception as exc:
+                return failure_verdict(
+                    suite, "sandbox_error", f"cannot start a sandbox container: {exc}",
+                    backend=self.name, duration_s=time.monotonic() - start,
+                )  # fmt: skip
+            budget = watchdog_seconds(suite, limits, candidate)
+            try:
+                response = await asyncio.to_thread(warm.request, job, budget)
+            except asyncio.CancelledError:
+                await asyncio.shield(asyncio.to_thread(warm.destroy))
+                raise
+            except SupervisorGone as exc:
+                await asyncio.to_thread(warm.destroy)
+                status = "timeout" if "watchdog" in str(exc) else "sandbox_error"
+                return failure_verdict(suite, status, str(exc), backend=self.name,
+                                       duration_s=time.monotonic() - start)  # fmt: skip
+            except BaseException:
+                await asyncio.shield(asyncio.to_thread(warm.destroy))
+                raise
+            verdict = verdict_from_response(
+                response, suite, backend=self.name, duration_s=time.monotonic() - start
+            )
+            reusable = bool(response.get("reusable")) and all(
+                t.status in REUSABLE_STATUSES for t in verdict.tests
+            )
+            await pool.release(warm, reusable)
+            return verdict
+
+    async def close(self) -> None:
+        pools = list(self._pools.values())
+        self._pools.clear()
+        await asyncio.gather(*(p.close() for p in pools))
+
+    async def __aenter__(self) -> DockerSandbox:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+

@@ -1,0 +1,175 @@
+"""Sandbox images: build offline from Debian packages, or from a registry base image.
+
+Two layers: a base (python3, pytest, g++) that is slow to make (debootstrap ~1 min, or
+apt-get in a Dockerfile), and a thin top layer holding the supervisor, labelled with the
+hash of the runner files so a stale image is rebuilt in seconds when they change.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+IMAGE = "pacore-sandbox:latest"
+ALIASES = ("pacore-sandbox-python:latest", "pacore-sandbox-cpp:latest")
+BASE_IMAGE = "pacore-sandbox-base:bookworm"
+REGISTRY_BASE = "debian:bookworm-slim"
+SUITE = "bookworm"
+PACKAGES = ("python3-minimal", "python3-pytest", "g++", "coreutils")
+HERE = Path(__file__).parent
+RUNNERS = HERE / "runners"
+IMAGES = HERE / "images"
+HASH_LABEL = "pacore.runners-hash"
+DEB_CACHE = Path("/var/cache/pacore-sandbox/debs")
+
+
+class ImageError(RuntimeError):
+    """An image could not be built or found; the message says how to fix it."""
+
+
+def runners_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(RUNNERS.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def apt_mirror() -> str:
+    """The Debian mirror apt already uses (deb822 .sources first, then sources.list)."""
+    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+        text = Path(path).read_text()
+        for stanza in re.split(r"\n\s*\n", text):
+            uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
+            suites = re.search(r"^Suites:\s*(.+)$", stanza, re.M)
+            if uris and suites and SUITE in suites.group(1).split():
+                return uris.group(1)
+    for path in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list"))]:
+        if not os.path.exists(path):
+            continue
+        for line in Path(path).read_text().splitlines():
+            parts = line.split("#", 1)[0].split()
+            if len(parts) >= 3 and parts[0] == "deb":
+                rest = [p for p in parts[1:] if not p.startswith("[")]
+                if len(rest) >= 2 and rest[1] == SUITE:
+                    return rest[0]
+    raise ImageError(
+        f"no apt source for Debian {SUITE} found in /etc/apt; "
+        "use `pacore sandbox build --from-registry` instead"
+    )
+
+
+def _image(client: Any, name: str) -> Any | None:
+    import docker.errors
+
+    try:
+        return client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def image_state(client: Any, image: str = IMAGE) -> str:
+    """"ok", "missing", or "stale" (built from other runner files)."""
+    found = _image(client, image)
+    if found is None:
+        return "missing"
+    labels = found.labels or {}
+    if labels.get(HASH_LABEL) not in (runners_hash(), None):
+        return "stale"
+    return "ok"
+
+
+def build_base_offline(client: Any, tag: str = BASE_IMAGE, mirror: str | None = None) -> None:
+    """debootstrap a minbase rootfs with the packages, then `docker import` it."""
+    if shutil.which("debootstrap") is None:
+        raise ImageError("debootstrap is missing: apt-get install -y debootstrap")
+    mirror = mirror or apt_mirror()
+    DEB_CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pacore-rootfs-") as tmp:
+        rootfs = os.path.join(tmp, "rootfs")
+        cmd = [
+            "debootstrap", "--variant=minbase", f"--cache-dir={DEB_CACHE}",
+            f"--include={','.join(PACKAGES)}", SUITE, rootfs, mirror,
+        ]  # fmt: skip
+        log.info("running %s", " ".join(cmd))
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ImageError(f"debootstrap failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        tarball = os.path.join(tmp, "rootfs.tar")
+        subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)
+        repo, _, version = tag.partition(":")
+        client.api.import_image_from_file(tarball, repository=repo, tag=version or "latest")
+
+
+def build_base_registry(client: Any, tag: str = BASE_IMAGE, base: str = REGISTRY_BASE) -> None:
+    """The base from a registry image plus apt-get (for machines with registry access)."""
+    _build(client, tag, {"BASE": base, "INSTALL_PACKAGES": "1", "RUNNERS_HASH": "base"})
+
+
+def _build(client: Any, tag: str, buildargs: dict[str, str], dockerfile: str = "Dockerfile",
+           extra: dict[str, Path] | None = None) -> None:  # fmt: skip
+    import docker.errors
+
+    with tempfile.TemporaryDirectory(prefix="pacore-ctx-") as ctx:
+        shutil.copy(IMAGES / dockerfile, os.path.join(ctx, "Dockerfile"))
+        shutil.copytree(RUNNERS, os.path.join(ctx, "runners"),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))  # fmt: skip
+        for name, src in (extra or {}).items():
+            shutil.copy(src, os.path.join(ctx, name))
+        try:
+            client.images.build(path=ctx, tag=tag, buildargs=buildargs, rm=True, pull=False)
+        except docker.errors.BuildError as exc:
+            lines = "".join(str(c.get("stream", c.get("error", ""))) for c in exc.build_log)
+            raise ImageError(f"docker build of {tag} failed: {exc}\n{lines[-3000:]}") from exc
+
+
+def build_image(
+    client: Any,
+    image: str = IMAGE,
+    *,
+    from_registry: bool = False,
+    rebuild_base: bool = False,
+    requirements: Path | None = None,
+    mirror: str | None = None,
+) -> str:
+    """Build the base when needed, then the supervisor layer, then optional requirements."""
+    if rebuild_base or _image(client, BASE_IMAGE) is None:
+        if from_registry:
+            build_base_registry(client)
+        else:
+            build_base_offline(client, mirror=mirror)
+    args = {"BASE": BASE_IMAGE, "INSTALL_PACKAGES": "0", "RUNNERS_HASH": runners_hash()}
+    top = IMAGE if requirements else image
+    _build(client, top, args)
+    if top == IMAGE:
+        built = client.images.get(IMAGE)
+        for alias in ALIASES:
+            repo, _, version = alias.partition(":")
+            built.tag(repo, version)
+    if requirements:
+        _build(
+            client, image, {"BASE": IMAGE}, dockerfile="Dockerfile.requirements",
+            extra={"requirements.txt": requirements},
+        )  # fmt: skip
+    return image
+
+
+def ensure_image(client: Any, image: str = IMAGE, *, from_registry: bool = False) -> str:
+    """Idempotent: returns what was done ("present", "updated" or "built")."""
+    state = image_state(client, image)
+    if state == "ok":
+        return "present"
+    if image != IMAGE and state == "stale":
+        return "present"  # a user's derived image: not ours to rebuild
+    had_base = _image(client, BASE_IMAGE) is not None
+    build_image(client, image if image == IMAGE else IMAGE, from_registry=from_registry)
+    return "updated" if had_base else "built"
