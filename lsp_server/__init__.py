@@ -1,0 +1,1 @@
+"""PaCoRe language server (pygls): code action, solve commands, progress, safe edits."""

@@ -1,0 +1,135 @@
+"""Turn a stub and its tests into a `Problem`: what the model sees, and what judges it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tree_sitter import Node
+
+from lsp_server.targeting import ParsedDocument, StubTarget
+from lsp_server.test_discovery import DiscoveredTests, module_name
+from pacore_core.problem import Problem
+from sandbox.models import ProjectSuite
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IMPORTS = ("import_statement", "import_from_statement", "future_import_statement")
+
+
+def _def_name(node: Node) -> str | None:
+    d = node.child_by_field_name("definition") if node.type == "decorated_definition" else node
+    if d is None:
+        return None
+    name = d.child_by_field_name("name")
+    if name is not None:
+        return (name.text or b"").decode()
+    if d.type == "expression_statement" and d.named_children:
+        a = d.named_children[0]
+        left = a.child_by_field_name("left") if a.type == "assignment" else None
+        if left is not None and left.type == "identifier":
+            return (left.text or b"").decode()
+    return None
+
+
+def _dedent_block(text: str, indent: str) -> str:
+    lines = text.split("\n")
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
+
+
+def module_context(doc: ParsedDocument, target: StubTarget, used_text: str, budget: int) -> str:
+    """The module's imports, the enclosing class (for methods) and the top-level definitions
+    the function or its tests name, nearest first, within `budget` characters."""
+    root = doc.tree.root_node
+    parts: list[str] = []
+    imports = [doc.slice(n.start_byte, n.end_byte) for n in root.children if n.type in _IMPORTS]
+    if imports:
+        parts.append("\n".join(imports))
+    remaining = budget - sum(len(p) for p in parts)
+    names = set(_IDENT.findall(used_text)) - {target.name}
+    if target.class_name is not None:
+        # The class around the method, with the stub itself elided.
+        for n in root.children:
+            if n.start_byte <= target.outer_start < n.end_byte:
+                before = doc.slice(n.start_byte, target.outer_start)
+                after = doc.slice(target.end, n.end_byte)
+                text = (before + target.def_indent + "# <the method to implement goes here>"
+                        + after).rstrip()
+                if len(text) > remaining:
+                    text = text[:remaining] + "\n# ... (class truncated)"
+                parts.append(text)
+                remaining -= len(text)
+                names.update(_IDENT.findall(text))
+    candidates: list[tuple[int, str]] = []
+    for n in root.named_children:
+        if n.type in _IMPORTS or n.start_byte <= target.outer_start < n.end_byte:
+            continue
+        name = _def_name(n)
+        if name is None or name not in names:
+            continue
+        distance = abs(n.start_byte - target.outer_start)
+        candidates.append((distance, doc.slice(n.start_byte, n.end_byte)))
+    for _, text in sorted(candidates):
+        if remaining <= 0:
+            break
+        if len(text) > remaining:
+            first = text.split("\n", 1)[0]
+            text = first + "\n    ...  # (body omitted)" if len(first) < remaining else ""
+        if text:
+            parts.append(text)
+            remaining -= len(text)
+    return "\n\n\n".join(parts)
+
+
+def problem_statement(
+    target: StubTarget, relpath: str, context: str, tests: DiscoveredTests
+) -> str:
+    mod = module_name(relpath)
+    fn = _dedent_block(target.def_indent + target.function_text, target.def_indent)
+    parts = [f"Implement the function `{target.qualname}` in module `{mod}` (file `{relpath}`). "
+             "Keep its signature."]
+    if context:
+        parts.append(f"Surrounding code in the same module (for reference):\n```python\n"
+                     f"{context.strip()}\n```")
+    parts.append(f"Function to implement:\n```python\n{fn.strip()}\n```")
+    if tests.sources:
+        shown = "\n\n".join(f"# {rel}\n{src.strip()}" for rel, src in tests.sources.items())
+        parts.append(f"Tests it must pass (they import it from `{mod}`):\n```python\n{shown}\n```")
+    elif tests.doctest:
+        parts.append("Its docstring examples (doctests) must pass.")
+    where = (f"a method of class `{target.class_name}`: write it as `def {target.name}(self, ...)`"
+             " at the top level of the block (or inside `class "
+             f"{target.class_name}:`)" if target.class_name else f"`{target.name}`")
+    parts.append(f"Answer with one complete ```python code block containing {where}, with the "
+                 "same signature, plus any imports or helper functions it needs.")
+    return "\n\n".join(parts)
+
+
+def build_problem(
+    doc: ParsedDocument,
+    target: StubTarget,
+    *,
+    root: Path,
+    relpath: str,
+    tests: DiscoveredTests,
+    node_ids: list[str],
+    context_budget: int = 6000,
+    weak: bool = False,
+) -> Problem:
+    """The Problem for a stub: its public tests are the workspace tests as a `ProjectSuite`
+    whose overlay the splicing sandbox fills in per candidate."""
+    used = target.function_text + "\n" + "\n".join(tests.sources.values())
+    context = module_context(doc, target, used, context_budget)
+    statement = problem_statement(target, relpath, context, tests)
+    tests_text = "\n\n".join(tests.sources.values()) or tests.doctest
+    return Problem(
+        id=f"{module_name(relpath)}.{target.qualname}",
+        statement=statement,
+        language="python",
+        mode="function",
+        entry_point=target.name,
+        signature=target.signature.strip(),
+        starter_code=target.function_text,
+        public_tests=ProjectSuite(root=root, overlay={}, node_ids=node_ids),
+        public_tests_text=tests_text,
+        weak_verification=weak,
+    )

@@ -1,0 +1,71 @@
+"""Render engine events as `$/progress` text and percentage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pacore_core.events import (
+    CandidateVerified,
+    Event,
+    RoundCompacted,
+    RoundStarted,
+    RunFinished,
+    RunStarted,
+    TrajectoryFinished,
+)
+
+
+@dataclass
+class ProgressState:
+    """What a solve has done so far, folded from events."""
+
+    widths: list[int] = field(default_factory=list)
+    round: int = 0
+    k: int = 0
+    done: int = 0
+    verified: int = 0
+    best_passed: int = 0
+    best_total: int = 0
+    finished_before: int = 0  # trajectories of completed rounds
+    phase: str = "starting"
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self.widths = list(event.widths)
+            self.phase = "sampling"
+        elif isinstance(event, RoundStarted):
+            if self.round:
+                self.finished_before += self.k
+            self.round, self.k, self.done, self.verified = event.round, event.k, 0, 0
+            if not self.widths:
+                self.widths = [event.k] * event.rounds
+            self.phase = "sampling"
+        elif isinstance(event, TrajectoryFinished):
+            self.done = max(self.done, event.done)
+        elif isinstance(event, CandidateVerified):
+            self.verified = max(self.verified, event.verified)
+            self.best_passed, self.best_total = event.best_passed, event.best_total
+        elif isinstance(event, RoundCompacted):
+            self.phase = "compacting"
+        elif isinstance(event, RunFinished):
+            self.phase = "finished"
+            self.best_passed, self.best_total = event.passed, event.total
+
+    @property
+    def percentage(self) -> int:
+        total = sum(self.widths) or 1
+        # A trajectory counts half when sampled, fully when verified.
+        units = self.finished_before + (self.done + self.verified) / 2
+        pct = int(100 * units / total)
+        return 100 if self.phase == "finished" else max(0, min(99, pct))
+
+    def message(self) -> str:
+        if not self.round:
+            return "starting"
+        parts = [f"round {self.round}/{len(self.widths) or self.round}",
+                 f"{self.done}/{self.k} trajectories"]
+        if self.best_total:
+            parts.append(f"best {self.best_passed}/{self.best_total} tests")
+        elif self.verified:
+            parts.append(f"{self.verified} verified")
+        return " · ".join(parts)

@@ -1,0 +1,55 @@
+"""A sandbox wrapper that turns a candidate function into a whole-module overlay.
+
+The engine stays generic: it verifies `Candidate(code)` against the problem's `ProjectSuite`;
+this wrapper splices the code into the module snapshot the solve started from and hands the
+inner sandbox the suite with that module (and any generated test files) overlaid.
+"""
+
+from __future__ import annotations
+
+from lsp_server.splice import SpliceError, splice
+from lsp_server.targeting import ParsedDocument, StubTarget
+from sandbox.base import Sandbox
+from sandbox.models import Candidate, Limits, ProjectSuite, TestSuite, Verdict
+
+
+class SplicingSandbox:
+    """Per-solve view of a shared sandbox; closing it leaves the shared one open."""
+
+    def __init__(
+        self,
+        inner: Sandbox,
+        *,
+        doc: ParsedDocument,
+        target: StubTarget,
+        module_relpath: str,
+        keep_docstring: bool = True,
+        extra_files: dict[str, str] | None = None,
+    ) -> None:
+        self.inner = inner
+        self.name = f"splice+{inner.name}"
+        self._doc = doc
+        self._target = target
+        self._relpath = module_relpath
+        self._keep_docstring = keep_docstring
+        self._extra = dict(extra_files or {})
+
+    def overlay_for(self, code: str) -> dict[str, str]:
+        spliced = splice(self._doc, self._target, code, keep_docstring=self._keep_docstring)
+        return {**self._extra, self._relpath: spliced.module_text}
+
+    async def run(
+        self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
+    ) -> Verdict:
+        if not isinstance(suite, ProjectSuite):
+            return await self.inner.run(candidate, suite, limits)
+        try:
+            overlay = self.overlay_for(candidate.code)
+        except SpliceError as e:
+            return Verdict(verdict="compile_error", passed=0, total=max(1, len(suite.node_ids)),
+                           compile_output=str(e), backend=self.name)
+        project = suite.model_copy(update={"overlay": {**suite.overlay, **overlay}})
+        return await self.inner.run(candidate, project, limits)
+
+    async def close(self) -> None:
+        return None

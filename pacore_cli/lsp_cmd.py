@@ -1,0 +1,23 @@
+"""`pacore lsp`: the language server on stdio (or TCP)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "lsp", help="serve the PaCoRe language server (stdio by default)")
+    parser.add_argument("--tcp", action="store_true", help="serve on TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2087)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from lsp_server.server import serve
+
+    serve(tcp=args.tcp, host=args.host, port=args.port)
+    return 0
