@@ -1,0 +1,138 @@
+"""`pacore bench`: PaCoRe against single sample, best-of-N and self-consistency.
+
+Exit status: 0 when every (problem, strategy, repeat) ran, 1 when some ended in an error
+(rerun to retry them; finished rows are skipped), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+from pathlib import Path
+
+from rich.console import Console
+
+from pacore_cli.render import bench_row_line, bench_summary
+from pacore_cli.solve_cmd import (
+    EXIT_USAGE,
+    UsageError,
+    add_model_flags,
+    open_backend,
+    open_sandbox,
+    settings_from_args,
+)
+from pacore_core.bench.datasets import DatasetError, load_dataset, select
+from pacore_core.bench.harness import (
+    PLOT,
+    BenchError,
+    BenchMeta,
+    BenchRow,
+    BenchSettings,
+    StrategySummary,
+    run_bench,
+)
+from pacore_core.bench.plot import plot_scaling
+from pacore_core.bench.strategies import parse_strategies
+
+DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "bench", help="compare PaCoRe with its baselines on a dataset",
+        description="Runs each strategy on the same problems and model; selection uses public "
+        "tests only, hidden tests only score. Writes results.jsonl, summary.json and a PNG "
+        "of pass@1 against TTC tokens to --out; a rerun resumes.",
+    )
+    p.add_argument("--dataset", required=True,
+                   help="humaneval | lcb:FILE (LiveCodeBench JSONL) | dir:DIR (solve-format problems)")
+    p.add_argument("--strategies", default=DEFAULT_STRATEGIES,
+                   help="comma-separated: single, best-of-N, self-consistency-N, "
+                   f"pacore-low|medium|high, pacore:K1,K2 (default {DEFAULT_STRATEGIES})")
+    p.add_argument("--repeats", type=int, default=1, help="runs per problem and strategy")
+    p.add_argument("--limit", type=int, help="only the first N problems")
+    p.add_argument("--problems", help="comma-separated problem ids")
+    p.add_argument("--out", type=Path, help="output directory (default bench-results/DATASET)")
+    p.add_argument("--concurrency", type=int, default=4,
+                   help="problems/strategies run at once; also caps model requests")
+    p.add_argument("--sandbox-concurrency", type=int,
+                   help="sandbox runs at once (default: --concurrency)")
+    p.add_argument("--seed", type=int, default=0, help="base seed; rows derive theirs from it")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_model_flags(p)
+    p.set_defaults(run=run)
+
+
+def default_out(dataset: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset.replace(":", "-")).strip("-")
+    return Path("bench-results") / (slug or "dataset")
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    try:
+        return asyncio.run(_bench(args, console))
+    except UsageError as e:
+        console.print(f"[bold red]pacore bench:[/] {e}", highlight=False)
+        return EXIT_USAGE
+
+
+async def _bench(args: argparse.Namespace, console: Console) -> int:
+    for flag in ("repeats", "concurrency"):
+        if getattr(args, flag) < 1:
+            raise UsageError(f"--{flag} must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    try:
+        strategies = parse_strategies(args.strategies)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    try:
+        problems = load_dataset(args.dataset, language=args.language or "python")
+        ids = [i.strip() for i in args.problems.split(",") if i.strip()] if args.problems else None
+        problems = select(problems, ids=ids, limit=args.limit)
+    except DatasetError as e:
+        raise UsageError(str(e)) from None
+    settings = settings_from_args(args, max_concurrency=args.concurrency)
+    out_dir: Path = args.out or default_out(args.dataset)
+    bench_settings = BenchSettings(
+        strategies=strategies, run=settings.run, repeats=args.repeats, seed=args.seed,
+        concurrency=args.concurrency,
+        sandbox_concurrency=args.sandbox_concurrency or args.concurrency,
+    )
+    meta = BenchMeta(dataset=args.dataset, model=settings.server.model, seed=args.seed)
+    console.print(f"bench {args.dataset}: {len(problems)} problems x {len(strategies)} "
+                  f"strategies x {args.repeats} repeats -> {out_dir}", highlight=False)
+    errors = 0
+
+    def on_row(row: BenchRow, skipped: bool) -> None:
+        nonlocal errors
+        errors += row.status == "error" and not skipped
+        console.print(bench_row_line(row, skipped), highlight=False, markup=False)
+
+    backend = open_backend(settings, args.replay)
+    try:
+        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism)
+        try:
+            summaries = await run_bench(problems, bench_settings, backend=backend,
+                                        sandbox=sandbox, out_dir=out_dir, meta=meta,
+                                        on_row=on_row)
+        except BenchError as e:
+            raise UsageError(str(e)) from None
+        finally:
+            await sandbox.close()
+    finally:
+        await backend.close()
+    plot = plot_scaling(summaries, out_dir / PLOT, title=f"{args.dataset} ({meta.model or backend.name})")
+    console.print(bench_summary(summaries, title=f"pacore bench {args.dataset}"))
+    console.print(f"results: {out_dir / 'results.jsonl'}\nplot: {plot}", highlight=False)
+    if args.json:
+        print(json.dumps(_summary_json(summaries, out_dir, plot)))
+    return 1 if errors else 0
+
+
+def _summary_json(summaries: list[StrategySummary], out_dir: Path, plot: Path) -> dict[str, object]:
+    return {"out": str(out_dir), "plot": str(plot),
+            "strategies": [s.model_dump() for s in summaries]}

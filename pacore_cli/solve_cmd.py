@@ -1,0 +1,219 @@
+"""`pacore solve PROBLEM`: one PaCoRe run on a stub, a statement or a problem directory.
+
+Exit status: 0 solved, 1 unsolved or the run failed (model server, sandbox), 2 usage or
+input error (missing/malformed problem, no tests, incomplete settings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from pacore_cli.render import SolveProgress, run_summary
+from pacore_core.backends import Backend, BackendConfigError, BackendError, make_backend
+from pacore_core.config import Settings, load_settings
+from pacore_core.engine import Engine
+from pacore_core.loaders import ProblemLoadError, load_problem
+from pacore_core.problem import Problem
+from pacore_core.record import RunRecord, RunResult, TrajectoryPool
+from sandbox.base import Sandbox
+
+EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input or settings (exit 2); the message says what to change."""
+
+
+# ---------------------------------------------------------------- shared with `bench`
+
+
+def add_model_flags(p: argparse.ArgumentParser) -> None:
+    """Flags common to `solve` and `bench`: rounds, model, backend, sandbox."""
+    rounds = p.add_mutually_exclusive_group()
+    rounds.add_argument("--preset", choices=["low", "medium", "high"],
+                        help="PaCoRe widths: low=[4], medium=[16], high=[32,4]")
+    rounds.add_argument("--rounds", help="explicit widths, e.g. 32,4 (a final K=1 round is added)")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 "
+                   "(env PACORE_BASE_URL)")
+    p.add_argument("--model", help="model name served there (env PACORE_MODEL)")
+    p.add_argument("--backend", choices=["openai", "vllm", "replay"],
+                   help="model backend (default openai; env PACORE_BACKEND)")
+    p.add_argument("--replay", type=Path, metavar="FILE",
+                   help="replay completions from a run record instead of a model")
+    p.add_argument("--sandbox", choices=["docker", "local"],
+                   help="where candidates run (default docker; env PACORE_SANDBOX)")
+    p.add_argument("--language", choices=["python", "cpp"],
+                   help="language of the program to write (default: from the problem, python)")
+    p.add_argument("--selection", choices=["verified", "synthesis"],
+                   help="verified: a passing program from any round; synthesis: the paper's "
+                   "final answer as is")
+
+
+def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = {
+        "base_url": args.base_url, "model": args.model, "preset": args.preset,
+        "rounds": args.rounds, "sandbox": args.sandbox, "backend": args.backend,
+        "selection": args.selection, **extra,
+    }
+    if args.replay is not None:
+        overrides["backend"] = "replay"
+    try:
+        return load_settings(overrides, env=os.environ, cwd=Path.cwd())
+    except ValueError as e:
+        raise UsageError(_first_line(e)) from None
+
+
+def open_backend(settings: Settings, replay: Path | None) -> Backend:
+    if replay is not None and not replay.is_file():
+        raise UsageError(f"run record {replay} does not exist")
+    try:
+        return make_backend(settings.server, config=settings.run, replay=replay)
+    except (BackendConfigError, FileNotFoundError) as e:
+        raise UsageError(str(e)) from None
+    except ValueError as e:
+        raise UsageError(f"cannot replay {replay}: {_first_line(e)}") from None
+
+
+def open_sandbox(kind: str, parallelism: int | None = None) -> Sandbox:
+    """The sandbox backend by name; a missing image or engine is a usage error."""
+    import sandbox as sandbox_pkg
+
+    factory = getattr(sandbox_pkg, "make_sandbox", None)
+    try:
+        if factory is not None:
+            made: Sandbox = factory(kind, parallelism=parallelism)
+            return made
+        if kind == "local":
+            from sandbox.local_backend import LocalSandbox
+
+            return LocalSandbox(parallelism=parallelism)
+    except Exception as e:  # docker SDK and image errors carry their own explanation
+        raise UsageError(f"sandbox {kind!r} is not usable: {_first_line(e)}; "
+                         "run `pacore doctor` or `pacore sandbox build`") from None
+    raise UsageError(f"the {kind} sandbox is not available in this installation; "
+                     "use --sandbox local")
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write to a sibling temp file, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- solve
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "solve", help="solve one problem with PaCoRe",
+        description="Solve a function stub (.py), a statement (.md/.txt) or a problem directory "
+        "(problem.md + tests/NAME.in/.out or test_*.py). Exit 0 only when solved.",
+    )
+    p.add_argument("problem", type=Path, metavar="PROBLEM")
+    p.add_argument("--tests", type=Path, metavar="PATH", help="test file or directory")
+    add_model_flags(p)
+    p.add_argument("--record", type=Path, metavar="FILE", help="write the whole run record")
+    p.add_argument("--pool", type=Path, metavar="FILE",
+                   help="seed round 1 from cached trajectories (a pool file or a run record)")
+    p.add_argument("--early-stop", action="store_true",
+                   help="stop once a candidate passes every test")
+    p.add_argument("--output", type=Path, metavar="FILE", help="write the chosen program here")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def error_object(message: str) -> dict[str, Any]:
+    """The --json shape of a failure: every key of a result, status "error"."""
+    return RunResult(status="error", error=message).model_dump(mode="json")
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    try:
+        return asyncio.run(_solve(args, console))
+    except UsageError as e:
+        return _fail(args, console, str(e), EXIT_USAGE)
+
+
+def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -> int:
+    console.print(f"[bold red]pacore solve:[/] {message}", highlight=False)
+    if args.json:
+        print(json.dumps(error_object(message)))
+    return code
+
+
+async def _solve(args: argparse.Namespace, console: Console) -> int:
+    try:
+        problem = load_problem(args.problem, tests=args.tests, language=args.language)
+    except ProblemLoadError as e:
+        raise UsageError(str(e)) from None
+    settings = settings_from_args(args, early_stop=True if args.early_stop else None)
+    pool = _load_pool(args.pool) if args.pool is not None else None
+    backend = open_backend(settings, args.replay)
+    try:
+        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism)
+        try:
+            result = await _run_engine(problem, settings, backend, sandbox, pool, console)
+        finally:
+            await sandbox.close()
+    finally:
+        await backend.close()
+    return _report(args, console, problem, settings, backend.name, result)
+
+
+def _load_pool(path: Path) -> TrajectoryPool:
+    try:
+        return TrajectoryPool.load(path)
+    except FileNotFoundError:
+        raise UsageError(f"pool {path} does not exist") from None
+    except ValueError as e:
+        raise UsageError(f"{path} is not a trajectory pool or run record: {_first_line(e)}") from None
+
+
+async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sandbox: Sandbox,
+                      pool: TrajectoryPool | None, console: Console) -> RunResult:
+    progress = SolveProgress(console)
+    with progress:
+        try:
+            return await Engine(backend, sandbox, settings.run, on_event=progress,
+                                pool=pool).solve(problem)
+        except BackendError as e:
+            return RunResult(status="error", language=problem.language, error=str(e))
+
+
+def _report(args: argparse.Namespace, console: Console, problem: Problem, settings: Settings,
+            backend_name: str, result: RunResult) -> int:
+    if args.record is not None:
+        RunRecord(backend=backend_name, model=settings.server.model, config=settings.run,
+                  problem=problem, result=result).save(args.record)
+    if args.output is not None and result.code is not None:
+        atomic_write(args.output, result.code)
+    console.print(run_summary(result, problem.id))
+    if args.output is not None:
+        console.print(f"wrote {args.output}" if result.code is not None
+                      else f"no program to write to {args.output}", highlight=False)
+    if result.status == "error" and result.error:
+        console.print(f"[bold red]pacore solve:[/] {result.error}", highlight=False)
+    if args.json:
+        payload = result.model_dump(mode="json")
+        payload["problem"] = problem.id
+        sys.stdout.write(json.dumps(payload) + "\n")
+    return EXIT_SOLVED if result.status == "solved" else EXIT_UNSOLVED

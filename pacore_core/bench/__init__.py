@@ -1,0 +1,1 @@
+"""Benchmark harness: datasets, strategies (single, best-of-N, self-consistency, PaCoRe), metrics."""

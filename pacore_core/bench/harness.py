@@ -1,0 +1,269 @@
+"""Run strategies over a dataset, score on hidden tests, and summarise; resumable.
+
+Output directory layout:
+* `results.jsonl`: one `BenchRow` per (problem, strategy, repeat), appended as it finishes
+  (a rerun skips rows already there; rows that ended in an error are retried);
+* `summary.json`: one `StrategySummary` per strategy;
+* `bench.json`: what the rows were produced with (dataset, model, seed); a rerun into the
+  same directory with different values is refused rather than mixing results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from pacore_core.backends.base import Backend
+from pacore_core.bench.strategies import StrategySpec, run_strategy
+from pacore_core.config import RunConfig
+from pacore_core.problem import Problem
+from pacore_core.verification import verify_code
+from sandbox.base import Sandbox
+from sandbox.models import Candidate, Limits, TestSuite, Verdict
+
+RESULTS = "results.jsonl"
+SUMMARY = "summary.json"
+META = "bench.json"
+PLOT = "pass_at_1_vs_ttc.png"
+
+
+class BenchError(RuntimeError):
+    """The output directory or settings make the run impossible; the message says why."""
+
+
+class BenchMeta(BaseModel):
+    dataset: str
+    model: str | None = None
+    seed: int = 0
+
+
+class BenchRow(BaseModel):
+    problem: str
+    strategy: str
+    repeat: int
+    seed: int
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    passed: bool = False
+    score_passed: int = 0
+    score_total: int = 0
+    scored_on: Literal["hidden", "public"] = "hidden"
+    public_passed: int | None = None
+    public_total: int | None = None
+    reason: str = ""
+    trajectories: int = 0
+    ttc_tokens: int = 0
+    prompt_tokens: int = 0
+    model_calls: int = 0
+    wall_s: float = 0.0
+    sandbox_s: float = 0.0
+    score_s: float = 0.0
+    code: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.problem, self.strategy, self.repeat)
+
+
+class StrategySummary(BaseModel):
+    strategy: str
+    problems: int = 0
+    rows: int = 0
+    errors: int = 0
+    pass_at_1: float = 0.0  # mean over problems of the mean over repeats
+    ttc_tokens: float = 0.0  # mean per run
+    model_calls: float = 0.0
+    wall_s: float = 0.0
+    sandbox_s: float = 0.0
+
+
+class BenchSettings(BaseModel):
+    strategies: list[StrategySpec]
+    run: RunConfig = Field(default_factory=RunConfig)
+    repeats: int = Field(default=1, ge=1)
+    seed: int = 0
+    concurrency: int = Field(default=4, ge=1)
+    sandbox_concurrency: int = Field(default=4, ge=1)
+
+
+class BoundedSandbox:
+    """Caps concurrent sandbox runs across all strategies of a benchmark."""
+
+    def __init__(self, inner: Sandbox, limit: asyncio.Semaphore) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._limit = limit
+
+    async def run(self, candidate: Candidate, suite: TestSuite,
+                  limits: Limits | None = None) -> Verdict:
+        async with self._limit:
+            return await self.inner.run(candidate, suite, limits)
+
+    async def close(self) -> None:
+        """The inner sandbox belongs to the caller."""
+
+
+def row_seed(base: int, problem_id: str, repeat: int) -> int:
+    """The same seed for every strategy on a (problem, repeat): a paired comparison."""
+    return zlib.crc32(f"{base}:{problem_id}:{repeat}".encode()) % (2**31)
+
+
+def load_rows(path: Path) -> list[BenchRow]:
+    """Rows of a results file; a torn last line (interrupted write) is ignored."""
+    rows: list[BenchRow] = []
+    if not path.is_file():
+        return rows
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(BenchRow.model_validate_json(line))
+        except ValidationError:
+            continue
+    return rows
+
+
+def latest(rows: list[BenchRow]) -> dict[tuple[str, str, int], BenchRow]:
+    out: dict[tuple[str, str, int], BenchRow] = {}
+    for r in rows:
+        if r.key not in out or out[r.key].status == "error":
+            out[r.key] = r
+    return out
+
+
+def public_view(problem: Problem) -> Problem:
+    return problem.model_copy(update={"hidden_tests": None})
+
+
+def scoring_view(problem: Problem) -> tuple[Problem, Literal["hidden", "public"]]:
+    """Score on hidden tests; a problem without any is scored on its public tests."""
+    if problem.hidden_tests is not None:
+        return problem.model_copy(update={"public_tests": None}), "hidden"
+    return problem, "public"
+
+
+def check_meta(out_dir: Path, meta: BenchMeta) -> None:
+    path = out_dir / META
+    if path.is_file():
+        try:
+            old = BenchMeta.model_validate_json(path.read_text())
+        except ValidationError:
+            old = None
+        if old is not None and old != meta:
+            raise BenchError(
+                f"{out_dir} holds results for {old.model_dump()}, not {meta.model_dump()}; "
+                "use another --out directory"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(meta.model_dump_json(indent=1))
+    tmp.replace(path)
+
+
+async def run_bench(
+    problems: list[Problem],
+    settings: BenchSettings,
+    *,
+    backend: Backend,
+    sandbox: Sandbox,
+    out_dir: Path,
+    meta: BenchMeta,
+    on_row: Callable[[BenchRow, bool], None] | None = None,
+) -> list[StrategySummary]:
+    """Run every missing (problem, strategy, repeat); `on_row(row, skipped)` reports each."""
+    check_meta(out_dir, meta)
+    results = out_dir / RESULTS
+    done = {k: r for k, r in latest(load_rows(results)).items() if r.status == "ok"}
+    bounded = BoundedSandbox(sandbox, asyncio.Semaphore(settings.sandbox_concurrency))
+    tasks_limit = asyncio.Semaphore(settings.concurrency)
+    write_lock = asyncio.Lock()
+    jobs = [(p, s, rep) for p in problems for s in settings.strategies
+            for rep in range(settings.repeats)]
+
+    async def one(problem: Problem, spec: StrategySpec, repeat: int) -> None:
+        key = (problem.id, spec.name, repeat)
+        if key in done:
+            if on_row is not None:
+                on_row(done[key], True)
+            return
+        async with tasks_limit:
+            row = await _run_row(problem, spec, repeat, settings, backend, bounded)
+        async with write_lock:
+            with results.open("a") as f:
+                f.write(row.model_dump_json() + "\n")
+        if on_row is not None:
+            on_row(row, False)
+
+    async with asyncio.TaskGroup() as tg:
+        for p, s, rep in jobs:
+            tg.create_task(one(p, s, rep))
+    wanted = {(p.id, s.name, rep) for p, s, rep in jobs}
+    rows = [r for k, r in latest(load_rows(results)).items() if k in wanted]
+    summaries = summarise(rows, [s.name for s in settings.strategies])
+    tmp = out_dir / (SUMMARY + ".tmp")
+    tmp.write_text(json.dumps([s.model_dump() for s in summaries], indent=1))
+    tmp.replace(out_dir / SUMMARY)
+    return summaries
+
+
+async def _run_row(
+    problem: Problem, spec: StrategySpec, repeat: int, settings: BenchSettings,
+    backend: Backend, sandbox: Sandbox,
+) -> BenchRow:
+    seed = row_seed(settings.seed, problem.id, repeat)
+    cfg = settings.run.model_copy(update={"seed": seed})
+    row = BenchRow(problem=problem.id, strategy=spec.name, repeat=repeat, seed=seed)
+    out = await run_strategy(spec, public_view(problem), backend=backend, sandbox=sandbox,
+                             config=cfg)
+    row.reason, row.trajectories = out.reason, out.trajectories
+    row.ttc_tokens, row.prompt_tokens = out.ttc_tokens, out.prompt_tokens
+    row.model_calls, row.wall_s, row.sandbox_s = out.model_calls, out.wall_s, out.sandbox_s
+    row.code = out.code
+    if out.public is not None:
+        row.public_passed, row.public_total = out.public.passed, out.public.total
+    row.error = out.error
+    if out.error is not None and out.code is None:
+        row.status, row.error = "error", out.error
+        return row
+    scoring, row.scored_on = scoring_view(problem)
+    if out.code is not None:
+        start = time.perf_counter()
+        v = await verify_code(sandbox, scoring, out.code, cfg.limits)
+        row.score_s = time.perf_counter() - start
+        row.score_passed, row.score_total, row.passed = v.passed, v.total, v.ok
+        if v.verdict == "sandbox_error":
+            row.status = "error"
+            row.error = "sandbox error while scoring: " + "; ".join(
+                t.message or t.status for t in v.tests[:1])
+    return row
+
+
+def summarise(rows: list[BenchRow], order: list[str]) -> list[StrategySummary]:
+    by_strategy: dict[str, list[BenchRow]] = defaultdict(list)
+    for r in rows:
+        by_strategy[r.strategy].append(r)
+    out: list[StrategySummary] = []
+    for name in order:
+        rs = by_strategy.get(name, [])
+        s = StrategySummary(strategy=name, rows=len(rs),
+                            errors=sum(r.status == "error" for r in rs))
+        if rs:
+            per_problem: dict[str, list[float]] = defaultdict(list)
+            for r in rs:
+                per_problem[r.problem].append(1.0 if r.passed else 0.0)
+            s.problems = len(per_problem)
+            s.pass_at_1 = sum(sum(v) / len(v) for v in per_problem.values()) / len(per_problem)
+            s.ttc_tokens = sum(r.ttc_tokens for r in rs) / len(rs)
+            s.model_calls = sum(r.model_calls for r in rs) / len(rs)
+            s.wall_s = sum(r.wall_s for r in rs) / len(rs)
+            s.sandbox_s = sum(r.sandbox_s for r in rs) / len(rs)
+        out.append(s)
+    return out
