@@ -1,0 +1,61 @@
+"""Run untrusted candidates against tests: Docker (default) or local subprocess backends."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sandbox.base import Sandbox
+from sandbox.models import (
+    Candidate,
+    CheckSuite,
+    IOSuite,
+    IOTest,
+    Limits,
+    ProjectSuite,
+    PytestSuite,
+    TestResult,
+    TestStatus,
+    TestSuite,
+    Verdict,
+    overall_status,
+)
+from sandbox.status import docker_status, docker_status_sync
+
+__all__ = [
+    "Candidate",
+    "CheckSuite",
+    "IOSuite",
+    "IOTest",
+    "Limits",
+    "ProjectSuite",
+    "PytestSuite",
+    "Sandbox",
+    "TestResult",
+    "TestStatus",
+    "TestSuite",
+    "Verdict",
+    "docker_status",
+    "docker_status_sync",
+    "make_sandbox",
+    "overall_status",
+]
+
+
+def make_sandbox(
+    kind: Literal["docker", "local"] = "docker",
+    *,
+    parallelism: int | None = None,
+    image: str | None = None,
+    **kw: Any,
+) -> Sandbox:
+    """A sandbox backend. docker kwargs: runtime ("runsc" for gVisor), max_uses, warm,
+    client, build_missing. local kwargs: python (interpreter for the supervisor)."""
+    if kind == "docker":
+        from sandbox.docker_backend import DockerSandbox
+
+        return DockerSandbox(parallelism=parallelism, image=image, **kw)
+    if kind == "local":
+        from sandbox.local_backend import LocalSandbox
+
+        return LocalSandbox(parallelism=parallelism, **kw)
+    raise ValueError(f"unknown sandbox kind {kind!r} (expected 'docker' or 'local')")

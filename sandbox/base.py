@@ -16,8 +16,6 @@ class Sandbox(Protocol):
 
     name: str
 
-    async def run(
-        self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
-    ) -> Verdict: ...
+    async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict: ...
 
     async def close(self) -> None: ...

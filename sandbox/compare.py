@@ -34,6 +34,5 @@ def outputs_match(
     if len(got_tokens) != len(want_tokens):
         return False
     return all(
-        _tokens_equal_float(g, w, float_tolerance)
-        for g, w in zip(got_tokens, want_tokens, strict=True)
+        _tokens_equal_float(g, w, float_tolerance) for g, w in zip(got_tokens, want_tokens, strict=True)
     )

@@ -99,9 +99,7 @@ class WarmContainer:
         self._buf = bytearray()
         self.container = client.containers.create(spec.image, **create_kwargs(spec))
         try:
-            raw = self.container.attach_socket(
-                params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-            )
+            raw = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             self._raw = raw
             self._sock: socket.socket = getattr(raw, "_sock", raw)
             self.container.start()

@@ -16,7 +16,6 @@ trouble it is removed. `max_uses=1` gives one container per candidate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -25,7 +24,7 @@ from typing import Any
 from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, remove_stale
 from sandbox.images import IMAGE, ImageError, ensure_image, image_state
 from sandbox.jobs import SandboxFailure, build_job, failure_verdict, verdict_from_response
-from sandbox.models import Candidate, Limits, TestSuite, Verdict
+from sandbox.models import Candidate, Limits, TestStatus, TestSuite, Verdict
 from sandbox.watchdog import watchdog_seconds
 
 log = logging.getLogger(__name__)
@@ -79,10 +78,10 @@ class _Pool:
         return warm
 
     async def release(self, warm: WarmContainer, reusable: bool) -> None:
-        if reusable and not self._closed and warm.uses < self._max_uses:
-            if self._idle.qsize() < self._target:
-                self._idle.put_nowait(warm)
-                return
+        keep = reusable and not self._closed and warm.uses < self._max_uses
+        if keep and self._idle.qsize() < self._target:
+            self._idle.put_nowait(warm)
+            return
         await asyncio.to_thread(warm.destroy)
         self.fill()
 
@@ -152,9 +151,7 @@ class DockerSandbox:
         await self._start()
         self._pool(limits or Limits())
 
-    async def run(
-        self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
-    ) -> Verdict:
+    async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
         limits = limits or Limits()
         start = time.monotonic()
         await self._start()
@@ -180,7 +177,7 @@ class DockerSandbox:
                 raise
             except SupervisorGone as exc:
                 await asyncio.to_thread(warm.destroy)
-                status = "timeout" if "watchdog" in str(exc) else "sandbox_error"
+                status: TestStatus = "timeout" if "watchdog" in str(exc) else "sandbox_error"
                 return failure_verdict(suite, status, str(exc), backend=self.name,
                                        duration_s=time.monotonic() - start)  # fmt: skip
             except BaseException:
@@ -205,5 +202,3 @@ class DockerSandbox:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-

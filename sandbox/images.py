@@ -78,7 +78,7 @@ def _image(client: Any, name: str) -> Any | None:
 
 
 def image_state(client: Any, image: str = IMAGE) -> str:
-    """"ok", "missing", or "stale" (built from other runner files)."""
+    """ "ok", "missing", or "stale" (built from other runner files)."""
     found = _image(client, image)
     if found is None:
         return "missing"

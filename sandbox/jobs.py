@@ -46,9 +46,7 @@ def project_archive(suite: ProjectSuite) -> str:
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
         for dirpath, dirnames, filenames in os.walk(root):
             rel_dir = os.path.relpath(dirpath, root)
-            dirnames[:] = [
-                d for d in dirnames if not _excluded(os.path.join(rel_dir, d), suite.exclude)
-            ]
+            dirnames[:] = [d for d in dirnames if not _excluded(os.path.join(rel_dir, d), suite.exclude)]
             for name in filenames:
                 rel = os.path.normpath(os.path.join(rel_dir, name))
                 full = os.path.join(dirpath, name)

@@ -68,9 +68,7 @@ class LocalSandbox:
             "(no network, filesystem or PID isolation); use the docker backend for untrusted code"
         )
 
-    async def run(
-        self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
-    ) -> Verdict:
+    async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
         limits = limits or Limits()
         async with self._sem:
             return await self._run(candidate, suite, limits)

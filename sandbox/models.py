@@ -78,9 +78,7 @@ class ProjectSuite(BaseModel):
     )
 
 
-TestSuite = Annotated[
-    IOSuite | PytestSuite | CheckSuite | ProjectSuite, Field(discriminator="kind")
-]
+TestSuite = Annotated[IOSuite | PytestSuite | CheckSuite | ProjectSuite, Field(discriminator="kind")]
 
 
 class Candidate(BaseModel):

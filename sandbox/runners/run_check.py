@@ -49,11 +49,7 @@ def _assert_details(
             continue
         text = ast.get_source_segment(test_code, node)
         test = node.test
-        if (
-            isinstance(test, ast.Compare)
-            and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Eq | ast.Is)
-        ):
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq | ast.Is):
             env = dict(frame.f_globals)
             env.update(frame.f_locals)
             try:

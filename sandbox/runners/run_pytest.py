@@ -59,6 +59,13 @@ def main(emit: Emitter, targets: list[str]) -> None:
             self.status: dict[str, tuple[str, dict[str, Any]]] = {}
             self.start: dict[str, float] = {}
 
+        @pytest.hookimpl(trylast=True)
+        def pytest_configure(self, config: Any) -> None:
+            # the progress report would mix with the candidate's stdout: silence it
+            reporter = config.pluginmanager.getplugin("terminalreporter")
+            if reporter is not None:
+                config.pluginmanager.unregister(reporter)
+
         def pytest_collectreport(self, report: Any) -> None:
             if report.failed or report.skipped:
                 emit(
@@ -123,7 +130,7 @@ def main(emit: Emitter, targets: list[str]) -> None:
 
     args = [
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:randomly",
-        "-s", "-p", "no:terminal", "--rootdir", ".", "-o", "addopts=", "--continue-on-collection-errors",
+        "-s", "-q", "--rootdir", ".", "-o", "addopts=", "--continue-on-collection-errors",
         *targets,
     ]  # fmt: skip
     pytest.main(args, plugins=[Collector()])

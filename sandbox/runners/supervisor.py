@@ -395,9 +395,7 @@ def _compile_cpp(job: dict[str, Any]) -> tuple[bool, str]:
     limits["file_size_mb"] = max(int(limits["file_size_mb"]), 256)
     limits["open_files"] = max(int(limits["open_files"]), 256)
     cmd = ["g++", "-O2", "-std=gnu++17", "-pipe", "-o", "solution", "solution.cpp"]
-    child = spawn(
-        job, lambda _emit: os.execvp(cmd[0], cmd), address_space=False, limits=limits
-    )
+    child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), address_space=False, limits=limits)
     run = supervise(child, timeout_s=limits["timeout_s"], output_cap=1 << 20)
     text = _trim(run["stderr"] + run["stdout"], 16000)
     if run["reason"] == "timeout":
@@ -408,16 +406,12 @@ def _compile_cpp(job: dict[str, Any]) -> tuple[bool, str]:
 def run_io(job: dict[str, Any]) -> list[dict[str, Any]]:
     limits = job["limits"]
     cap = int(limits["output_kb"]) * 1024
-    if job["language"] == "cpp":
-        cmd = ["./solution"]
-    else:
-        cmd = [job.get("python", "python3"), "solution.py"]
+    python = job.get("python", "python3")
+    cmd = ["./solution"] if job["language"] == "cpp" else [python, "solution.py"]
     results = []
     for test in job["suite"]["tests"]:
         oom_before = _oom_kills()
-        child = spawn(
-            job, lambda _emit: os.execvp(cmd[0], cmd), stdin_data=test["input"].encode()
-        )
+        child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), stdin_data=test["input"].encode())
         run = supervise(child, timeout_s=float(limits["timeout_s"]), output_cap=cap)
         result: dict[str, Any] = {
             "name": test["name"],
@@ -447,9 +441,7 @@ def run_check(job: dict[str, Any]) -> list[dict[str, Any]]:
     name = suite["entry_point"]
     oom_before = _oom_kills()
     child = spawn(job, lambda emit: harness.main(emit, suite["test_code"], name))
-    run = supervise(
-        child, timeout_s=float(limits["timeout_s"]), output_cap=int(limits["output_kb"]) * 1024
-    )
+    run = supervise(child, timeout_s=float(limits["timeout_s"]), output_cap=int(limits["output_kb"]) * 1024)
     base = {
         "name": name,
         "duration_s": run["duration_s"],
@@ -540,7 +532,7 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             ]
         remaining = [n for n in expected if n not in done]
-        if not remaining or run["reason"] is None and current is None:
+        if not remaining or (run["reason"] is None and current is None):
             break
         targets = remaining
     results = []
