@@ -65,7 +65,7 @@ def test_n_choices_follow_the_script_and_usage_counts_every_choice() -> None:
                                           + count_tokens("it is 5") + 1)
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     assert usage["prompt_tokens_details"]["cached_tokens"] == 0
-    assert srv.chat_requests()[0]["seed"] == 7 and srv.calls == 1
+    assert srv.chat_requests[0]["seed"] == 7 and srv.calls == 1
 
 
 @pytest.mark.parametrize("fields", [("reasoning",), ("reasoning", "reasoning_content")])
@@ -274,7 +274,7 @@ def test_requests_are_recorded_from_many_threads() -> None:
         codes = list(pool.map(lambda i: chat(srv, seed=i).status_code, range(24)))
     assert codes == [200] * 24
     assert srv.calls == 24
-    assert sorted(r["seed"] for r in srv.chat_requests()) == list(range(24))
+    assert sorted(r["seed"] for r in srv.chat_requests) == list(range(24))
     assert sorted(r.call_index for r in srv.requests if r.call_index is not None) == list(
         range(24))
 

@@ -680,6 +680,7 @@ class ScriptedServer:
         with self._lock:
             return list(self._requests)
 
+    @property
     def chat_requests(self) -> list[dict[str, Any]]:
         """Bodies of the chat-completion requests, in arrival order."""
         return [r.body or {} for r in self.requests if r.path == "/v1/chat/completions"]
