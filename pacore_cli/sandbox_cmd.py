@@ -1,0 +1,214 @@
+"""`pacore sandbox run|build`: run one candidate against tests; build the sandbox images."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sandbox import (
+    Candidate,
+    CheckSuite,
+    IOSuite,
+    IOTest,
+    Limits,
+    PytestSuite,
+    TestSuite,
+    Verdict,
+    make_sandbox,
+)
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable test files (exit code 2)."""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("sandbox", help="run candidates in the sandbox; build images")
+    sub = parser.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
+
+    run_p = sub.add_parser("run", help="run one program against tests, print the verdict")
+    run_p.add_argument("--language", choices=["python", "cpp"], default="python")
+    run_p.add_argument("--code", type=Path, required=True, help="the candidate's source file")
+    tests = run_p.add_mutually_exclusive_group(required=True)
+    tests.add_argument(
+        "--tests", type=Path,
+        help="pytest file importing `solution`, HumanEval file defining check(candidate), "
+        "or a JSON list of {input, output}",
+    )  # fmt: skip
+    tests.add_argument(
+        "--io-dir", type=Path, help="directory of NAME.in / NAME.out pairs (or a JSON list file)"
+    )
+    run_p.add_argument("--entry-point", help="function passed to check() (default: last def)")
+    run_p.add_argument("--backend", choices=["docker", "local"], default=None,
+                       help="default: $PACORE_SANDBOX or docker")  # fmt: skip
+    run_p.add_argument("--timeout", type=float, default=None, help="seconds per test")
+    run_p.add_argument("--memory-mb", type=int, default=None)
+    run_p.add_argument(
+        "--comparison", choices=["exact", "whitespace", "float"], default="whitespace"
+    )
+    run_p.add_argument("--image", default=None, help="sandbox image (docker backend)")
+    run_p.add_argument("--runtime", default=None, help="container runtime, e.g. runsc (gVisor)")
+    run_p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    build_p = sub.add_parser("build", help="build the sandbox image (skipped when present)")
+    build_p.add_argument("--from-registry", action="store_true",
+                         help="base on debian:bookworm-slim from a registry instead of debootstrap")  # fmt: skip
+    build_p.add_argument("--tag", default=None, help="image tag (default pacore-sandbox:latest)")
+    build_p.add_argument("--requirements", type=Path, default=None,
+                         help="pip requirements layered over the image (needs network at build)")  # fmt: skip
+    build_p.add_argument("--force", action="store_true", help="rebuild even when present")
+    build_p.add_argument("--rebuild-base", action="store_true", help="also rebuild the base")
+    parser.set_defaults(run=run)
+
+
+def _io_tests_from_json(path: Path) -> list[IOTest]:
+    data = json.loads(path.read_text())
+    if not isinstance(data, list):
+        raise UsageError(f"{path}: expected a JSON list of {{input, output}} objects")
+    tests = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or "input" not in item or "output" not in item:
+            raise UsageError(f"{path}: item {i} lacks input/output")
+        tests.append(IOTest(name=str(item.get("name", f"test{i + 1}")),
+                            input=str(item["input"]), expected=str(item["output"])))  # fmt: skip
+    return tests
+
+
+def _io_tests_from_dir(path: Path) -> list[IOTest]:
+    if path.is_file():
+        return _io_tests_from_json(path)
+    if not path.is_dir():
+        raise UsageError(f"{path}: no such directory")
+    tests = []
+    for inp in sorted(path.glob("*.in")):
+        out = inp.with_suffix(".out")
+        if not out.exists():
+            raise UsageError(f"{inp}: no matching {out.name}")
+        tests.append(IOTest(name=inp.stem, input=inp.read_text(), expected=out.read_text()))
+    if not tests:
+        raise UsageError(f"{path}: no NAME.in / NAME.out pairs")
+    return tests
+
+
+def _last_def(code: str) -> str | None:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return names[-1] if names else None
+
+
+def _is_check_file(source: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    funcs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return "check" in funcs and not any(f.startswith("test") for f in funcs)
+
+
+def build_suite(args: argparse.Namespace, code: str) -> TestSuite:
+    if args.io_dir is not None:
+        return IOSuite(tests=_io_tests_from_dir(args.io_dir), comparison=args.comparison)
+    path: Path = args.tests
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if path.suffix == ".json":
+        return IOSuite(tests=_io_tests_from_json(path), comparison=args.comparison)
+    source = path.read_text()
+    if _is_check_file(source):
+        entry = args.entry_point or _last_def(code)
+        if not entry:
+            raise UsageError("cannot tell the entry point: pass --entry-point NAME")
+        return CheckSuite(test_code=source, entry_point=entry)
+    return PytestSuite(files={path.name: source})
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    limits = Limits()
+    if args.timeout is not None:
+        limits.timeout_s = args.timeout
+    if args.memory_mb is not None:
+        limits.memory_mb = args.memory_mb
+    return limits
+
+
+async def _run_once(args: argparse.Namespace, candidate: Candidate, suite: TestSuite) -> Verdict:
+    import os
+
+    backend = args.backend or os.environ.get("PACORE_SANDBOX") or "docker"
+    kw: dict[str, Any] = {"parallelism": 1}
+    if backend == "docker":
+        kw.update(image=args.image, runtime=args.runtime, warm=0, max_uses=1)
+    sandbox = make_sandbox(backend, **kw)
+    try:
+        return await sandbox.run(candidate, suite, _limits(args))
+    finally:
+        await sandbox.close()
+
+
+def _print_human(verdict: Verdict) -> None:
+    print(f"verdict: {verdict.verdict}  ({verdict.passed}/{verdict.total} passed, "
+          f"{verdict.duration_s:.2f}s, {verdict.backend})")  # fmt: skip
+    if verdict.compile_output:
+        print(verdict.compile_output)
+    for test in verdict.tests:
+        line = f"  {test.status:<13} {test.name}  {test.duration_s:.3f}s"
+        if test.message:
+            line += f"  {test.message.splitlines()[0][:120]}"
+        print(line)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        code = args.code.read_text()
+        suite = build_suite(args, code)
+    except (OSError, UsageError, ValueError) as exc:
+        print(f"pacore sandbox run: {exc}", file=sys.stderr)
+        return 2
+    verdict = asyncio.run(_run_once(args, Candidate(language=args.language, code=code), suite))
+    if args.json:
+        print(json.dumps(verdict.model_dump(mode="json")))
+    else:
+        _print_human(verdict)
+    return 0 if verdict.ok else 1
+
+
+def _build(args: argparse.Namespace) -> int:
+    import docker
+
+    from sandbox.images import IMAGE, ImageError, build_image, ensure_image
+
+    image = args.tag or IMAGE
+    start = time.monotonic()
+    try:
+        client = docker.from_env()
+        if args.force or args.rebuild_base or args.requirements:
+            build_image(client, image, from_registry=args.from_registry,
+                        rebuild_base=args.rebuild_base, requirements=args.requirements)  # fmt: skip
+            outcome = "built"
+        else:
+            outcome = ensure_image(client, image, from_registry=args.from_registry)
+    except ImageError as exc:
+        print(f"pacore sandbox build: {exc}", file=sys.stderr)
+        return 1
+    except docker.errors.DockerException as exc:
+        print(f"pacore sandbox build: Docker unavailable: {exc}", file=sys.stderr)
+        return 1
+    print(f"{image}: {outcome} ({time.monotonic() - start:.1f}s)")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.sandbox_command == "build":
+        return _build(args)
+    return _run(args)
