@@ -1,0 +1,112 @@
+-- Drives a real :PacoreSolve in headless Neovim and writes what happened to a JSON file.
+-- Environment: PACORE_TEST_FILE (stub file), PACORE_TEST_CURSOR ("line,col", 1-based line),
+-- PACORE_TEST_CASE ("solve" | "stale"), PACORE_TEST_RESULT (output JSON path).
+local out = { progress = {}, notifications = {}, steps = {} }
+local result_path = vim.env.PACORE_TEST_RESULT
+
+local function buffer_text(bufnr)
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n") .. "\n"
+end
+
+local function finish(err)
+  out.error = err
+  out.buffers = {}
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) then
+      table.insert(out.buffers, { name = vim.api.nvim_buf_get_name(b), text = buffer_text(b) })
+    end
+  end
+  local f = assert(io.open(result_path, "w"))
+  f:write(vim.json.encode(out))
+  f:close()
+  vim.cmd("qa!")
+end
+
+local function step(name)
+  table.insert(out.steps, name)
+end
+
+local ok, err = xpcall(function()
+  local notify = vim.notify
+  vim.notify = function(msg, level, opts)
+    table.insert(out.notifications, { message = tostring(msg), level = level or vim.log.levels.INFO })
+    return notify(msg, level, opts)
+  end
+  vim.api.nvim_create_autocmd("LspProgress", {
+    callback = function(ev)
+      table.insert(out.progress, ev.data.params.value)
+    end,
+  })
+
+  vim.cmd.edit(vim.fn.fnameescape(vim.env.PACORE_TEST_FILE))
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client
+  assert(vim.wait(30000, function()
+    client = vim.lsp.get_clients({ bufnr = bufnr, name = "pacore" })[1]
+    return client ~= nil and client.initialized
+  end, 50), "the pacore client did not attach")
+  step("attached")
+  out.root_dir = client.root_dir
+
+  local line, col = vim.env.PACORE_TEST_CURSOR:match("(%d+),(%d+)")
+  vim.api.nvim_win_set_cursor(0, { tonumber(line), tonumber(col) })
+  vim.cmd("PacoreSolve")
+  local state = require("pacore").state
+  assert(vim.wait(30000, function()
+    return state.last_solve ~= nil
+  end, 50), "pacore.solve did not answer")
+  out.solve = state.last_solve
+  step("solving")
+
+  if vim.env.PACORE_TEST_CASE == "stale" then
+    -- the user keeps typing in the function while the solve runs
+    local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+    for i, l in ipairs(lines) do
+      if l:match("^%s+%.%.%.%s*$") then
+        vim.api.nvim_buf_set_lines(bufnr, i - 1, i, false, { "    total = a  # my own attempt", "    return total + b" })
+        break
+      end
+    end
+    out.edited_text = buffer_text(bufnr)
+    assert(vim.wait(240000, function()
+      for _, p in ipairs(out.progress) do
+        if p.kind == "end" then
+          return true
+        end
+      end
+      return false
+    end, 100), "the solve did not end")
+    -- the result arrives through window/showDocument: another buffer holding the solution
+    vim.wait(15000, function()
+      for _, b in ipairs(vim.api.nvim_list_bufs()) do
+        if b ~= bufnr and vim.api.nvim_buf_is_loaded(b) and buffer_text(b):find("return a + b", 1, true) then
+          return true
+        end
+      end
+      return false
+    end, 100)
+  else
+    assert(vim.wait(240000, function()
+      return buffer_text(bufnr):find("return a + b", 1, true) ~= nil
+    end, 100), "the edit did not arrive")
+    step("edited")
+  end
+  out.text = buffer_text(bufnr)
+  out.modified = vim.bo[bufnr].modified
+
+  -- the status string for status lines is idle again
+  out.status = require("pacore").status()
+
+  -- :PacoreReport opens the report; :checkhealth pacore runs pacore.doctor
+  vim.cmd("PacoreReport")
+  vim.wait(20000, function()
+    return vim.bo.filetype == "json"
+  end, 50)
+  out.report_text = buffer_text(vim.api.nvim_get_current_buf())
+  step("report")
+  vim.cmd("checkhealth pacore")
+  out.health = buffer_text(vim.api.nvim_get_current_buf())
+  step("health")
+end, debug.traceback)
+
+finish(not ok and err or nil)

