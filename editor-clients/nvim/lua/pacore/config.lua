@@ -13,6 +13,9 @@ M.SETTING_TYPES = {
   testPaths = "table",
   allowWeakTests = "boolean",
   keepDocstring = "boolean",
+  backend = "string",
+  contextBudget = "number",
+  maxTokens = "number",
 }
 
 M.PRESETS = { low = true, medium = true, high = true }
