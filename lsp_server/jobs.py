@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +35,15 @@ class Job:
 
 
 class JobRegistry:
-    def __init__(self) -> None:
+    def __init__(self, on_idle: Callable[[], None] | None = None) -> None:
         self._jobs: dict[str, Job] = {}
         self._counter = itertools.count(1)
+        self._on_idle = on_idle
+
+    def _finished(self, solve_id: str) -> None:
+        self._jobs.pop(solve_id, None)
+        if not self._jobs and self._on_idle is not None:
+            self._on_idle()
 
     def new_id(self) -> str:
         return f"solve-{next(self._counter)}"
@@ -57,7 +63,7 @@ class JobRegistry:
         task = asyncio.create_task(coro, name=solve_id)
         job = Job(solve_id=solve_id, key=key, task=task, token=token)
         self._jobs[solve_id] = job
-        task.add_done_callback(lambda _t: self._jobs.pop(solve_id, None))
+        task.add_done_callback(lambda _t: self._finished(solve_id))
         return job
 
     def get(self, solve_id: str) -> Job | None:

@@ -65,19 +65,13 @@ def default_backend_factory(settings: LspSettings) -> Backend:
 
 
 def default_sandbox_factory(settings: LspSettings) -> Sandbox:
-    import sandbox
+    if settings.sandbox == "local":
+        from sandbox.local_backend import LocalSandbox
 
-    make = getattr(sandbox, "make_sandbox", None)
-    if make is None:
-        if settings.sandbox == "local":
-            from sandbox.local_backend import LocalSandbox
+        return LocalSandbox()
+    from sandbox.docker_backend import DockerSandbox
 
-            return LocalSandbox()
-        raise RuntimeError("this installation has no Docker sandbox backend; set "
-                           "pacore.sandbox to 'local'")
-    kwargs: dict[str, Any] = {"image": settings.image} if settings.image else {}
-    result: Sandbox = make(settings.sandbox, **kwargs)
-    return result
+    return DockerSandbox(image=settings.image)
 
 
 class _Position(BaseModel):
@@ -126,7 +120,8 @@ class PacoreLanguageServer(LanguageServer):
         self.backend_factory = backend_factory
         self.sandbox_factory = sandbox_factory
         self.docs = DocumentCache()
-        self.jobs = JobRegistry()
+        self.jobs = JobRegistry(on_idle=self._schedule_idle_close)
+        self._background: set[asyncio.Task[None]] = set()
         self.reports: dict[str, dict[str, Any]] = {}
         self.last_report: str | None = None
         self._env_layer = env_layer(os.environ if env is None else env)
@@ -181,12 +176,25 @@ class PacoreLanguageServer(LanguageServer):
         return self._sandboxes[key]
 
     async def close_sandboxes(self) -> None:
-        for sb in list(self._sandboxes.values()):
+        """Close every shared sandbox (their warm containers go with them). The dict is
+        emptied first, so a solve starting meanwhile gets a fresh sandbox."""
+        closing = list(self._sandboxes.values())
+        self._sandboxes.clear()
+        for sb in closing:
             try:
                 await sb.close()
             except Exception as e:  # closing must not stop the others from closing
                 log.warning("closing sandbox %s failed: %s", sb.name, e)
-        self._sandboxes.clear()
+
+    def _schedule_idle_close(self) -> None:
+        task = asyncio.ensure_future(self.close_sandboxes_if_idle())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close_sandboxes_if_idle(self) -> None:
+        """Nothing left running: release containers rather than keep them warm."""
+        if not self.jobs.all():
+            await self.close_sandboxes()
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -353,20 +361,24 @@ def create_server(
         if len(args) > 1:
             raise _invalid(f"{CMD_CANCEL} takes [] or [{{solveId}}] or [{{uri, position}}]")
         if not args:
-            return {"cancelled": await ls.jobs.cancel(ls.jobs.all())}
+            cancelled = await ls.jobs.cancel(ls.jobs.all())
+            await ls.close_sandboxes_if_idle()
+            return {"cancelled": cancelled}
         try:
             a = CancelArgs.model_validate(args[0])
         except ValidationError as e:
             raise _invalid(f"{CMD_CANCEL}: {e.errors()[0]['msg']}") from None
         if a.solveId is not None:
             job = ls.jobs.get(a.solveId)
-            return {"cancelled": await ls.jobs.cancel([job] if job else [])}
-        if a.uri is not None and a.position is not None:
+        elif a.uri is not None and a.position is not None:
             doc, _ = ls.parsed(a.uri)
             target = stub_at(doc, a.position.line, a.position.character)
             job = ls.jobs.running_on(FunctionKey(a.uri, target.qualname)) if target else None
-            return {"cancelled": await ls.jobs.cancel([job] if job else [])}
-        raise _invalid(f"{CMD_CANCEL} needs solveId, or uri and position")
+        else:
+            raise _invalid(f"{CMD_CANCEL} needs solveId, or uri and position")
+        cancelled = await ls.jobs.cancel([job] if job else [])
+        await ls.close_sandboxes_if_idle()
+        return {"cancelled": cancelled}
 
     @ls.command(CMD_REPORT)
     def report_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any] | None:
@@ -400,6 +412,7 @@ def create_server(
         job = ls.jobs.by_token(params.token)
         if job is not None:
             await ls.jobs.cancel([job])
+            await ls.close_sandboxes_if_idle()
 
     @ls.feature(types.SHUTDOWN)
     async def shutdown(ls: PacoreLanguageServer, *args: Any) -> None:
