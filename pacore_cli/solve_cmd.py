@@ -17,7 +17,8 @@ from typing import Any
 from rich.console import Console
 
 from pacore_cli.render import SolveProgress, run_summary
-from pacore_core.backends import Backend, BackendConfigError, BackendError, make_backend
+from pacore_core.backends import Backend, BackendConfigError, make_backend
+from pacore_core.bench.strategies import run_failure
 from pacore_core.config import Settings, load_settings
 from pacore_core.engine import Engine
 from pacore_core.loaders import ProblemLoadError, load_problem
@@ -83,23 +84,23 @@ def open_backend(settings: Settings, replay: Path | None) -> Backend:
 
 
 def open_sandbox(kind: str, parallelism: int | None = None) -> Sandbox:
-    """The sandbox backend by name; a missing image or engine is a usage error."""
-    import sandbox as sandbox_pkg
+    """The sandbox backend by name. Docker is checked first (engine reachable, image
+    present; `PACORE_SANDBOX_IMAGE` names a custom image) so a missing piece is a clear
+    usage error instead of a run full of sandbox errors."""
+    from sandbox import docker_status_sync, make_sandbox
 
-    factory = getattr(sandbox_pkg, "make_sandbox", None)
+    image = os.environ.get("PACORE_SANDBOX_IMAGE") or None
+    if kind == "docker":
+        ok, message = docker_status_sync(image) if image else docker_status_sync()
+        if not ok:
+            raise UsageError(message)
     try:
-        if factory is not None:
-            made: Sandbox = factory(kind, parallelism=parallelism)
-            return made
-        if kind == "local":
-            from sandbox.local_backend import LocalSandbox
-
-            return LocalSandbox(parallelism=parallelism)
-    except Exception as e:  # docker SDK and image errors carry their own explanation
+        if kind == "docker":
+            return make_sandbox("docker", parallelism=parallelism, image=image)
+        return make_sandbox("local", parallelism=parallelism)
+    except Exception as e:  # docker SDK errors carry their own explanation
         raise UsageError(f"sandbox {kind!r} is not usable: {_first_line(e)}; "
-                         "run `pacore doctor` or `pacore sandbox build`") from None
-    raise UsageError(f"the {kind} sandbox is not available in this installation; "
-                     "use --sandbox local")
+                         "run `pacore doctor`") from None
 
 
 def _first_line(e: BaseException) -> str:
@@ -193,10 +194,15 @@ async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sa
     progress = SolveProgress(console)
     with progress:
         try:
-            return await Engine(backend, sandbox, settings.run, on_event=progress,
-                                pool=pool).solve(problem)
-        except BackendError as e:
-            return RunResult(status="error", language=problem.language, error=str(e))
+            result = await Engine(backend, sandbox, settings.run, on_event=progress,
+                                  pool=pool).solve(problem)
+        except Exception as e:
+            cause = run_failure(e)
+            if cause is None:
+                raise
+            result = RunResult(status="error", language=problem.language, error=str(cause))
+    result.replayed = result.replayed or backend.name == "replay"
+    return result
 
 
 def _report(args: argparse.Namespace, console: Console, problem: Problem, settings: Settings,

@@ -144,10 +144,25 @@ async def run_strategy(
                 v = chosen.verification
                 out.public = v.public if v is not None else None
             out.reason = reason
-    except (BackendError, ContextBudgetError) as e:
-        out = StrategyOutcome(error=str(e))
+    except Exception as e:
+        cause = run_failure(e)
+        if cause is None:
+            raise
+        out = StrategyOutcome(error=str(cause))
     out.wall_s = time.perf_counter() - start
     return out
+
+
+def run_failure(exc: BaseException) -> BackendError | ContextBudgetError | None:
+    """The model or budget failure behind `exc`, also when a task group wrapped it."""
+    if isinstance(exc, BackendError | ContextBudgetError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = run_failure(inner)
+            if found is not None:
+                return found
+    return None
 
 
 def _from_round(rec: RoundRecord) -> StrategyOutcome:
