@@ -15,13 +15,13 @@ import pytest
 
 pytest.importorskip("vllm", reason="vLLM is not installed: pip install 'pacore-code[vllm]'")
 
-from pacore_core.backends.vllm_backend import VLLMBackend  # noqa: E402
-from pacore_core.problem import Problem  # noqa: E402
-from pacore_core.statement import function_statement  # noqa: E402
-from sandbox import Sandbox, docker_status_sync, make_sandbox  # noqa: E402
-from sandbox.models import PytestSuite  # noqa: E402
-from tests.support.tiny_model import build_tiny_model  # noqa: E402
-from tests.vllm.helpers import MAX_MODEL_LEN, STUB, TESTS, VLLMServer  # noqa: E402
+from pacore_core.backends.vllm_backend import VLLMBackend
+from pacore_core.problem import Problem
+from pacore_core.statement import function_statement
+from sandbox import Sandbox, docker_status_sync, make_sandbox
+from sandbox.models import PytestSuite
+from tests.support.tiny_model import build_tiny_model
+from tests.vllm.helpers import MAX_MODEL_LEN, STUB, TESTS, VLLMServer
 
 # vLLM on CPU: the KV cache size in GiB (the default would reserve far more RAM).
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -111,22 +112,16 @@ class VLLMServer:
     def stop(self, timeout_s: float = 60.0) -> list[int]:
         """SIGTERM the whole group, SIGKILL what is left; return pids that survived."""
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                pass
         deadline = time.monotonic() + timeout_s
         while _group_pids(self.pgid) and time.monotonic() < deadline:
             time.sleep(0.5)
         for pid in _group_pids(self.pgid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
