@@ -87,6 +87,67 @@ class _Choice:
 Emit = Callable[[Trajectory], Awaitable[None]]
 
 
+class _StreamState:
+    """Assembles the choices of one SSE stream; the request's last choice is held back
+    until the usage chunk so the per-trajectory counts can sum to the server's total."""
+
+    def __init__(self, n: int, request_id: str) -> None:
+        self.n = n
+        self.rid = request_id
+        self.choices: dict[int, _Choice] = {}
+        self.usage: dict[str, Any] = {}
+        self.finished = 0
+        self.ready: list[int] = []
+        self.held: int | None = None
+        self.held_at = 0.0
+        self.attributed = 0
+        self.done = False
+
+    @staticmethod
+    def provisional(ch: _Choice) -> int:
+        """About one token per delta (vLLM), or the estimate when deltas are unknown."""
+        return ch.deltas or estimate_tokens("".join(ch.content))
+
+    def take_ready(self) -> list[int]:
+        ready, self.ready = self.ready, []
+        return ready
+
+    def feed(self, payload: bytes) -> None:
+        if payload == b"[DONE]":
+            self.done = True
+            return
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            return
+        if "error" in chunk and not chunk.get("choices"):
+            err = chunk["error"]
+            msg = err.get("message", err) if isinstance(err, dict) else err
+            raise _Retryable(f"server error mid-stream: {msg}")
+        self.rid = chunk.get("id") or self.rid
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        for c in chunk.get("choices") or ():
+            i = int(c.get("index", 0))
+            if i >= self.n:
+                continue
+            ch = self.choices.get(i) or self.choices.setdefault(i, _Choice())
+            delta = c.get("delta") or {}
+            text = delta.get("content") or ""
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+            if text or reasoning:
+                ch.deltas += 1
+                ch.content.append(text)
+                ch.reasoning.append(reasoning)
+            if c.get("finish_reason") and ch.finish_reason is None:
+                ch.finish_reason = c["finish_reason"]
+                self.finished += 1
+                if self.finished == self.n:
+                    self.held, self.held_at = i, time.monotonic()
+                else:
+                    self.ready.append(i)
+
+
 class OpenAIBackend:
     """Samples trajectories from an OpenAI-compatible ``/chat/completions`` endpoint."""
 
@@ -417,60 +478,32 @@ class OpenAIBackend:
 
     async def _read_stream(self, resp: httpx.Response, indices: list[int], started: float,
                            request_id: str, emit: Emit) -> None:
-        choices: dict[int, _Choice] = {}
-        finished: list[int] = []
-        held: int | None = None  # the request's last choice waits for the usage chunk
-        held_elapsed = 0.0
-        attributed = 0
-        usage: dict[str, Any] = {}
-        rid = request_id
-        async for line in resp.aiter_lines():
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
+        state = _StreamState(len(indices), request_id)
+        buf = b""
+        # raw network chunks are split here rather than with aiter_lines: at K=32 a stream
+        # has thousands of events and per-line async iteration would dominate the cost
+        async for raw in resp.aiter_bytes():
+            *lines, buf = (buf + raw).split(b"\n")
+            for line in lines:
+                if line.startswith(b"data:"):
+                    state.feed(line[5:].strip())
+            for i in state.take_ready():
+                ch = state.choices[i]
+                await emit(self._trajectory(indices[i], ch, state.provisional(ch), None,
+                                            time.monotonic() - started, state.rid))
+                state.attributed += state.provisional(ch)
+            if state.done:
                 break
-            try:
-                chunk = json.loads(payload)
-            except ValueError:
-                continue
-            if "error" in chunk and not chunk.get("choices"):
-                err = chunk["error"]
-                msg = err.get("message", err) if isinstance(err, dict) else err
-                raise _Retryable(f"server error mid-stream: {msg}")
-            rid = chunk.get("id") or rid
-            if chunk.get("usage"):
-                usage = chunk["usage"]
-            for c in chunk.get("choices") or []:
-                i = int(c.get("index", 0))
-                if i >= len(indices):
-                    continue
-                ch = choices.setdefault(i, _Choice())
-                delta = c.get("delta") or {}
-                text = delta.get("content") or ""
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
-                if text or reasoning:
-                    ch.deltas += 1
-                    ch.content.append(text)
-                    ch.reasoning.append(reasoning)
-                if c.get("finish_reason") and ch.finish_reason is None:
-                    ch.finish_reason = c["finish_reason"]
-                    finished.append(i)
-                    if len(finished) == len(indices):
-                        held, held_elapsed = i, time.monotonic() - started
-                        continue
-                    n_tokens = ch.deltas or estimate_tokens("".join(ch.content))
-                    attributed += n_tokens
-                    await emit(self._trajectory(indices[i], ch, n_tokens, None,
-                                                time.monotonic() - started, rid))
-        if held is None:
+        if buf.startswith(b"data:"):
+            state.feed(buf[5:].strip())
+        if state.held is None:
             return  # incomplete stream: the caller retries the choices still missing
-        ch = choices[held]
-        total = usage.get("completion_tokens")
-        own = ch.deltas or estimate_tokens("".join(ch.content))
-        n_tokens = max(0, int(total) - attributed) if total is not None else own
-        await emit(self._trajectory(indices[held], ch, n_tokens, usage or None,
-                                    held_elapsed, rid))
+        ch = state.choices[state.held]
+        total = state.usage.get("completion_tokens")
+        n_tokens = (max(0, int(total) - state.attributed) if total is not None
+                    else state.provisional(ch))
+        await emit(self._trajectory(indices[state.held], ch, n_tokens, state.usage or None,
+                                    state.held_at - started, state.rid))
 
     async def _attribute(self, choices: list[_Choice], total: int | None,
                          weigh: Callable[[_Choice], int]) -> list[int]:

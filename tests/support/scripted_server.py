@@ -58,7 +58,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
-    return sum(1 for _ in TOKEN_RE.finditer(text))
+    return len(TOKEN_RE.findall(text)) if text else 0
 
 
 def token_ids(text: str) -> list[int]:
@@ -444,10 +444,13 @@ class _Handler(BaseHTTPRequestHandler):
             _sleep_until(t0 + failure.after_s)
             self._send_error_obj(failure)
             return
-        replies = [_limit_reply(o, limit) for o in outcomes if isinstance(o, Reply)]
+        memo: dict[Reply, tuple[Reply, int]] = {}  # scripts repeat replies: count each once
+        limited = [memo.setdefault(o, _limit_reply(o, limit)) if o not in memo else memo[o]
+                   for o in outcomes if isinstance(o, Reply)]
+        replies = [r for r, _ in limited]
+        completion = [c for _, c in limited]
         drop_at = t0 + failure.after_s if isinstance(failure, Drop) else None
-        cached = srv._cached_tokens(rendered)
-        completion = [count_tokens(r.reasoning or "") + count_tokens(r.content) for r in replies]
+        cached = srv._cached_tokens(rendered, n_prompt)
         usage = {"prompt_tokens": n_prompt, "completion_tokens": sum(completion),
                  "total_tokens": n_prompt + sum(completion),
                  "prompt_tokens_details": {"cached_tokens": cached}}
@@ -493,27 +496,36 @@ class _Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         rfield = srv.reasoning_fields[0] if srv.reasoning_fields else None
 
-        def chunk(choice: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
-            obj: dict[str, Any] = {
-                "id": rid, "object": "chat.completion.chunk", "created": created,
-                "model": srv.model,
-                "choices": [{"index": choice, "delta": delta, "logprobs": None,
-                             "finish_reason": finish}]}
-            if usage is not None:
-                obj["usage"] = None
-            return b"data: " + json.dumps(obj).encode() + b"\n\n"
+        head = (f'data: {{"id": "{rid}", "object": "chat.completion.chunk", '
+                f'"created": {created}, "model": {json.dumps(srv.model)}, '
+                '"choices": [{"index": ')
+        tail = ', "usage": null}\n\n' if usage is not None else "}\n\n"
+
+        def chunk(choice: int, delta_json: str, finish: str = "null") -> bytes:
+            # formatted by hand: thousands of chunks per request at K=32 must stay cheap
+            return (f'{head}{choice}, "delta": {delta_json}, "logprobs": null, '
+                    f'"finish_reason": {finish}}}]{tail}').encode()
+
+        deltas_of: dict[Reply, list[str]] = {}  # scripts repeat replies: encode each once
+
+        def deltas(r: Reply) -> list[str]:
+            if r not in deltas_of:
+                pieces: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+                if r.reasoning and rfield is not None:
+                    pieces += [{rfield: p} for p in split_pieces(r.reasoning, srv.stream_tokens)]
+                pieces += [{"content": p} for p in split_pieces(r.content, srv.stream_tokens)]
+                deltas_of[r] = [json.dumps(p) for p in pieces]
+            return deltas_of[r]
 
         # (due time, choice, seq, payload): deltas spread evenly, finish exactly at latency
         events: list[tuple[float, int, int, bytes]] = []
         for i, r in enumerate(replies):
-            pieces: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
-            if r.reasoning and rfield is not None:
-                pieces += [{rfield: p} for p in split_pieces(r.reasoning, srv.stream_tokens)]
-            pieces += [{"content": p} for p in split_pieces(r.content, srv.stream_tokens)]
-            for j, delta in enumerate(pieces):
-                due = r.latency_s * j / len(pieces)
-                events.append((due, i, j, chunk(i, delta)))
-            events.append((r.latency_s, i, len(pieces), chunk(i, {}, r.finish_reason)))
+            encoded = deltas(r)
+            for j, delta_json in enumerate(encoded):
+                due = r.latency_s * j / len(encoded)
+                events.append((due, i, j, chunk(i, delta_json)))
+            events.append((r.latency_s, i, len(encoded),
+                           chunk(i, "{}", json.dumps(r.finish_reason))))
         events.sort(key=lambda e: (e[0], e[1], e[2]))
 
         self.send_response(200)
@@ -553,14 +565,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-def _limit_reply(r: Reply, limit: int) -> Reply:
-    """Cut reasoning, then content, to `limit` completion tokens (finish_reason "length")."""
+def _limit_reply(r: Reply, limit: int) -> tuple[Reply, int]:
+    """Cut reasoning, then content, to `limit` completion tokens (finish_reason "length").
+
+    Returns the reply as sent and its completion tokens."""
     n_reason = count_tokens(r.reasoning or "")
-    if n_reason + count_tokens(r.content) <= limit:
-        return r
+    total = n_reason + count_tokens(r.content)
+    if total <= limit:
+        return r, total
     if n_reason >= limit:
-        return Reply("", truncate_tokens(r.reasoning or "", limit), r.latency_s, "length")
-    return Reply(truncate_tokens(r.content, limit - n_reason), r.reasoning, r.latency_s, "length")
+        return Reply("", truncate_tokens(r.reasoning or "", limit), r.latency_s, "length"), limit
+    cut = Reply(truncate_tokens(r.content, limit - n_reason), r.reasoning, r.latency_s, "length")
+    return cut, limit
 
 
 def _sleep_until(deadline: float) -> None:
@@ -712,7 +728,7 @@ class ScriptedServer:
             self._requests.append(rec)
         self._log(rec)
 
-    def _cached_tokens(self, rendered: str) -> int:
+    def _cached_tokens(self, rendered: str, total: int) -> int:
         """Prefix caching like vLLM: the tokens of the longest prefix shared with an earlier
         prompt, in whole blocks of `prefix_cache_block`; the last token is always computed."""
         block = self.prefix_cache_block
@@ -728,7 +744,6 @@ class ScriptedServer:
         shared = count_tokens(rendered[:best])
         if best < len(rendered):
             shared -= 1  # the token straddling the divergence point is not shared
-        total = count_tokens(rendered)
         return (max(0, min(shared, total - 1)) // block) * block
 
     def _log(self, rec: RecordedRequest) -> None:
