@@ -184,6 +184,8 @@ class OpenAIBackend:
                                 max_keepalive_connections=max_concurrency + 8),
         )
         self._sem = asyncio.Semaphore(max_concurrency)
+        # a separate limit: counting must not wait behind long generations holding `_sem`
+        self._tokenize_sem = asyncio.Semaphore(8)
         self._n_supported: bool | None = None
         self._token_param = "max_tokens"
         self._ever_reached = False
@@ -299,7 +301,7 @@ class OpenAIBackend:
         body = {"model": self.model, "prompt": text, "add_special_tokens": False}
         for url in candidates:
             try:
-                async with self._sem:
+                async with self._tokenize_sem:
                     resp = await self._client.post(url, json=body, headers=self._headers())
             except httpx.HTTPError as e:
                 log.debug("tokenize at %s failed: %s", url, e)
