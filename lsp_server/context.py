@@ -126,7 +126,9 @@ def build_problem(
         statement=statement,
         language="python",
         mode="function",
-        entry_point=target.name,
+        # The engine checks for a top-level `def entry_point`; a method may come back inside
+        # its class, which the splice accepts, so methods are checked by the splice alone.
+        entry_point=target.name if target.class_name is None else None,
         signature=target.signature.strip(),
         starter_code=target.function_text,
         public_tests=ProjectSuite(root=root, overlay={}, node_ids=node_ids),

@@ -65,13 +65,9 @@ def default_backend_factory(settings: LspSettings) -> Backend:
 
 
 def default_sandbox_factory(settings: LspSettings) -> Sandbox:
-    if settings.sandbox == "local":
-        from sandbox.local_backend import LocalSandbox
+    from sandbox import make_sandbox
 
-        return LocalSandbox()
-    from sandbox.docker_backend import DockerSandbox
-
-    return DockerSandbox(image=settings.image)
+    return make_sandbox(settings.sandbox, image=settings.image)
 
 
 class _Position(BaseModel):
