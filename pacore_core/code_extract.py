@@ -107,6 +107,9 @@ def _walk_python(node: Node, out: list[str]) -> None:
         return
     if _is_docstring(node):
         return
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        _walk_python(node.named_children[0], out)  # `(a + b)` is `a + b`
+        return
     if node.child_count == 0:
         out.append((node.text or b"").decode(errors="replace"))
         return

@@ -283,7 +283,7 @@ class Engine:
             tests = "public" if public_only else "public+hidden"
         result.selection_tests = tests  # type: ignore[assignment]
         chosen: TrajectoryRecord | None = None
-        if final is not None:
+        if final is not None and (final.code is not None or best.record is None):
             chosen = final
             result.selected = SelectedCandidate(source="final", round=len(result.rounds), index=0,
                                                 reason="the final synthesized program")
@@ -300,7 +300,7 @@ class Engine:
                     source="candidate", round=best.round, index=best.record.index,
                     reason=f"{why}; best verified candidate passed {best.passed}/{best.total}",
                 )
-        if chosen is None:
+        if chosen is None or chosen.code is None:
             result.selected = SelectedCandidate(source="none", reason="no candidate produced a program")
             return
         result.code = chosen.code

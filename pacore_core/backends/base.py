@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 
 class ChatMessage(TypedDict):

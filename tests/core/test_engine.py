@@ -83,11 +83,12 @@ async def test_first_round_prompt_is_the_problem_and_synthesis_prompt_is_table_6
     assert prompts[0] == problem.statement
     refs = result.rounds[0].messages
     assert sorted(refs) == sorted(["Final: " + BAD, GOOD])
+    # jinja2 defaults, as the reference implementation renders it (no trim_blocks)
     expected = (
         "You are given a problem and a list of reference responses. Your job is to analyze these "
         "references and provide your own response.\n\nOriginal Problem:\n" + problem.statement
         + "\n\nReference Responses:\n\nReference 1:\n" + refs[0] + "\n\nReference 2:\n" + refs[1]
-        + "\n\nNow, based on the original problem and reference responses above, please provide "
+        + "\n\n\nNow, based on the original problem and reference responses above, please provide "
         "your own comprehensive solution."
     )
     assert prompts[1] == expected
@@ -119,9 +120,11 @@ async def test_identical_programs_are_merged_by_syntax_tree(docker_sandbox) -> N
 
 
 async def test_context_budget_trims_then_drops_and_requests_fit(docker_sandbox) -> None:
-    long_bad = [
-        f"```python\ndef add(a, b):\n    raise ValueError('{'x' * 40 * (i + 1)} ' * 20)\n```" for i in range(6)
-    ]
+    def long_program(i: int) -> str:
+        body = "".join(f"    v{j} = {j} + {i}\n" for j in range(10 * (i + 1)))
+        return f"```python\ndef add(a, b):\n{body}    raise ValueError('no ' * 80)\n```"
+
+    long_bad = [long_program(i) for i in range(6)]
     problem = make_problem()
     window = 900
     config = RunConfig(rounds=[6], max_tokens=120, max_error_chars=2000)
