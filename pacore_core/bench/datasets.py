@@ -157,7 +157,9 @@ def lcb_problem(row: dict[str, Any], *, language: Language = "python",
         hid = _functional_suite(private, func_name, "test_private.py")
         return Problem(
             id=pid, statement=_functional_statement(content, starter, func_name),
-            language="python", mode="function", entry_point=func_name,
+            language="python", mode="function",
+            # a method of `class Solution` is no top-level function: nothing to check early
+            entry_point=None if "class Solution" in starter else func_name,
             starter_code=starter or None, public_tests=pub, hidden_tests=hid,
             public_tests_text=None,
         )

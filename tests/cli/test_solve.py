@@ -85,9 +85,9 @@ Sample output:
 ```
 """
 CPP_GOOD = """```cpp
-#include <bits/stdc++.h>
-int main() { long long n, x, best = LLONG_MIN; std::cin >> n;
-  for (long long i = 0; i < n; ++i) { std::cin >> x; best = std::max(best, x); }
+#include <iostream>
+int main() { long long n, x, best = -(1LL << 62); std::cin >> n;
+  for (long long i = 0; i < n; ++i) { std::cin >> x; if (x > best) best = x; }
   std::cout << best << "\\n"; }
 ```"""
 
@@ -105,7 +105,7 @@ def server_args(srv: ScriptedServer) -> list[str]:
 
 
 def assert_result_shape(obj: dict[str, Any]) -> None:
-    assert RESULT_KEYS <= obj.keys()
+    assert obj.keys() >= RESULT_KEYS
     assert {"verdict", "passed", "total"} <= obj["verification"].keys()
     assert isinstance(obj["rounds"], list)
     assert isinstance(obj["ttc_tokens"], int)
@@ -183,7 +183,7 @@ def test_cpp_directory_with_hidden_tests(tmp_path: Path, docker_ready: None) -> 
     assert obj["status"] == "solved" and obj["language"] == "cpp"
     assert obj["verification"]["public"] == {"passed": 2, "total": 2}
     assert obj["verification"]["hidden"] == {"passed": 1, "total": 1}
-    assert "#include <bits/stdc++.h>" in (tmp_path / "max.cpp").read_text()
+    assert "#include <iostream>" in (tmp_path / "max.cpp").read_text()
     assert "C++17" in prompts[0] and "1000000000000" not in prompts[0]
     assert "Reference Responses:" in prompts[1]
 
