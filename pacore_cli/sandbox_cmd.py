@@ -50,9 +50,7 @@ def add_parser(subparsers: Any) -> None:
                        help="default: $PACORE_SANDBOX or docker")  # fmt: skip
     run_p.add_argument("--timeout", type=float, default=None, help="seconds per test")
     run_p.add_argument("--memory-mb", type=int, default=None)
-    run_p.add_argument(
-        "--comparison", choices=["exact", "whitespace", "float"], default="whitespace"
-    )
+    run_p.add_argument("--comparison", choices=["exact", "whitespace", "float"], default="whitespace")
     run_p.add_argument("--image", default=None, help="sandbox image (docker backend)")
     run_p.add_argument("--runtime", default=None, help="container runtime, e.g. runsc (gVisor)")
     run_p.add_argument("--json", action="store_true", help="print one JSON object")

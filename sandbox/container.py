@@ -170,8 +170,9 @@ def remove_stale(client: Any) -> list[str]:
     """Remove `pacore` containers whose owning process (on this host) is dead."""
     removed = []
     host = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        labels = container.labels or {}
+    # the low-level listing carries the labels: no per-container inspect that could race
+    for info in client.api.containers(all=True, filters={"label": LABEL}):
+        labels = info.get("Labels") or {}
         if labels.get(OWNER_HOST) != host:
             continue
         try:
@@ -188,6 +189,6 @@ def remove_stale(client: Any) -> list[str]:
                 alive = True
         if not alive:
             with contextlib.suppress(Exception):
-                container.remove(force=True)
-                removed.append(str(container.id))
+                client.api.remove_container(info["Id"], force=True)
+                removed.append(str(info["Id"]))
     return removed

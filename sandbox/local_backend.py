@@ -59,10 +59,17 @@ class LocalSandbox:
 
     name = "local"
 
-    def __init__(self, *, parallelism: int | None = None, python: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        parallelism: int | None = None,
+        python: str | None = None,
+        workdir_root: str | None = None,
+    ) -> None:
         self._sem = asyncio.Semaphore(parallelism or os.cpu_count() or 1)
         self._parallelism = parallelism or os.cpu_count() or 1
         self._python = python or sys.executable
+        self._workdir_root = workdir_root  # parent of the per-run temp dirs (default: $TMPDIR)
         log.warning(
             "local sandbox: candidates run as host processes with rlimits only "
             "(no network, filesystem or PID isolation); use the docker backend for untrusted code"
@@ -76,7 +83,7 @@ class LocalSandbox:
     async def _run(self, candidate: Candidate, suite: TestSuite, limits: Limits) -> Verdict:
         start = time.monotonic()
         marker = f"PACORE_RUN={secrets.token_hex(12)}"
-        workdir = tempfile.mkdtemp(prefix="pacore-local-")
+        workdir = tempfile.mkdtemp(prefix="pacore-local-", dir=self._workdir_root)
         euid = os.geteuid()
         nproc = None if euid == 0 else _processes_of_uid(euid) + limits.pids * self._parallelism
         key, _, value = marker.partition("=")

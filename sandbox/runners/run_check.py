@@ -20,6 +20,8 @@ from typing import Any
 from protocol import Emitter, trim
 
 TESTS_FILE = "<tests>"
+# taken when the supervisor imports this module, long before any candidate code runs
+_CLEAN_BUILTINS = dict(vars(builtins))
 
 
 def _failing_frame(tb: TracebackType | None) -> tuple[FrameType | None, int]:
@@ -62,21 +64,52 @@ def _assert_details(
     return None, None, None
 
 
+def _shared_names(used: set[str], module: dict[str, Any], clean_builtins: dict[str, Any]) -> dict[str, Any]:
+    """Names the tests use from the solution (HumanEval tests call helpers such as
+    `encode_cyclic` defined next to the entry point); never a builtin's name, so the
+    candidate cannot shadow `abs` or `isinstance` for the tests."""
+    return {n: module[n] for n in used if n in module and n not in clean_builtins}
+
+
+def _restore_builtins(clean: dict[str, Any]) -> None:
+    namespace = builtins.__dict__
+    namespace.clear()
+    namespace.update(clean)
+
+
+def _run(test_code: str, entry_point: str, clean: dict[str, Any]) -> BaseException | None:
+    """Import the candidate and run check(); the raised exception, or None on success."""
+    try:
+        code = compile(test_code, TESTS_FILE, "exec")
+        used = {n.id for n in ast.walk(ast.parse(test_code)) if isinstance(n, ast.Name)}
+        import solution  # the candidate's module-level code runs here
+
+        _restore_builtins(clean)
+        candidate = getattr(solution, entry_point)
+        namespace: dict[str, Any] = {"__builtins__": dict(clean), "__name__": "__tests__"}
+        namespace.update(_shared_names(used, vars(solution), clean))
+        exec(code, namespace)
+        namespace["check"](candidate)
+    except _BaseException as exc:  # SystemExit too: exiting is not passing
+        return exc
+    return None
+
+
+_BaseException = BaseException
+
+
 def main(emit: Emitter, test_code: str, entry_point: str) -> None:
-    clean_builtins = dict(vars(builtins))  # taken before any candidate code runs
+    clean = _CLEAN_BUILTINS
     sys.path.insert(0, ".")
     sys.dont_write_bytecode = True
     start = time.monotonic()
     emit({"event": "start", "nodeid": entry_point})
+    exc = _run(test_code, entry_point, clean)
+    _restore_builtins(clean)  # undo any patching before classifying the outcome
     report: dict[str, Any]
-    try:
-        import solution  # the candidate's module-level code runs here
-
-        candidate = getattr(solution, entry_point)
-        namespace: dict[str, Any] = {"__builtins__": clean_builtins, "__name__": "__tests__"}
-        exec(compile(test_code, TESTS_FILE, "exec"), namespace)
-        namespace["check"](candidate)
-    except AssertionError as exc:
+    if exc is None:
+        report = {"status": "passed"}
+    elif isinstance(exc, AssertionError):
         frame, lineno = _failing_frame(exc.__traceback__)
         source, expected, actual = _assert_details(test_code, frame, lineno)
         message = f"assertion failed: {source}" if source else "assertion failed"
@@ -90,16 +123,14 @@ def main(emit: Emitter, test_code: str, entry_point: str) -> None:
             "error_type": "AssertionError",
             "traceback": trim("".join(traceback.format_exception(exc))),
         }
-    except MemoryError:
+    elif isinstance(exc, MemoryError):
         report = {"status": "memory_limit", "error_type": "MemoryError", "message": "MemoryError"}
-    except BaseException as exc:  # SystemExit too: exiting is not passing
+    else:
         report = {
             "status": "error",
             "error_type": type(exc).__name__,
             "message": trim(f"{type(exc).__name__}: {exc}", 1000),
             "traceback": trim("".join(traceback.format_exception(exc))),
         }
-    else:
-        report = {"status": "passed"}
     report.update(event="report", nodeid=entry_point, duration_s=time.monotonic() - start)
     emit(report)
