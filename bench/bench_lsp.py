@@ -113,12 +113,12 @@ async def run(args: argparse.Namespace) -> None:
             line = rng.randrange(n_lines)
             client.text_document_did_change(types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=v),
-                content_changes=[types.TextDocumentContentChangePartial(
-                    range=types.Range(start=types.Position(line=3, character=0),
-                                      end=types.Position(line=3, character=0)),
-                    text="")]))
+                content_changes=[types.TextDocumentContentChangePartial(  # type in the docstring
+                    range=types.Range(start=types.Position(line=0, character=3),
+                                      end=types.Position(line=0, character=3)),
+                    text="x")]))
             after_edit.append(await code_action(client, uri, line))
-        print(summary("codeAction, first request after an edit", after_edit))
+        print(summary("codeAction, first request after an edit (re-parse)", after_edit))
         version = 2 + args.requests // 4 - 1
 
         target_line = text.splitlines().index("def target(n):")

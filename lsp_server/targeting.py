@@ -21,6 +21,47 @@ def make_parser() -> Parser:
     return Parser(PY_LANGUAGE)
 
 
+def _line_starts(data: bytes) -> list[int]:
+    starts = [0]
+    pos = data.find(b"\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    return starts
+
+
+def _point(line_starts: list[int], offset: int) -> tuple[int, int]:
+    row = bisect.bisect_right(line_starts, offset) - 1
+    return row, offset - line_starts[row]
+
+
+def _common_prefix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common prefix, by binary search over slice comparisons (memcmp)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _changed_span(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """(start, old_end, new_end) of the one region that differs between two versions."""
+    limit = min(len(old), len(new))
+    start = _common_prefix(old, new, limit)
+    rest = limit - start
+    lo, hi = 0, rest
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid:] == new[len(new) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return start, len(old) - lo, len(new) - lo
+
+
 @dataclass
 class ParsedDocument:
     """Source text, its UTF-8 bytes, the syntax tree and line offsets for position mapping."""
@@ -32,15 +73,24 @@ class ParsedDocument:
     encoding: str = "utf-16"  # LSP position encoding negotiated with the client
 
     @classmethod
-    def parse(cls, text: str, parser: Parser | None = None, encoding: str = "utf-16"
-              ) -> ParsedDocument:
+    def parse(cls, text: str, parser: Parser | None = None, encoding: str = "utf-16",
+              previous: ParsedDocument | None = None) -> ParsedDocument:
+        """Parse `text`; with `previous` (an older version), reuse its tree incrementally."""
         data = text.encode("utf-8")
-        tree = (parser or make_parser()).parse(data)
-        starts = [0]
-        pos = data.find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = data.find(b"\n", pos + 1)
+        starts = _line_starts(data)
+        parser = parser or make_parser()
+        if previous is None:
+            tree = parser.parse(data)
+        else:
+            old = previous.tree.copy()  # the previous version's tree may be held by a solve
+            start, old_end, new_end = _changed_span(previous.data, data)
+            old.edit(
+                start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+                start_point=_point(previous.line_starts, start),
+                old_end_point=_point(previous.line_starts, old_end),
+                new_end_point=_point(starts, new_end),
+            )
+            tree = parser.parse(data, old)
         return cls(text=text, data=data, tree=tree, line_starts=starts, encoding=encoding)
 
     def _units(self, ch: str) -> int:
@@ -303,7 +353,8 @@ class DocumentCache:
         if hit is not None and hit[0] == version and hit[2].encoding == encoding and (
                 version is not None or hit[1] == text):
             return hit[2]
-        parsed = ParsedDocument.parse(text, self._parser, encoding)
+        previous = hit[2] if hit is not None and hit[2].encoding == encoding else None
+        parsed = ParsedDocument.parse(text, self._parser, encoding, previous)
         if len(self._entries) >= self._max and uri not in self._entries:
             self._entries.pop(next(iter(self._entries)))
         self._entries[uri] = (version, text, parsed)

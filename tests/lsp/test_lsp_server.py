@@ -12,8 +12,10 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tests.lsp.conftest import (
+    alive,
     apply_text_edits,
     child_processes,
+    descendants,
     line_of,
     pacore_containers,
     wait_for,
@@ -169,17 +171,22 @@ async def test_cancel_mid_run_leaves_nothing_running(session_factory: Any,
                                                      require_docker_engine: None) -> None:
     async with session_factory() as s:
         started = await s.solve("def slow(")
-        # Wait until a candidate is being verified (its test sleeps for a minute).
-        await wait_for(lambda: pacore_containers(s.server_pid), 60, "a sandbox container")
+        # Wait until both candidates are being verified (their test sleeps for a minute).
         await wait_for(lambda: any(
             isinstance(v, types.WorkDoneProgressReport) and v.message and "2/2 trajectories"
             in v.message for reports in s.client.progress_reports.values() for v in reports),
-            30, "both trajectories sampled")
+            60, "both trajectories sampled")
         await asyncio.sleep(1.0)
+        running = descendants(s.server_pid)
+        if s.sandbox == "docker":
+            assert pacore_containers(s.server_pid), "no sandbox container while verifying"
+        else:
+            assert running, "no sandbox process while verifying"
         result = await s.command("pacore.cancel", {"solveId": started["solveId"]})
         assert result == {"cancelled": [started["solveId"]]}
         assert pacore_containers(s.server_pid) == []
         assert child_processes(s.server_pid) == []
+        assert alive(running) == set()
         rep = await s.report(started["solveId"])
         assert rep["status"] == "cancelled"
         assert s.edits == []

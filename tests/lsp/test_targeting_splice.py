@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from lsp_server.edits import plan_final_edit
@@ -22,6 +24,23 @@ def test_stub_kinds_and_qualnames() -> None:
     assert names["Stack.push"].class_name == "Stack"
     assert names["outer.inner"].class_name is None
     assert names["add"].docstring is not None and ">>> add(1, 2)" in names["add"].docstring
+
+
+def test_incremental_parse_matches_full_parse() -> None:
+    rng = random.Random(7)
+    text = MODULE
+    doc = ParsedDocument.parse(text)
+    for _ in range(60):
+        a = rng.randrange(len(text))
+        b = min(len(text), a + rng.randrange(12))
+        text = text[:a] + rng.choice(["", "x", "\n", "def q():\n    ...\n", "é", "😀"]) + text[b:]
+        doc = ParsedDocument.parse(text, previous=doc)
+        assert str(doc.tree.root_node) == str(ParsedDocument.parse(text).tree.root_node)
+    # A version held by a solve keeps its own tree when newer versions are parsed.
+    held = ParsedDocument.parse(MODULE)
+    before = str(held.tree.root_node)
+    ParsedDocument.parse("x = 1\n" + MODULE, previous=held)
+    assert str(held.tree.root_node) == before and stub_at(held, line_of(MODULE, "def add("), 5)
 
 
 def test_position_on_decorator_and_outside() -> None:
