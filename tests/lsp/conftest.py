@@ -203,6 +203,7 @@ class Session:
     uri: str
     text: str
     server: ScriptedServer
+    sandbox: str = "docker"
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     apply_result: bool = True
 
@@ -259,6 +260,30 @@ def pacore_containers(owner_pid: int) -> list[str]:
     return out.stdout.split()
 
 
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (from /proc), however deep."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - out
+        out |= frontier
+    return out
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()
+            and "Z" not in (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[:1])}
+
+
 def child_processes(pid: int) -> list[str]:
     out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True,
                          text=True, timeout=30)
@@ -270,10 +295,12 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
     """`async with session_factory(...) as s:` a server on a fresh workspace."""
 
     class _Ctx:
-        def __init__(self, *, client: str = "visual-studio-code", document_changes: bool = True,
-                     settings: dict[str, Any] | None = None, latency: dict[str, float] | None =
-                     None, sandbox: str = "docker", workspace_configuration: dict[str, Any] |
-                     None = None, open_doc: bool = True) -> None:
+        def __init__(
+            self, *, client: str = "visual-studio-code", document_changes: bool = True,
+            settings: dict[str, Any] | None = None, latency: dict[str, float] | None = None,
+            sandbox: str = "docker", workspace_configuration: dict[str, Any] | None = None,
+            open_doc: bool = True,
+        ) -> None:
             self.kw = dict(client=client, document_changes=document_changes)
             self.settings = settings
             self.latency = latency
@@ -290,7 +317,7 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
             if self.workspace_configuration is not None:
                 client.set_configuration(self.workspace_configuration, section="pacore")
             sess = Session(client=client, root=root, uri=(root / "pkg" / "mathx.py").as_uri(),
-                           text=MODULE, server=srv)
+                           text=MODULE, server=srv, sandbox=self.sandbox)
 
             @client.feature(types.WORKSPACE_APPLY_EDIT)
             def apply_edit(params: types.ApplyWorkspaceEditParams

@@ -1,0 +1,35 @@
+"""`pacore doctor` against the scripted model server: what is wrong, and how to fix it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from tests.lsp.conftest import REPO
+from tests.support.scripted_server import Reply, ScriptedServer
+
+
+def doctor(env_extra: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
+    env.update(env_extra)
+    proc = subprocess.run([sys.executable, "-m", "pacore_cli.main", "doctor", "--json"],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    return proc.returncode, {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
+
+
+def test_doctor_reports_model_endpoint_and_fixes() -> None:
+    with ScriptedServer(Reply("ok")) as srv:
+        _, ok = doctor({"PACORE_BASE_URL": srv.base_url, "PACORE_MODEL": srv.model})
+        assert ok["model endpoint"]["ok"] and srv.model in ok["model endpoint"]["message"]
+        _, wrong = doctor({"PACORE_BASE_URL": srv.base_url, "PACORE_MODEL": "other"})
+        assert not wrong["model endpoint"]["ok"]
+        assert srv.model in wrong["model endpoint"]["fix"]
+    code, missing = doctor({})
+    assert code == 1 and not missing["model endpoint"]["ok"]
+    assert "PACORE_BASE_URL" in missing["model endpoint"]["fix"]
+    assert set(missing) == {"model endpoint", "docker engine", "sandbox image"}
+    for check in missing.values():
+        assert check["ok"] or check["fix"], check
