@@ -211,6 +211,30 @@ export class Session {
     return { applied: true };
   }
 
+  /** What the server said so far, for failure messages. */
+  describe(): string {
+    return JSON.stringify(
+      {
+        messages: this.messages,
+        logs: this.logs.map((l) => l.message),
+        progress: this.progress.map((p) => `${p.kind} ${p.message ?? ''}`),
+        shown: this.shown,
+        stderr: this.stderr.slice(-4000),
+      },
+      null,
+      1,
+    );
+  }
+
+  /** Wait for `probe` like `until`, adding what the server said to the error. */
+  async expect<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
+    try {
+      return await until(what, timeoutMs, probe);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${this.describe()}`);
+    }
+  }
+
   open(rel: string): OpenDocument {
     const file = path.join(this.root, rel);
     const doc = { uri: pathToFileURL(file).toString(), text: fs.readFileSync(file, 'utf8'), version: 1 };

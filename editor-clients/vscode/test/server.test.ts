@@ -35,7 +35,7 @@ import {
   summarizeReport,
   type PacoreSettings,
 } from '../src/protocol';
-import { makeWorkspace, PYTHON, SANDBOX, ScriptedModel, Session, until } from './harness';
+import { makeWorkspace, PYTHON, SANDBOX, ScriptedModel, Session } from './harness';
 
 const STUB = [
   'def add(a: int, b: int) -> int:',
@@ -127,18 +127,18 @@ describe('VS Code client against the real server', { timeout: 300_000 }, () => {
       assert.ok(isSolveStarted(started), `unexpected solve result ${JSON.stringify(started)}`);
       assert.equal(started.function, 'add');
 
-      const edit = await until('workspace/applyEdit', 240_000, () => session.edits[0]);
+      const edit = await session.expect('workspace/applyEdit', 120_000, () => session.edits[0]);
       assert.equal(edit.label, 'PaCoRe: add');
       assert.equal(doc.text, EXPECTED, `applied text:\n${doc.text}\nserver log:\n${session.stderr.slice(-3000)}`);
       assert.ok(edit.edit.documentChanges, 'the client declared documentChanges, so the edit must be versioned');
 
-      const end = await until('progress end', 30_000, () => session.progress.find((p) => p.kind === 'end'));
+      const end = await session.expect('progress end', 30_000, () => session.progress.find((p) => p.kind === 'end'));
       const begin = session.progress.find((p) => p.kind === 'begin' && p.token === end.token);
       assert.ok(begin, 'progress ended without beginning');
       assert.ok(begin.cancellable, 'solve progress must be cancellable');
       assert.ok(session.created.map(String).includes(end.token), 'progress token was not created first');
 
-      const diag = await until('the report diagnostic', 30_000, () =>
+      const diag = await session.expect('the report diagnostic', 30_000, () =>
         session.diagnostics.get(doc.uri)?.diagnostics.find((d) => d.source === 'pacore'),
       );
       assert.equal(diag.severity, 3, 'the report diagnostic is Information');
@@ -171,10 +171,10 @@ describe('VS Code client against the real server', { timeout: 300_000 }, () => {
         solveParams(doc.uri, { line: 0, character: 4 }, doc.version),
       );
       assert.ok(isSolveStarted(started));
-      const begin = await until('progress begin', 30_000, () => session.progress.find((p) => p.kind === 'begin'));
+      const begin = await session.expect('progress begin', 30_000, () => session.progress.find((p) => p.kind === 'begin'));
       const sentAt = Date.now();
       await session.conn.sendNotification(WorkDoneProgressCancelNotification.type, progressCancelParams(begin.token));
-      await until('progress end after cancel', 30_000, () =>
+      await session.expect('progress end after cancel', 30_000, () =>
         session.progress.find((p) => p.kind === 'end' && p.token === begin.token),
       );
       assert.ok(Date.now() - sentAt < 30_000);
@@ -191,7 +191,7 @@ describe('VS Code client against the real server', { timeout: 300_000 }, () => {
     const root = makeWorkspace({ 'mathx.py': STUB });
     const session = await Session.start(root, settingsFor(fast, { preset: 'extreme' }));
     try {
-      const warning = await until('a warning naming preset', 20_000, () =>
+      const warning = await session.expect('a warning naming preset', 20_000, () =>
         session.messages.find((m) => m.type === 2 && m.message.includes('preset')),
       );
       assert.ok(warning);

@@ -22,6 +22,15 @@ local function finish(err)
   vim.cmd("qa!")
 end
 
+local function progress_ended()
+  for _, p in ipairs(out.progress) do
+    if p.kind == "end" then
+      return true
+    end
+  end
+  return false
+end
+
 local function step(name)
   table.insert(out.steps, name)
 end
@@ -68,14 +77,7 @@ local ok, err = xpcall(function()
       end
     end
     out.edited_text = buffer_text(bufnr)
-    assert(vim.wait(240000, function()
-      for _, p in ipairs(out.progress) do
-        if p.kind == "end" then
-          return true
-        end
-      end
-      return false
-    end, 100), "the solve did not end")
+    assert(vim.wait(240000, progress_ended, 100), "the solve did not end")
     -- the result arrives through window/showDocument: another buffer holding the solution
     vim.wait(15000, function()
       for _, b in ipairs(vim.api.nvim_list_bufs()) do
@@ -90,6 +92,7 @@ local ok, err = xpcall(function()
       return buffer_text(bufnr):find("return a + b", 1, true) ~= nil
     end, 100), "the edit did not arrive")
     step("edited")
+    assert(vim.wait(30000, progress_ended, 50), "the progress did not end")
   end
   out.text = buffer_text(bufnr)
   out.modified = vim.bo[bufnr].modified
