@@ -133,3 +133,16 @@ def test_stale_buffer_is_not_clobbered(tmp_path: Path) -> None:
     assert (ws / "mathx.py").read_text() == STUB, "nothing is written to the user's file"
     warnings = [n["message"] for n in data["notifications"] if n["level"] >= 3]
     assert any("add" in m and ".pacore/results" in m for m in warnings), data["notifications"]
+
+
+def test_pacore_cancel_stops_the_solve(tmp_path: Path) -> None:
+    if SANDBOX == "docker":
+        require_docker()
+    ws = workspace(tmp_path)
+    with ScriptedServer(cycle_replies([Reply(REPLY, latency_s=60.0)])) as srv:
+        data = run_nvim(ws, srv.base_url, "cancel", tmp_path)
+    assert data["text"] == STUB, "a cancelled solve must not edit"
+    assert data["progress"][-1]["kind"] == "end"
+    solve_id = data["solve"]["solveId"]
+    messages = [n["message"] for n in data["notifications"]]
+    assert f"PaCoRe: cancelled {solve_id}" in messages, messages

@@ -67,7 +67,15 @@ local ok, err = xpcall(function()
   out.solve = state.last_solve
   step("solving")
 
-  if vim.env.PACORE_TEST_CASE == "stale" then
+  if vim.env.PACORE_TEST_CASE == "cancel" then
+    assert(vim.wait(30000, function()
+      return #out.progress > 0
+    end, 50), "no progress began")
+    vim.cmd("PacoreCancel")
+    assert(vim.wait(30000, progress_ended, 50), "the cancelled solve did not end")
+    step("cancelled")
+    vim.wait(1000) -- an edit arriving after the end would show up here
+  elseif vim.env.PACORE_TEST_CASE == "stale" then
     -- the user keeps typing in the function while the solve runs
     local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
     for i, l in ipairs(lines) do
