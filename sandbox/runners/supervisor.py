@@ -456,7 +456,8 @@ def run_check(job: dict[str, Any]) -> list[dict[str, Any]]:
         return [{**base, **report, "name": name}]
     status, message = _crash_status(run, oom_before)
     if run["reason"] is None and status == "error":
-        message = f"no result reported ({message}): the program ended before the tests ran"
+        seen = ",".join(str(e.get("event")) for e in run["events"]) or "none"
+        message = f"no result reported ({message}; events: {seen}): the program ended before the tests ran"
     return [{**base, "status": status, "message": message, "error_type": None}]
 
 

@@ -200,10 +200,10 @@ CASES: list[Case] = [
     ),
     Case(
         "setuid_root", "import os\ndef f(x):\n    os.setuid(0)\n    return x + 1\n", _on(("docker",), "error")
-    ),  # fmt: skip
+    ),
     Case(
         "chroot", "import os\ndef f(x):\n    os.chroot('/tmp')\n    return x + 1\n", _on(("docker",), "error")
-    ),  # fmt: skip
+    ),
     Case(
         "kill_supervisor",
         "import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return x + 1\n",
@@ -288,20 +288,20 @@ CASES: list[Case] = [
         _on(BOTH, "compile_error"),
         kind="io",
         language="cpp",
-    ),  # fmt: skip
+    ),
     Case(
         "cpp_busy_loop",
         "int main(){ volatile long i=0; while(true) i++; }\n",
         _on(BOTH, "timeout"),
         kind="io",
         language="cpp",
-    ),  # fmt: skip
+    ),
     Case(
         "legit_large_output",
         "n = int(input())\nfor i in range(20000):\n    print('%09d' % i)\n",
         _on(BOTH, "passed"),
         kind="io",
-        io_output="".join("%09d\n" % i for i in range(20000)),
+        io_output="".join(f"{i:09d}\n" for i in range(20000)),
         notes="200 KB: above the pipe-deadlock threshold, below the 256 KB cap",
     ),
     Case(
