@@ -249,7 +249,9 @@ def doctest_asserts(docstring: str, entry_point: str) -> str | None:
         examples = doctest.DocTestParser().get_examples(docstring)
     except ValueError:
         return None
+    # a want runs to the next blank line or prompt: prose after it keeps only its first line
     pairs = [(ex.source.strip(), ex.want.strip()) for ex in examples]
+    pairs += [(src, want.splitlines()[0]) for src, want in pairs if "\n" in want]
     arrow = re.compile(rf"^\s*({re.escape(entry_point)}\(.*\))\s*"
                        r"(?:==>|=>|==|➞|->|should return|returns?)\s*(.+?)\.?\s*$")
     pairs += [(m.group(1), m.group(2)) for line in docstring.splitlines()
