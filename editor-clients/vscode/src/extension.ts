@@ -24,6 +24,7 @@ import { NotificationProgress } from './progressUi';
 import { confirmEdit, PREVIEW_SCHEME, PreviewProvider } from './preview';
 import {
   cancelParams,
+  checkServerModule,
   CLIENT_CAPABILITIES,
   configurationResult,
   describeStartFailure,
@@ -86,6 +87,11 @@ class PacoreController implements vscode.Disposable {
       this.reportStartFailure(cmd, Object.assign(new Error(`${cmd.command} not found`), { code: 'ENOENT' }));
       return;
     }
+    const problem = await checkServerModule(cmd, folder?.uri.fsPath);
+    if (problem !== undefined) {
+      this.reportProblem(problem);
+      return;
+    }
     const serverOptions: ServerOptions = { command: cmd.command, args: cmd.args, options: { cwd: folder?.uri.fsPath } };
     const client = new LanguageClient('pacore', 'PaCoRe', serverOptions, this.clientOptions());
     client.registerFeature(pacoreCapabilities);
@@ -142,7 +148,10 @@ class PacoreController implements vscode.Disposable {
   }
 
   private reportStartFailure(cmd: ServerCommand, error: unknown): void {
-    const message = describeStartFailure(cmd, error);
+    this.reportProblem(describeStartFailure(cmd, error));
+  }
+
+  private reportProblem(message: string): void {
     this.output.appendLine(message);
     void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((choice) => {
       if (choice === 'Open Settings') {

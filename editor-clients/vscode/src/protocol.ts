@@ -5,6 +5,7 @@
  * vscode-languageserver-protocol) both build their messages here, so the test exercises the
  * exact settings, capabilities, command arguments and edit handling that the extension uses.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
@@ -209,6 +210,31 @@ export function findExecutable(command: string, env: NodeJS.ProcessEnv = process
     }
   }
   return undefined;
+}
+
+/**
+ * For the interpreter form, check that the interpreter can import the server, so that a
+ * Python without pacore-code gets a clear message instead of a server that dies at start.
+ * Returns the message, or undefined when the server module imports.
+ */
+export function checkServerModule(cmd: ServerCommand, cwd?: string): Promise<string | undefined> {
+  if (cmd.args[0] !== '-m') {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    execFile(cmd.command, ['-c', `import ${CLI_MODULE}`], { timeout: 60_000, cwd }, (error, _stdout, stderr) => {
+      if (error === null) {
+        resolve(undefined);
+        return;
+      }
+      const last = String(stderr).trim().split('\n').pop() || error.message;
+      resolve(
+        `PaCoRe: "${cmd.command}" (from ${cmd.source}) cannot run the language server: ${last}. ` +
+          'Install it there with "pip install pacore-code", or set "pacore.pythonPath" to a Python ' +
+          'that has it, or "pacore.serverPath" to the pacore-lsp executable.',
+      );
+    });
+  });
 }
 
 /** A user-facing explanation of why the server did not start, with the fix. */

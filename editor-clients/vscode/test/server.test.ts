@@ -19,6 +19,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import {
   cancelParams,
+  checkServerModule,
   describeStartFailure,
   doctorChecks,
   doctorParams,
@@ -220,9 +221,17 @@ describe('start failures', () => {
     assert.match(message, /pip install pacore-code/);
   });
 
-  test('the interpreter form starts the CLI module', () => {
+  test('the interpreter form starts the CLI module, and a Python without it is explained', async () => {
     const cmd = serverCommand(settingsFrom({ pythonPath: PYTHON }));
     assert.deepEqual(cmd.args, ['-m', 'pacore_cli.main', 'lsp']);
     assert.ok(findExecutable(cmd.command), `${PYTHON} is not executable`);
+    assert.equal(await checkServerModule(cmd, os.tmpdir()), undefined);
+
+    // an interpreter that cannot import the server (here: one whose imports all fail)
+    const broken = { ...cmd, command: '/bin/false', source: 'pacore.pythonPath' as const };
+    const message = await checkServerModule(broken, os.tmpdir());
+    assert.ok(message);
+    assert.match(message, /cannot run the language server/);
+    assert.match(message, /pacore\.pythonPath/);
   });
 });
