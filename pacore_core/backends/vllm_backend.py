@@ -12,6 +12,8 @@ clear error naming the extra to install.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -26,6 +28,10 @@ CONTEXT_ERROR = "context_length_exceeded"
 
 
 def _import_vllm() -> Any:
+    if "vllm" not in sys.modules:
+        # vLLM logs to stdout by default, which would corrupt `pacore solve --json` and any
+        # stdio protocol (LSP); its engine processes inherit the setting. A user's choice wins.
+        os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     try:
         import vllm
     except ImportError as e:

@@ -18,19 +18,13 @@ pytest.importorskip("vllm", reason="vLLM is not installed: pip install 'pacore-c
 from pacore_core.backends.vllm_backend import VLLMBackend
 from pacore_core.problem import Problem
 from pacore_core.statement import function_statement
-from sandbox import Sandbox, docker_status_sync, make_sandbox
+from sandbox import Sandbox, make_sandbox
 from sandbox.models import PytestSuite
 from tests.support.tiny_model import build_tiny_model
-from tests.vllm.helpers import MAX_MODEL_LEN, STUB, TESTS, VLLMServer
+from tests.vllm.helpers import MAX_MODEL_LEN, STUB, TESTS, VLLMServer, sandbox_kind
 
 # vLLM on CPU: the KV cache size in GiB (the default would reserve far more RAM).
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-
-
-def sandbox_kind() -> str:
-    """Docker when its engine and image are ready (CI builds them), else the local sandbox."""
-    ok, _ = docker_status_sync()
-    return "docker" if ok else "local"
 
 
 @pytest.fixture

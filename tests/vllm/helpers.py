@@ -34,6 +34,19 @@ def test_negative():
     assert add(-4, 1) == -3
 """
 
+LONG_STATEMENT = "Implement `add`. " + " ".join(
+    f"Note {i}: the function must return the arithmetic sum of both integer arguments."
+    for i in range(120)
+)
+
+
+def sandbox_kind() -> str:
+    """Docker when its engine and image are ready (CI builds them), else the local sandbox."""
+    from sandbox import docker_status_sync
+
+    ok, _ = docker_status_sync()
+    return "docker" if ok else "local"
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,14 +16,16 @@ from pacore_core.engine import Engine
 from pacore_core.events import Event, RoundCompacted
 from pacore_core.problem import Problem
 from sandbox import Sandbox
-from tests.vllm.helpers import MAX_MODEL_LEN, delta, engine_metrics
+from tests.vllm.helpers import (
+    LONG_STATEMENT,
+    MAX_MODEL_LEN,
+    delta,
+    engine_metrics,
+    sandbox_kind,
+)
 
 pytestmark = pytest.mark.vllm
 
-LONG_STATEMENT = "Implement `add`. " + " ".join(
-    f"Note {i}: the function must return the arithmetic sum of both integer arguments."
-    for i in range(120)
-)
 
 
 async def collect(backend: VLLMBackend, request: SampleRequest) -> list[Trajectory]:
@@ -90,7 +95,8 @@ async def test_solve_on_random_model_is_unsolved_with_real_budget(
     # garbage text: no program anywhere, a clear "unsolved" report, no crash
     assert result.status == "unsolved", result.error
     assert result.error is None and result.code is None
-    assert result.verification.verdict == "no_code" and result.verification.passed == 0
+    assert result.selected.source == "none" and result.verification.passed == 0
+    assert "no candidate produced a program" in result.selected.reason
     assert result.context_window == MAX_MODEL_LEN
 
     # the widths reached vLLM: one request per round, with n = K
@@ -153,3 +159,32 @@ async def test_misconfigured_context_window_reports_vllm_rejection(
     assert result.status == "error"
     assert result.error is not None
     assert "maximum context length" in result.error and CONTEXT_ERROR in result.error
+
+
+def test_cli_solve_json_with_inprocess_backend(
+    tiny_model: Path, problem_dir: Path, tmp_path: Path,
+) -> None:
+    """`pacore solve --backend vllm`: its own engine in the CLI process, settings from
+    `[tool.pacore]` (the context window becomes the engine's max_model_len)."""
+    (tmp_path / "pyproject.toml").write_text(
+        f"[tool.pacore]\ncontext_window = {MAX_MODEL_LEN}\nmax_tokens = 48\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pacore_cli.main", "solve", str(problem_dir / "add.py"),
+         "--tests", str(problem_dir / "test_add.py"), "--backend", "vllm",
+         "--model", str(tiny_model), "--rounds", "3", "--sandbox", sandbox_kind(), "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=400,
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    assert out["status"] == "unsolved" and out["code"] is None and out["error"] is None
+    assert out["selected"]["source"] == "none" and out["verification"]["passed"] == 0
+    assert "no candidate produced a program" in out["selected"]["reason"]
+    assert out["context_window"] == MAX_MODEL_LEN
+    assert [r["k"] for r in out["rounds"]] == [3, 1]
+    trajs = [t for r in out["rounds"] for t in r["trajectories"]]
+    assert len(trajs) == 4
+    assert all(0 < t["completion_tokens"] <= 48 for t in trajs)
+    assert out["ttc_tokens"] == sum(t["completion_tokens"] for t in trajs)
+    assert out["model_calls"] == 2
+    assert [sum(t["prompt_tokens"] for t in r["trajectories"]) > 0 for r in out["rounds"]] == [
+        True, True]
