@@ -62,6 +62,10 @@ function M.solve(state)
     return
   end
   M.execute(client, "pacore.solve", M.solve_arguments(client, bufnr), bufnr, function(result)
+    if type(result) ~= "table" or result.solveId == nil then
+      vim.notify("PaCoRe: the server did not start a solve: " .. vim.inspect(result), vim.log.levels.ERROR)
+      return
+    end
     state.last_solve = result
     vim.notify(("PaCoRe: solving %s (%s)"):format(result["function"], result.solveId), vim.log.levels.INFO)
   end)
