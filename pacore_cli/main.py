@@ -7,14 +7,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# sub-command name -> module exposing `add_parser(subparsers)` and `run(args) -> int`
-COMMANDS = {
-    "solve": "pacore_cli.solve_cmd",
-    "bench": "pacore_cli.bench_cmd",
-    "sandbox": "pacore_cli.sandbox_cmd",
-    "lsp": "pacore_cli.lsp_cmd",
-    "doctor": "pacore_cli.doctor_cmd",
-}
+# one module per sub-command, each exposing `add_parser(subparsers)` and `run(args) -> int`
+COMMAND_MODULES = (
+    "pacore_cli.solve_cmd",
+    "pacore_cli.bench_cmd",
+    "pacore_cli.sandbox_cmd",
+    "pacore_cli.lsp_cmd",
+    "pacore_cli.doctor_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="PaCoRe for code: parallel trajectories, execution-verified synthesis.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for module in COMMAND_MODULES:
         importlib.import_module(module).add_parser(sub)
     return parser
 

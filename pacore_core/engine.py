@@ -74,13 +74,15 @@ class Engine:
         """Run every round; never raises for model or budget failures (status "error")."""
         cfg = self.config
         start = time.perf_counter()
-        window = cfg.context_window or await self.backend.context_window()
         widths = cfg.widths
-        await self._emit(RunStarted(problem_id=problem.id, widths=widths, context_window=window))
-        result = RunResult(status="unsolved", language=problem.language, context_window=window)
+        result = RunResult(status="unsolved", language=problem.language,
+                           replayed=self.backend.name == "replay")
         best = _Best()
         previous: RoundRecord | None = None
         try:
+            window = cfg.context_window or await self.backend.context_window()
+            result.context_window = window
+            await self._emit(RunStarted(problem_id=problem.id, widths=widths, context_window=window))
             for r, k in enumerate(widths, start=1):
                 fitted = await self._round_input(problem, previous, r, window)
                 if previous is not None:
@@ -100,9 +102,9 @@ class Engine:
                 ):
                     result.early_stopped = r < len(widths)
                     break
-        except (BackendError, ContextBudgetError) as e:
+        except* (BackendError, ContextBudgetError) as group:
             result.status = "error"
-            result.error = str(e)
+            result.error = "; ".join(str(e) for e in _leaves(group))
         self._select(result, best, problem)
         self._account(result)
         result.wall_s = time.perf_counter() - start
@@ -334,6 +336,14 @@ class Engine:
         out = self._on_event(event)
         if inspect.isawaitable(out):
             await out
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    """The real errors inside (possibly nested) task-group exception groups."""
+    out: list[BaseException] = []
+    for e in group.exceptions:
+        out.extend(_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    return out
 
 
 async def solve(

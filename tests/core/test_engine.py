@@ -267,3 +267,16 @@ async def test_replay_gives_the_recorded_result(docker_sandbox, tmp_path) -> Non
         [t.verification.verdict for t in r.trajectories] for r in recorded.rounds
     ]
     assert [r.messages for r in replayed.rounds] == [r.messages for r in recorded.rounds]
+
+
+async def test_unreachable_server_ends_in_error_status(docker_sandbox) -> None:
+    with ScriptedServer(GOOD) as srv:
+        url = srv.base_url  # the port is closed once the server stops
+    backend = OpenAIBackend(url, "scripted-model", max_retries=1)
+    try:
+        result = await Engine(backend, docker_sandbox, RunConfig(rounds=[2])).solve(make_problem())
+    finally:
+        await backend.close()
+    assert result.status == "error"
+    assert url.removesuffix("/v1") in (result.error or "")
+    assert result.rounds == [] and result.code is None
