@@ -208,7 +208,9 @@ async def test_progress_cancel_stops_generation(session_factory: Any) -> None:
         rep = await s.report(started["solveId"])
         assert rep["status"] == "cancelled"
         assert child_processes(s.server_pid) == []
-        # The model request was abandoned: no second chat call was made for the final round.
+        # The first round's request was abandoned: no synthesis round was ever requested.
+        await asyncio.sleep(0.5)
+        assert len(s.server.chat_requests) == 1
         assert s.edits == []
 
 
