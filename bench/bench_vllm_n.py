@@ -11,7 +11,7 @@ the engine computed vs took from its prefix cache. Every measurement uses a fres
 (a unique first line) so only caching within the round counts.
 
 Run: .venv/bin/python bench/bench_vllm_n.py [--repeats N] [--max-tokens T] [--skip-server]
-     [--skip-inprocess]
+     [--skip-inprocess] [--no-prefix-caching]
 """
 
 from __future__ import annotations
@@ -124,8 +124,10 @@ async def server_round(server: VLLMServer, k: int, use_n: bool, max_tokens: int)
     )
 
 
-async def bench_server(model: Path, repeats: int, max_tokens: int, log: Path) -> dict[int, Row]:
-    server = VLLMServer(model, log, max_model_len=MAX_MODEL_LEN)
+async def bench_server(model: Path, repeats: int, max_tokens: int, log: Path,
+                       prefix_caching: bool) -> dict[int, Row]:
+    extra = () if prefix_caching else ("--no-enable-prefix-caching",)
+    server = VLLMServer(model, log, max_model_len=MAX_MODEL_LEN, extra_args=extra)
     rows: dict[int, Row] = {}
     try:
         server.wait_ready()
@@ -168,11 +170,13 @@ def inprocess_round(llm: Any, k: int, use_n: bool, max_tokens: int) -> Sample:
     )
 
 
-def bench_inprocess(model: Path, repeats: int, max_tokens: int) -> dict[int, Row]:
+def bench_inprocess(model: Path, repeats: int, max_tokens: int,
+                    prefix_caching: bool) -> dict[int, Row]:
     from vllm import LLM
 
     llm = LLM(model=str(model), dtype="float32", max_model_len=MAX_MODEL_LEN, enforce_eager=True,
-              gpu_memory_utilization=0.3, enable_prefix_caching=True, disable_log_stats=False)
+              gpu_memory_utilization=0.3, enable_prefix_caching=prefix_caching,
+              disable_log_stats=False)
     rows: dict[int, Row] = {}
     try:
         inprocess_round(llm, 4, True, 8)
@@ -193,17 +197,20 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--skip-server", action="store_true")
     parser.add_argument("--skip-inprocess", action="store_true")
+    parser.add_argument("--no-prefix-caching", action="store_true",
+                        help="what n=K saves when the engine cannot share the prompt's KV cache")
     args = parser.parse_args()
+    caching = not args.no_prefix_caching
     model = build_tiny_model()
     print(f"tiny model: {model}; max_tokens={args.max_tokens}, repeats={args.repeats}, "
-          f"prefix caching on, {os.cpu_count()} CPUs")
+          f"prefix caching {'on' if caching else 'off'}, {os.cpu_count()} CPUs")
     if not args.skip_server:
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-vllm-serve-{os.getpid()}.log"
-        rows = asyncio.run(bench_server(model, args.repeats, args.max_tokens, log))
+        rows = asyncio.run(bench_server(model, args.repeats, args.max_tokens, log, caching))
         report("vllm serve + OpenAIBackend: use_n=True (one request, n=K) vs use_n=False "
                "(K concurrent requests)", rows)
     if not args.skip_inprocess:
-        rows = bench_inprocess(model, args.repeats, args.max_tokens)
+        rows = bench_inprocess(model, args.repeats, args.max_tokens, caching)
         report("in-process vllm.LLM: one prompt with n=K vs a batch of K prompts", rows)
 
 

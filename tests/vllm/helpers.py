@@ -74,7 +74,8 @@ def _group_pids(pgid: int) -> list[int]:
 class VLLMServer:
     """`vllm serve` (the api_server module) in its own process group on loopback."""
 
-    def __init__(self, model: Path, log: Path, max_model_len: int = MAX_MODEL_LEN) -> None:
+    def __init__(self, model: Path, log: Path, max_model_len: int = MAX_MODEL_LEN,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.log_path = log
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -85,7 +86,7 @@ class VLLMServer:
             "--host", "127.0.0.1", "--port", str(self.port),
             "--max-model-len", str(max_model_len), "--dtype", "float32", "--enforce-eager",
             "--gpu-memory-utilization", "0.3", "--enable-prefix-caching",
-            "--enable-prompt-tokens-details", "--seed", "0",
+            "--enable-prompt-tokens-details", "--seed", "0", *extra_args,
         ]
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(

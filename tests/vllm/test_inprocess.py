@@ -188,3 +188,21 @@ def test_cli_solve_json_with_inprocess_backend(
     assert out["model_calls"] == 2
     assert [sum(t["prompt_tokens"] for t in r["trajectories"]) > 0 for r in out["rounds"]] == [
         True, True]
+
+
+def test_without_vllm_the_package_imports_and_names_the_extra() -> None:
+    """Where vLLM is absent (simulated: the import fails), the error says what to install."""
+    code = (
+        "import asyncio, sys\n"
+        "sys.modules['vllm'] = None\n"
+        "from pacore_core.backends.vllm_backend import VLLMBackend\n"
+        "from pacore_core.backends.base import BackendError\n"
+        "try:\n"
+        "    asyncio.run(VLLMBackend('some/model').context_window())\n"
+        "except BackendError as e:\n"
+        "    print(e)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'pacore-code[vllm]'" in proc.stdout
