@@ -56,8 +56,10 @@ def add_parser(subparsers: Any) -> None:
     run_p.add_argument("--json", action="store_true", help="print one JSON object")
 
     build_p = sub.add_parser("build", help="build the sandbox image (skipped when present)")
-    build_p.add_argument("--from-registry", action="store_true",
-                         help="base on debian:bookworm-slim from a registry instead of debootstrap")  # fmt: skip
+    build_p.add_argument(
+        "--from-registry", action="store_true",
+        help="base on debian:bookworm-slim from a registry instead of debootstrap",
+    )  # fmt: skip
     build_p.add_argument("--tag", default=None, help="image tag (default pacore-sandbox:latest)")
     build_p.add_argument("--requirements", type=Path, default=None,
                          help="pip requirements layered over the image (needs network at build)")  # fmt: skip
@@ -143,10 +145,14 @@ async def _run_once(args: argparse.Namespace, candidate: Candidate, suite: TestS
     import os
 
     backend = args.backend or os.environ.get("PACORE_SANDBOX") or "docker"
-    kw: dict[str, Any] = {"parallelism": 1}
     if backend == "docker":
-        kw.update(image=args.image, runtime=args.runtime, warm=0, max_uses=1)
-    sandbox = make_sandbox(backend, **kw)
+        sandbox = make_sandbox(
+            "docker", parallelism=1, image=args.image, runtime=args.runtime, warm=0, max_uses=1
+        )
+    elif backend == "local":
+        sandbox = make_sandbox("local", parallelism=1)
+    else:
+        raise UsageError(f"unknown sandbox backend {backend!r} (docker or local)")
     try:
         return await sandbox.run(candidate, suite, _limits(args))
     finally:
@@ -172,7 +178,11 @@ def _run(args: argparse.Namespace) -> int:
     except (OSError, UsageError, ValueError) as exc:
         print(f"pacore sandbox run: {exc}", file=sys.stderr)
         return 2
-    verdict = asyncio.run(_run_once(args, Candidate(language=args.language, code=code), suite))
+    try:
+        verdict = asyncio.run(_run_once(args, Candidate(language=args.language, code=code), suite))
+    except UsageError as exc:
+        print(f"pacore sandbox run: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(verdict.model_dump(mode="json")))
     else:

@@ -40,7 +40,7 @@ class _Pool:
         self.spec = spec
         self._target = target
         self._max_uses = max_uses
-        self._idle: asyncio.Queue[WarmContainer] = asyncio.Queue()
+        self._idle: asyncio.LifoQueue[WarmContainer] = asyncio.LifoQueue()
         self._creating = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -78,8 +78,9 @@ class _Pool:
         return warm
 
     async def release(self, warm: WarmContainer, reusable: bool) -> None:
-        keep = reusable and not self._closed and warm.uses < self._max_uses
-        if keep and self._idle.qsize() < self._target:
+        # a kept container returns to the idle stack even above the warm target: at most
+        # parallelism + target containers exist, and the most recently used goes out first
+        if reusable and not self._closed and warm.uses < self._max_uses:
             self._idle.put_nowait(warm)
             return
         await asyncio.to_thread(warm.destroy)

@@ -17,6 +17,22 @@ from typing import Any
 from protocol import Emitter, trim
 
 
+class _CountingStream:
+    """sys.stdout wrapper counting the bytes written, so each test's output can be cut
+    out of the shared stdout stream by offsets (writes straight to fd 1 are not seen)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.count = 0
+
+    def write(self, text: str) -> int:
+        self.count += len(text.encode("utf-8", "replace"))
+        return int(self._inner.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 def _outcome(excinfo: Any, skip_exc: type, fail_exc: type) -> tuple[str, dict[str, Any]]:
     if excinfo is None:
         return "passed", {}
@@ -31,7 +47,12 @@ def _outcome(excinfo: Any, skip_exc: type, fail_exc: type) -> tuple[str, dict[st
     return "error", {"error_type": name, "message": trim(f"{name}: {exc}", 1000)}
 
 
-def main(emit: Emitter, targets: list[str]) -> None:
+def main(emit: Emitter, targets: list[str], wanted: list[str] | None = None) -> None:
+    """Run pytest on `targets` (files or dirs); with `wanted`, only those node ids run.
+
+    Selection happens after collection (not by passing node ids to pytest) so one
+    unknown node id is reported as missing instead of aborting the whole session.
+    """
     import _pytest.python
     import _pytest.runner
     import pytest
@@ -39,6 +60,8 @@ def main(emit: Emitter, targets: list[str]) -> None:
 
     sys.path.insert(0, ".")
     sys.dont_write_bytecode = True
+    out = _CountingStream(sys.stdout)
+    sys.stdout = out
     clean_builtins = dict(vars(builtins))
     guarded = {
         "Function.runtest": (_pytest.python.Function, "runtest"),
@@ -76,13 +99,18 @@ def main(emit: Emitter, targets: list[str]) -> None:
                     }
                 )
 
+        def pytest_collection_modifyitems(self, session: Any, config: Any, items: Any) -> None:
+            if wanted is not None:
+                keep = set(wanted)
+                items[:] = [item for item in items if item.nodeid in keep]
+
         def pytest_collection_finish(self, session: Any) -> None:
             emit({"event": "collected", "nodeids": [item.nodeid for item in session.items]})
 
         def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
             self.start[nodeid] = time.monotonic()
             sys.stdout.flush()
-            emit({"event": "start", "nodeid": nodeid})
+            emit({"event": "start", "nodeid": nodeid, "out_pos": out.count})
 
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtest_setup(self, item: Any) -> None:
@@ -122,6 +150,7 @@ def main(emit: Emitter, targets: list[str]) -> None:
                 {
                     "event": "report",
                     "nodeid": nodeid,
+                    "out_pos": out.count,
                     "status": status,
                     "duration_s": time.monotonic() - self.start.get(nodeid, time.monotonic()),
                     **info,

@@ -234,6 +234,22 @@ def spawn(
     return child
 
 
+def _drain(fd: int, open_fds: dict[int, str], buf: bytearray) -> None:
+    """Read what is already in a pipe without blocking (bounded by the pipe's size)."""
+    while fd in open_fds and len(buf) < (64 << 20):
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            os.close(fd)
+            del open_fds[fd]
+            return
+        buf += data
+
+
 def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any = None) -> dict:
     """Wait for the child under a wall-clock deadline and an output cap; never deadlock.
 
@@ -253,6 +269,8 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
         os.close(stdin_fd)
         stdin_fd = -1
     open_fds = {fd: name for name, fd in child.fds.items()}
+    for fd in open_fds:
+        os.set_blocking(fd, False)
     pidfd = -1
     with contextlib.suppress(Exception):
         pidfd = os.pidfd_open(child.pid)
@@ -297,8 +315,12 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
         for fd in readable:
             if fd == pidfd:
                 continue
+            if fd not in open_fds:
+                continue  # closed by a drain in this round
             try:
                 data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
             except OSError:
                 data = b""
             name = open_fds[fd]
@@ -349,6 +371,7 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "stdout": bufs["stdout"][:output_cap].decode("utf-8", "replace"),
+        "stdout_bytes": bytes(bufs["stdout"][:output_cap]),
         "stderr": bufs["stderr"][:output_cap].decode("utf-8", "replace"),
         "events": events,
         "duration_s": time.monotonic() - start,
@@ -469,8 +492,10 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
     timeout = float(limits["timeout_s"])
     cap = int(limits["output_kb"]) * 1024
     suite = job["suite"]
-    targets: list[str] = list(suite.get("node_ids") or []) or list(suite.get("targets") or [])
     expected: list[str] | None = list(suite["node_ids"]) if suite.get("node_ids") else None
+    wanted: list[str] | None = expected
+    files = sorted({n.split("::", 1)[0] for n in expected}) if expected else []
+    targets: list[str] = files or list(suite.get("targets") or [])
     done: dict[str, dict[str, Any]] = {}
     collect_errors: list[dict[str, Any]] = []
     for _attempt in range(64):
@@ -487,10 +512,11 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
                 return timeout + 5.0
             return None
 
-        child = spawn(job, lambda emit, t=targets: harness.main(emit, t))
+        child = spawn(job, lambda emit, t=targets, w=wanted: harness.main(emit, t, w))
         # collection gets a generous budget; each test start resets it to the per-test limit
         run = supervise(child, timeout_s=timeout + 10.0, output_cap=cap, on_event=on_event)
         stdout = run["stdout"]
+        raw: bytes = run["stdout_bytes"]
         starts: dict[str, int] = {}
         for event in run["events"]:
             kind = event.get("event")
@@ -499,12 +525,14 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
             elif kind == "collect_error":
                 collect_errors.append(event)
             elif kind == "start":
-                starts[event["nodeid"]] = event["stdout_offset"]
+                starts[event["nodeid"]] = int(event.get("out_pos", event["stdout_offset"]))
             elif kind == "report":
                 nodeid = event["nodeid"]
                 begin = starts.get(nodeid, 0)
-                report = {k: v for k, v in event.items() if k not in ("event", "stdout_offset")}
-                report["stdout"] = stdout[begin : event["stdout_offset"]]
+                end = int(event.get("out_pos", event["stdout_offset"]))
+                drop = ("event", "stdout_offset", "out_pos")
+                report = {k: v for k, v in event.items() if k not in drop}
+                report["stdout"] = raw[begin:end].decode("utf-8", "replace")
                 done[nodeid] = {"name": nodeid, **report}
         current = state["current"]
         if current is not None and current not in done:
@@ -516,7 +544,7 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
                 "status": status,
                 "message": message,
                 "duration_s": time.monotonic() - state["start"],
-                "stdout": stdout[starts.get(current, 0) :],
+                "stdout": raw[starts.get(current, 0) :].decode("utf-8", "replace"),
                 "stderr": run["stderr"],
             }
         if expected is None:
@@ -535,7 +563,7 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
         remaining = [n for n in expected if n not in done]
         if not remaining or (run["reason"] is None and current is None):
             break
-        targets = remaining
+        wanted = remaining
     results = []
     detail = "; ".join(str(e.get("message", "")) for e in collect_errors)
     for nodeid in expected or []:
@@ -561,13 +589,26 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- jobs
 
 
+def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """Regular files and directories with relative, non-escaping names only."""
+    members = []
+    for member in tar.getmembers():
+        name = os.path.normpath(member.name)
+        if name.startswith(("/", "..")) or not (member.isfile() or member.isdir()):
+            continue
+        member.mode = 0o755 if member.isdir() else 0o644
+        members.append(member)
+    return members
+
+
 def _unpack(job: dict[str, Any]) -> None:
     workdir = job["workdir"]
     os.makedirs(workdir, exist_ok=True)
     archive = job.get("archive")
     if archive:
         with tarfile.open(fileobj=io.BytesIO(base64.b64decode(archive)), mode="r:*") as tar:
-            tar.extractall(workdir, filter="data")
+            # Debian's 3.11.2 predates extraction filters: members are vetted by hand
+            tar.extractall(workdir, members=_safe_members(tar))
     for rel, content in (job.get("files") or {}).items():
         path = os.path.join(workdir, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)

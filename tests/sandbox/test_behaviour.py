@@ -1,0 +1,313 @@
+"""Sandbox behaviour beyond the corpus: cancellation, reuse isolation, stale cleanup,
+test kinds (pytest node ids, projects, io comparison, C++), and the runsc opt-in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox import (
+    Candidate,
+    CheckSuite,
+    IOSuite,
+    IOTest,
+    Limits,
+    ProjectSuite,
+    PytestSuite,
+    Sandbox,
+    make_sandbox,
+)
+from tests.sandbox.conftest import LOCAL_ROOT, our_containers, require_docker
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+SPIN = "def f(x):\n    while True:\n        pass\n"
+CHECK = "def check(candidate):\n    assert candidate(1) == 2\n"
+
+
+def _busy_containers() -> set[str]:
+    import docker
+
+    client = docker.from_env()
+    try:
+        busy = set()
+        for cid in our_containers():
+            try:
+                if len(client.containers.get(cid).top()["Processes"] or []) > 1:
+                    busy.add(cid)
+            except docker.errors.APIError:
+                continue
+        return busy
+    finally:
+        client.close()
+
+
+@pytest.mark.docker
+async def test_cancel_kills_the_container(docker_sandbox: Sandbox) -> None:
+    task = asyncio.create_task(
+        docker_sandbox.run(
+            Candidate(code=SPIN), CheckSuite(test_code=CHECK, entry_point="f"), Limits(timeout_s=60)
+        )
+    )
+    busy: set[str] = set()
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        busy = await asyncio.to_thread(_busy_containers)
+        if busy:
+            break
+    assert busy, "the candidate never started"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert busy.isdisjoint(await asyncio.to_thread(our_containers))
+
+
+async def test_cancel_kills_local_processes(local_sandbox: Sandbox) -> None:
+    task = asyncio.create_task(
+        local_sandbox.run(
+            Candidate(code=SPIN), CheckSuite(test_code=CHECK, entry_point="f"), Limits(timeout_s=60)
+        )
+    )
+    await asyncio.sleep(1.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.2)
+    left = [p for p in os.listdir("/proc") if p.isdigit() and _cwd(p).startswith(LOCAL_ROOT)]
+    assert left == []
+
+
+def _cwd(pid: str) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return ""
+
+
+WRITER = """
+import os, subprocess
+def f(x):
+    open('/tmp/leak', 'w').write('a')
+    open('/dev/shm/leak', 'w').write('a')
+    os.makedirs('/tmp/job/../left', exist_ok=True)
+    subprocess.Popen(['sleep', '300'], start_new_session=True)
+    print(open('/proc/self/cgroup').read())
+    return x + 1
+"""
+READER = """
+import os
+def f(x):
+    print(open('/proc/self/cgroup').read())
+    leftovers = [p for p in ('/tmp/leak', '/dev/shm/leak', '/tmp/left') if os.path.exists(p)]
+    procs = [p for p in os.listdir('/proc') if p.isdigit()]
+    assert leftovers == [], leftovers
+    assert len(procs) <= 2, procs  # the supervisor and this test process
+    return x + 1
+"""
+
+
+@pytest.mark.docker
+async def test_reused_container_gives_a_fresh_filesystem() -> None:
+    require_docker()
+    sandbox = make_sandbox("docker", parallelism=1, warm=0, max_uses=8)
+    try:
+        suite = CheckSuite(test_code=CHECK, entry_point="f")
+        first = await sandbox.run(Candidate(code=WRITER), suite)
+        second = await sandbox.run(Candidate(code=READER), suite)
+    finally:
+        await sandbox.close()
+    assert first.verdict == "passed", first
+    assert second.verdict == "passed", second
+    # same container (reused after a verified reset), yet nothing of the first survived
+    assert first.tests[0].stdout == second.tests[0].stdout
+
+
+@pytest.mark.docker
+async def test_stale_containers_of_dead_owners_are_removed() -> None:
+    require_docker()
+    import docker
+
+    from sandbox.container import LABEL, OWNER_HOST, OWNER_PID
+    from sandbox.images import IMAGE
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    client = docker.from_env()
+    import socket
+
+    stale = client.containers.create(
+        IMAGE, command=["sleep", "300"],
+        labels={LABEL: "1", OWNER_PID: str(dead.pid), OWNER_HOST: socket.gethostname()},
+    )  # fmt: skip
+    sandbox = make_sandbox("docker", parallelism=1, warm=0)
+    try:
+        verdict = await sandbox.run(
+            Candidate(code="def f(x):\n    return x + 1\n"),
+            CheckSuite(test_code=CHECK, entry_point="f"),
+        )
+    finally:
+        await sandbox.close()
+    assert verdict.ok
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(stale.id)
+    client.close()
+
+
+@pytest.mark.docker
+async def test_unavailable_runtime_is_a_sandbox_error() -> None:
+    require_docker()
+    before = set(our_containers())
+    sandbox = make_sandbox("docker", parallelism=1, warm=0, runtime="pacore-no-such-runtime")
+    try:
+        verdict = await sandbox.run(
+            Candidate(code="def f(x):\n    return x + 1\n"),
+            CheckSuite(test_code=CHECK, entry_point="f"),
+        )
+    finally:
+        await sandbox.close()
+    assert verdict.verdict == "sandbox_error"
+    assert set(our_containers()) <= before
+
+
+PYTEST_TESTS = """
+from solution import add
+
+def test_small():
+    assert add(1, 2) == 3
+
+def test_negative():
+    assert add(-1, -2) == -3
+
+def test_wrong_on_purpose():
+    assert add(2, 2) == 5
+"""
+
+
+@pytest.fixture(params=["docker", "local"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "docker":
+        request.applymarker(pytest.mark.docker)
+        require_docker()
+    return str(request.param)
+
+
+async def _with(backend: str, coro_factory):  # type: ignore[no-untyped-def]
+    kw = {"warm": 0, "max_uses": 1} if backend == "docker" else {"workdir_root": LOCAL_ROOT}
+    sandbox = make_sandbox(backend, parallelism=1, **kw)  # type: ignore[arg-type]
+    try:
+        return await coro_factory(sandbox)
+    finally:
+        await sandbox.close()
+
+
+async def test_pytest_suite_per_test_results(backend: str) -> None:
+    code = "def add(a, b):\n    print('adding', a, b)\n    return a + b\n"
+    suite = PytestSuite(files={"test_add.py": PYTEST_TESTS})
+    verdict = await _with(backend, lambda s: s.run(Candidate(code=code), suite))
+    statuses = {t.name: t.status for t in verdict.tests}
+    assert statuses == {
+        "test_add.py::test_small": "passed",
+        "test_add.py::test_negative": "passed",
+        "test_add.py::test_wrong_on_purpose": "failed",
+    }
+    assert verdict.verdict == "failed" and verdict.passed == 2 and verdict.total == 3
+    wrong = next(t for t in verdict.tests if t.status == "failed")
+    assert "assert 4 == 5" in (wrong.message or "")
+    assert "adding 2 2" in wrong.stdout
+
+
+async def test_pytest_node_ids_select_and_missing_is_error(backend: str) -> None:
+    code = "def add(a, b):\n    return a + b\n"
+    suite = PytestSuite(
+        files={"test_add.py": PYTEST_TESTS},
+        node_ids=["test_add.py::test_small", "test_add.py::test_does_not_exist"],
+    )
+    verdict = await _with(backend, lambda s: s.run(Candidate(code=code), suite))
+    statuses = {t.name: t.status for t in verdict.tests}
+    assert statuses["test_add.py::test_small"] == "passed"
+    assert statuses["test_add.py::test_does_not_exist"] == "error"
+    assert verdict.verdict == "error" and verdict.total == 2
+
+
+async def test_project_mode_overlay_and_node_ids(backend: str, tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "mathx.py").write_text("def double(x):\n    raise NotImplementedError\n")
+    (root / "tests" / "test_mathx.py").write_text(
+        "from pkg.mathx import double\n\n"
+        "def test_two():\n    assert double(2) == 4\n\n"
+        "def test_zero():\n    assert double(0) == 0\n\n"
+        "def test_git_excluded():\n    import os\n    assert not os.path.exists('.git')\n"
+    )
+    suite = ProjectSuite(
+        root=root,
+        overlay={"pkg/mathx.py": "def double(x):\n    return 2 * x\n"},
+        node_ids=["tests/test_mathx.py::test_two", "tests/test_mathx.py::test_git_excluded"],
+    )
+    verdict = await _with(backend, lambda s: s.run(Candidate(code=""), suite))
+    assert verdict.verdict == "passed", verdict
+    assert [t.name for t in verdict.tests] == suite.node_ids
+    assert "NotImplementedError" in (root / "pkg" / "mathx.py").read_text()  # host untouched
+
+
+async def test_io_comparisons_and_cpp(backend: str) -> None:
+    py = Candidate(code="import sys\nn = int(input())\nprint(1 / n)\nprint('a  b ')\n")
+    tests = [IOTest(name="third", input="3\n", expected="0.3333333\na b\n")]
+    float_v = await _with(backend, lambda s: s.run(py, IOSuite(tests=tests, comparison="float")))
+    ws_v = await _with(backend, lambda s: s.run(py, IOSuite(tests=tests, comparison="whitespace")))
+    assert float_v.verdict == "passed", float_v
+    assert ws_v.verdict == "failed" and ws_v.tests[0].expected is not None
+    cpp = Candidate(
+        language="cpp",
+        code='#include <iostream>\nint main(){long a,b;std::cin>>a>>b;std::cout<<a*b<<"\\n";}\n',
+    )
+    suite = IOSuite(
+        tests=[
+            IOTest(name="small", input="6 7\n", expected="42\n"),
+            IOTest(name="big", input="100000 100000\n", expected="10000000000\n"),
+            IOTest(name="wrong", input="2 2\n", expected="5\n"),
+        ]
+    )
+    verdict = await _with(backend, lambda s: s.run(cpp, suite))
+    assert [t.status for t in verdict.tests] == ["passed", "passed", "failed"]
+    assert verdict.passed == 2 and verdict.verdict == "failed"
+
+
+async def test_parallel_runs_are_concurrent(docker_sandbox: Sandbox) -> None:
+    require_docker()
+    sleeper = Candidate(code="import time\ndef f(x):\n    time.sleep(1.0)\n    return x + 1\n")
+    suite = CheckSuite(test_code=CHECK, entry_point="f")
+    await docker_sandbox.run(sleeper, suite)  # warm the pool
+    start = time.monotonic()
+    verdicts = await asyncio.gather(*(docker_sandbox.run(sleeper, suite) for _ in range(2)))
+    assert all(v.ok for v in verdicts)
+    assert time.monotonic() - start < 1.9  # parallelism 2: both at once
+
+
+def test_docker_status_reports_ok() -> None:
+    from sandbox import docker_status_sync
+
+    require_docker()
+    ok, message = docker_status_sync()
+    assert ok and "image" in message
+    ok, message = docker_status_sync("pacore-no-such-image:latest")
+    assert not ok and "pacore sandbox build" in message
+
+
+def test_make_sandbox_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError):
+        make_sandbox("podman")  # type: ignore[arg-type]
+
+
+def test_local_backend_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        make_sandbox("local")
+    assert any("weaker" in r.message or "isolation" in r.message for r in caplog.records)
