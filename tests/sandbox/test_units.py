@@ -1,0 +1,84 @@
+"""Pure units: output comparison, trimming, apt mirror parsing, job building."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox import Candidate, CheckSuite, IOSuite, IOTest, Limits, ProjectSuite, Verdict
+from sandbox.compare import outputs_match
+from sandbox.jobs import build_job, verdict_from_response
+from sandbox.trim import trim
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "mode", "ok"),
+    [
+        ("3\n", "3", "exact", True),
+        ("3 \n", "3", "exact", False),
+        ("1  2\n\n3\n", "1 2\n3", "whitespace", True),
+        ("1 2 3", "1 2\n3", "whitespace", False),
+        ("0.3333333", "0.333333333", "float", True),
+        ("0.34", "0.33", "float", False),
+        ("1e9 yes", "1000000000.0 yes", "float", True),
+        ("nan", "nan", "float", True),
+        ("1 2", "1 2 3", "float", False),
+    ],
+)
+def test_outputs_match(actual: str, expected: str, mode: str, ok: bool) -> None:
+    assert outputs_match(actual, expected, mode, 1e-6) is ok  # type: ignore[arg-type]
+
+
+def test_trim_keeps_head_and_tail() -> None:
+    text = "H" * 5000 + "T" * 5000
+    out = trim(text, 1000)
+    assert out.startswith("H" * 500) and out.endswith("T" * 500)
+    assert "chars trimmed" in out and len(out) < 1100
+    assert trim("short", 1000) == "short" and trim(None) == ""
+
+
+def test_io_verdict_compares_on_the_host() -> None:
+    suite = IOSuite(tests=[IOTest(name="a", input="", expected="1"),
+                           IOTest(name="b", input="", expected="2")])  # fmt: skip
+    response = {"results": [{"name": "a", "status": "ran", "stdout": "1\n"},
+                            {"name": "b", "status": "ran", "stdout": "3\n"}]}  # fmt: skip
+    verdict = verdict_from_response(response, suite, backend="t", duration_s=0.0)
+    assert isinstance(verdict, Verdict)
+    assert [t.status for t in verdict.tests] == ["passed", "failed"]
+    assert verdict.verdict == "failed" and verdict.passed == 1
+
+
+def test_missing_results_are_errors_never_passes() -> None:
+    suite = CheckSuite(test_code="def check(c): pass", entry_point="f")
+    verdict = verdict_from_response({"results": []}, suite, backend="t", duration_s=0.0)
+    assert verdict.verdict == "error" and verdict.total == 1
+    bogus = {"results": [{"name": "f", "status": "definitely-passed"}]}
+    verdict = verdict_from_response(bogus, suite, backend="t", duration_s=0.0)
+    assert verdict.verdict == "sandbox_error"
+
+
+def test_project_job_excludes_and_overlays(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("secret")
+    (tmp_path / "mod.py").write_text("old")
+    (tmp_path / "keep.py").write_text("keep")
+    suite = ProjectSuite(root=tmp_path, overlay={"mod.py": "new"})
+    job = build_job(Candidate(code=""), suite, Limits(), workdir="/w")
+    import base64
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(job["archive"]))) as tar:
+        names = sorted(tar.getnames())
+    assert names == ["keep.py"]
+    assert job["files"] == {"mod.py": "new"}
+
+
+def test_apt_mirror_is_read_from_apt_sources() -> None:
+    from sandbox.images import apt_mirror
+
+    mirror = apt_mirror()
+    assert mirror.startswith(("http://", "https://", "file:/"))
+    sources = "".join(p.read_text() for p in Path("/etc/apt").rglob("*") if p.suffix in (".sources", ".list"))
+    assert mirror in sources
