@@ -60,9 +60,7 @@ def split_reasoning(text: str) -> tuple[str | None, str]:
 
 def _is_context_error(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return "maximum context length" in text or "context length" in text or (
-        "max_model_len" in text
-    )
+    return "context length" in text or "max_model_len" in text
 
 
 class VLLMBackend:
@@ -104,6 +102,7 @@ class VLLMBackend:
         # the K samples of a call internally.
         self._generate_lock = threading.Lock()
         self._requests = 0
+        self._closed = False
 
     # -- engine lifecycle -------------------------------------------------------------
 
@@ -114,6 +113,8 @@ class VLLMBackend:
 
     def start(self) -> Any:
         """Create the engine now (blocking, tens of seconds); idempotent."""
+        if self._closed:
+            raise BackendError(f"the vLLM backend for {self.model!r} is closed")
         if self._llm is None:
             vllm = _import_vllm()
             try:
@@ -123,6 +124,8 @@ class VLLMBackend:
         return self._llm
 
     async def _engine(self) -> Any:
+        if self._closed:
+            raise BackendError(f"the vLLM backend for {self.model!r} is closed")
         if self._llm is not None:
             return self._llm
         async with self._start_lock:
@@ -134,6 +137,7 @@ class VLLMBackend:
     async def close(self) -> None:
         """Shut down an engine this backend created; a shared `llm=` is left running."""
         llm, self._llm = self._llm, None
+        self._closed = True
         if llm is None or not self._owns_llm:
             return
         core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)

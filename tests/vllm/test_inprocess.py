@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pacore_core.backends.base import SampleRequest, Trajectory
+from pacore_core.backends.base import BackendError, SampleRequest, Trajectory
 from pacore_core.backends.vllm_backend import CONTEXT_ERROR, VLLMBackend, split_reasoning
 from pacore_core.config import RunConfig
 from pacore_core.engine import Engine
@@ -67,6 +67,8 @@ async def test_shared_engine_is_not_closed(vllm_backend: VLLMBackend, tiny_model
     shared = VLLMBackend(str(tiny_model), llm=vllm_backend.llm)
     assert await shared.context_window() == MAX_MODEL_LEN
     await shared.close()
+    with pytest.raises(BackendError, match="closed"):
+        await shared.context_window()
     trajs = await collect(vllm_backend, SampleRequest(
         messages=[{"role": "user", "content": "hello"}], n=2, max_tokens=4, seed=1))
     assert len(trajs) == 2 and all(t.ok for t in trajs)
