@@ -154,7 +154,6 @@ class DockerSandbox:
 
     async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
         limits = limits or Limits()
-        start = time.monotonic()
         await self._start()
         try:
             job = build_job(candidate, suite, limits, workdir="/tmp/job")
@@ -162,6 +161,7 @@ class DockerSandbox:
             return failure_verdict(suite, "sandbox_error", str(exc), backend=self.name,
                                    duration_s=0.0)  # fmt: skip
         async with self._sem:
+            start = time.monotonic()  # the run's own time, not the wait for a slot
             pool = self._pool(limits)
             try:
                 warm = await pool.acquire()
