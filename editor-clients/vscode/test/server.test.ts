@@ -128,7 +128,11 @@ describe('VS Code client against the real server', { timeout: 300_000 }, () => {
       assert.ok(isSolveStarted(started), `unexpected solve result ${JSON.stringify(started)}`);
       assert.equal(started.function, 'add');
 
-      const edit = await session.expect('workspace/applyEdit', 120_000, () => session.edits[0]);
+      // fail fast when the solve ends without an edit (a short grace for the edit itself)
+      await session.expect('the edit or the end of the solve', 240_000, () =>
+        session.edits[0] ?? session.progress.find((p) => p.kind === 'end'),
+      );
+      const edit = await session.expect('workspace/applyEdit', 5_000, () => session.edits[0]);
       assert.equal(edit.label, 'PaCoRe: add');
       assert.equal(doc.text, EXPECTED, `applied text:\n${doc.text}\nserver log:\n${session.stderr.slice(-3000)}`);
       assert.ok(edit.edit.documentChanges, 'the client declared documentChanges, so the edit must be versioned');

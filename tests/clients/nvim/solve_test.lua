@@ -96,9 +96,14 @@ local ok, err = xpcall(function()
       return false
     end, 100)
   else
-    assert(vim.wait(240000, function()
+    local function edited()
       return buffer_text(bufnr):find("return a + b", 1, true) ~= nil
-    end, 100), "the edit did not arrive")
+    end
+    -- fail fast when the solve ends without an edit (a short grace for the edit itself)
+    vim.wait(240000, function()
+      return edited() or progress_ended()
+    end, 100)
+    assert(vim.wait(5000, edited, 50), "the solve ended without the edit")
     step("edited")
     assert(vim.wait(30000, progress_ended, 50), "the progress did not end")
   end
