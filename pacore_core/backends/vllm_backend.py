@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from pacore_core.backends.base import BackendError, ChatMessage, SampleRequest, Trajectory
@@ -171,7 +171,7 @@ class VLLMBackend:
             return len(tokenizer.encode(prompt, add_special_tokens=False))
         return len(tokenizer.encode("\n".join(m["content"] for m in messages)))
 
-    async def sample(self, request: SampleRequest) -> AsyncIterator[Trajectory]:
+    async def sample(self, request: SampleRequest) -> AsyncGenerator[Trajectory, None]:
         """Yield the request's K trajectories from one `n=K` call to the engine."""
         llm = await self._engine()
         vllm = _import_vllm()

