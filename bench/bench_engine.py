@@ -23,25 +23,31 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pacore_core.backends.openai_backend import OpenAIBackend  # noqa: E402
-from pacore_core.config import RunConfig  # noqa: E402
-from pacore_core.engine import Engine  # noqa: E402
-from pacore_core.problem import Problem  # noqa: E402
-from pacore_core.statement import function_statement  # noqa: E402
-from sandbox import make_sandbox  # noqa: E402
-from sandbox.models import PytestSuite  # noqa: E402
-from tests.support import Reply, ScriptedServer  # noqa: E402
+from pacore_core.backends.openai_backend import OpenAIBackend
+from pacore_core.config import RunConfig
+from pacore_core.engine import Engine
+from pacore_core.problem import Problem
+from pacore_core.statement import function_statement
+from sandbox import make_sandbox
+from sandbox.models import PytestSuite
+from tests.support import Reply, ScriptedServer
 
 K = 32
 PROGRAMS = [
     f"Reasoning done.\n```python\ndef f(x):\n    y = x * {i}\n    return y + {i % 5}\n```" for i in range(K)
 ]
-TESTS = "from solution import f\n\ndef test_zero():\n    assert f(0) == 0\n\ndef test_one():\n    assert f(1) >= 0\n"
+TESTS = (
+    "from solution import f\n\n"
+    "def test_zero():\n    assert f(0) == 0\n\n"
+    "def test_one():\n    assert f(1) >= 0\n"
+)
 
 
 def problem(with_tests: bool) -> Problem:
     return Problem(
-        id="bench", statement=function_statement("def f(x):\n    ...\n", "f"), entry_point="f",
+        id="bench",
+        statement=function_statement("def f(x):\n    ...\n", "f"),
+        entry_point="f",
         public_tests=PytestSuite(files={"test_f.py": TESTS}) if with_tests else None,
     )
 
@@ -51,8 +57,12 @@ async def overhead(repeats: int) -> None:
     with ScriptedServer(lambda req, choice, call: replies[choice % K]) as srv:
         backend = OpenAIBackend(srv.base_url, srv.model)
         engine = Engine(backend, sandbox=make_sandbox("local"), config=RunConfig(rounds=[K]))
-        body = {"model": srv.model, "messages": [{"role": "user", "content": problem(False).statement}],
-                "n": K, "max_tokens": 4096}
+        body = {
+            "model": srv.model,
+            "messages": [{"role": "user", "content": problem(False).statement}],
+            "n": K,
+            "max_tokens": 4096,
+        }
         rounds, raws = [], []
         async with httpx.AsyncClient() as client:
             for _ in range(3):  # warm-up
@@ -69,10 +79,14 @@ async def overhead(repeats: int) -> None:
                 assert len(r.json()["choices"]) == K
         await backend.close()
     ov = [(a - b) * 1000 for a, b in zip(rounds, raws, strict=True)]
-    print(f"[overhead] K={K}, {repeats} rounds: engine round p50 {statistics.median(rounds)*1000:.1f} ms, "
-          f"bare n={K} request p50 {statistics.median(raws)*1000:.1f} ms")
-    print(f"[overhead] orchestration overhead per round: p50 {statistics.median(ov):.1f} ms, "
-          f"max {max(ov):.1f} ms (target < 20 ms)")
+    print(
+        f"[overhead] K={K}, {repeats} rounds: engine round p50 {statistics.median(rounds) * 1000:.1f} ms, "
+        f"bare n={K} request p50 {statistics.median(raws) * 1000:.1f} ms"
+    )
+    print(
+        f"[overhead] orchestration overhead per round: p50 {statistics.median(ov):.1f} ms, "
+        f"max {max(ov):.1f} ms (target < 20 ms)"
+    )
 
 
 async def overlap(sandbox_kind: str, repeats: int) -> None:
@@ -103,10 +117,14 @@ async def overlap(sandbox_kind: str, repeats: int) -> None:
             await backend.close()
     finally:
         await sb.close()
-    print(f"[overlap] {sandbox_kind} sandbox, K={k}, latencies {latencies[0]:.1f}..{max(latencies):.1f} s, "
-          f"one verification p50 {one_verify*1000:.0f} ms")
-    print(f"[overlap] round wall / (slowest trajectory + one verification): "
-          f"p50 {statistics.median(ratios):.3f}, max {max(ratios):.3f} (target <= 1.15)")
+    print(
+        f"[overlap] {sandbox_kind} sandbox, K={k}, latencies {latencies[0]:.1f}..{max(latencies):.1f} s, "
+        f"one verification p50 {one_verify * 1000:.0f} ms"
+    )
+    print(
+        f"[overlap] round wall / (slowest trajectory + one verification): "
+        f"p50 {statistics.median(ratios):.3f}, max {max(ratios):.3f} (target <= 1.15)"
+    )
 
 
 def main() -> None:

@@ -59,13 +59,16 @@ async def fit_to_window(
             level += 1
             shorter = build_prompt(messages())
             new_used = await count(shorter) + CHAT_TEMPLATE_MARGIN
-            cuts.append(Cut(
-                kind="trimmed",
-                indices=[i for g in kept for i in g.indices],
-                detail=f"error details shortened to level {level} ("
-                + ("short errors, no tracebacks" if level == 1 else "test counts only") + ")",
-                tokens_saved=max(used - new_used, 0),
-            ))
+            cuts.append(
+                Cut(
+                    kind="trimmed",
+                    indices=[i for g in kept for i in g.indices],
+                    detail=f"error details shortened to level {level} ("
+                    + ("short errors, no tracebacks" if level == 1 else "test counts only")
+                    + ")",
+                    tokens_saved=max(used - new_used, 0),
+                )
+            )
             prompt, used = shorter, new_used
             continue
         if kept:
@@ -80,8 +83,14 @@ async def fit_to_window(
                 f"leaving {room} for the answer: shorten the problem or use a model with a "
                 "longer context (max_model_len)"
             )
-        cuts.append(Cut(kind="trimmed", indices=[], tokens_saved=reserve - room,
-                        detail=f"generation reserve reduced from {reserve} to {room} tokens"))
+        cuts.append(
+            Cut(
+                kind="trimmed",
+                indices=[],
+                tokens_saved=reserve - room,
+                detail=f"generation reserve reduced from {reserve} to {room} tokens",
+            )
+        )
         reserve = room
     return FittedInput(prompt, messages(), used, reserve, cuts)
 
@@ -106,10 +115,12 @@ async def _drop_weakest(
         dropped.add(i)
         freed += sizes[i] + 4  # "Reference N:" and separators
         g = kept[i]
-        cuts.append(Cut(
-            kind="dropped",
-            indices=list(g.indices),
-            detail=f"dropped message of trajectories {g.indices} (public score {g.score:.2f})",
-            tokens_saved=sizes[i],
-        ))
+        cuts.append(
+            Cut(
+                kind="dropped",
+                indices=list(g.indices),
+                detail=f"dropped message of trajectories {g.indices} (public score {g.score:.2f})",
+                tokens_saved=sizes[i],
+            )
+        )
     kept[:] = [g for i, g in enumerate(kept) if i not in dropped]

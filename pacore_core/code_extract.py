@@ -22,7 +22,7 @@ _THINK_END = "</think>"
 def strip_reasoning(content: str) -> str:
     """Drop everything up to the last `</think>`: only the conclusion is kept."""
     cut = content.rfind(_THINK_END)
-    return content[cut + len(_THINK_END):].strip() if cut >= 0 else content.strip()
+    return content[cut + len(_THINK_END) :].strip() if cut >= 0 else content.strip()
 
 
 def extract_code(text: str, language: Language) -> str | None:

@@ -56,7 +56,7 @@ def verification_block(v: Verification | None, *, level: int = FULL, max_chars: 
     status = "all passed" if score.passed == score.total and score.total else "FAILED"
     lines = [f"Verification: {score.passed}/{score.total} public tests passed ({status})."]
     public_failures = [t for t in v.tests if t.status != "passed" and not t.name.startswith("hidden:")]
-    for t in public_failures[:_MAX_FAILURES_SHOWN if level < COUNTS else 1]:
+    for t in public_failures[: _MAX_FAILURES_SHOWN if level < COUNTS else 1]:
         lines.extend(_failure_lines(t, level, max_chars))
     if len(public_failures) > _MAX_FAILURES_SHOWN and level < COUNTS:
         lines.append(f"- ... and {len(public_failures) - _MAX_FAILURES_SHOWN} more failing tests")

@@ -139,8 +139,14 @@ def load_settings(
     return settings_from_mapping(merged)
 
 
-_CAMEL = {"baseUrl": "base_url", "apiKey": "api_key", "maxTokens": "max_tokens",
-          "contextWindow": "context_window", "earlyStop": "early_stop", "topP": "top_p"}
+_CAMEL = {
+    "baseUrl": "base_url",
+    "apiKey": "api_key",
+    "maxTokens": "max_tokens",
+    "contextWindow": "context_window",
+    "earlyStop": "early_stop",
+    "topP": "top_p",
+}
 
 
 def _normalise(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -75,8 +75,9 @@ class Engine:
         cfg = self.config
         start = time.perf_counter()
         widths = cfg.widths
-        result = RunResult(status="unsolved", language=problem.language,
-                           replayed=self.backend.name == "replay")
+        result = RunResult(
+            status="unsolved", language=problem.language, replayed=self.backend.name == "replay"
+        )
         best = _Best()
         previous: RoundRecord | None = None
         try:
@@ -90,15 +91,27 @@ class Engine:
                     previous.cuts.extend(fitted.cuts)
                     await self._emit_compacted(previous)
                 rec = await self.run_round(
-                    problem, fitted.messages, k, r,
-                    prompt=fitted.prompt, input_tokens=fitted.input_tokens,
-                    max_tokens=fitted.max_tokens, best=best, rounds=len(widths),
+                    problem,
+                    fitted.messages,
+                    k,
+                    r,
+                    prompt=fitted.prompt,
+                    input_tokens=fitted.input_tokens,
+                    max_tokens=fitted.max_tokens,
+                    best=best,
+                    rounds=len(widths),
                 )
                 result.rounds.append(rec)
                 previous = rec
-                if cfg.early_stop and best.record is not None and best.total and (
-                    best.passed == best.total and best.record.verification is not None
-                    and best.record.verification.ok
+                if (
+                    cfg.early_stop
+                    and best.record is not None
+                    and best.total
+                    and (
+                        best.passed == best.total
+                        and best.record.verification is not None
+                        and best.record.verification.ok
+                    )
                 ):
                     result.early_stopped = r < len(widths)
                     break
@@ -108,11 +121,15 @@ class Engine:
         self._select(result, best, problem)
         self._account(result)
         result.wall_s = time.perf_counter() - start
-        await self._emit(RunFinished(
-            status=result.status, passed=result.verification.passed,
-            total=result.verification.total, ttc_tokens=result.ttc_tokens,
-            selected_from=result.selected.source,
-        ))
+        await self._emit(
+            RunFinished(
+                status=result.status,
+                passed=result.verification.passed,
+                total=result.verification.total,
+                ttc_tokens=result.ttc_tokens,
+                selected_from=result.selected.source,
+            )
+        )
         return result
 
     async def run_round(
@@ -135,8 +152,9 @@ class Engine:
             input_tokens = await self.backend.count_tokens(prompt)
         best = best if best is not None else _Best()
         rec = RoundRecord(round=round_index, k=k, prompt=prompt, input_tokens=input_tokens)
-        await self._emit(RoundStarted(round=round_index, rounds=rounds or round_index, k=k,
-                                      input_tokens=input_tokens))
+        await self._emit(
+            RoundStarted(round=round_index, rounds=rounds or round_index, k=k, input_tokens=input_tokens)
+        )
         pooled = self.pool.take(problem.id, k) if (self.pool and round_index == 1) else []
         rec.seeded_from_pool = bool(pooled)
         start = time.perf_counter()
@@ -150,25 +168,38 @@ class Engine:
             verified += 1
             v = tr.verification
             passed, total = self._selection_score(v)
-            if tr.code is not None and (best.record is None or passed > best.passed or (
-                passed == best.passed and total > best.total
-            )):
+            if tr.code is not None and (
+                best.record is None or passed > best.passed or (passed == best.passed and total > best.total)
+            ):
                 best.record, best.round, best.passed, best.total = tr, round_index, passed, total
-            await self._emit(CandidateVerified(
-                round=round_index, index=tr.index, verdict=v.verdict if v else "not_run",
-                passed=passed, total=total, verified=verified,
-                best_passed=best.passed, best_total=best.total,
-            ))
+            await self._emit(
+                CandidateVerified(
+                    round=round_index,
+                    index=tr.index,
+                    verdict=v.verdict if v else "not_run",
+                    passed=passed,
+                    total=total,
+                    verified=verified,
+                    best_passed=best.passed,
+                    best_total=best.total,
+                )
+            )
             if cfg.early_stop and total and passed == total and v is not None and v.ok:
                 sampler.cancel()
 
         async def arrived(traj: Trajectory, tg: asyncio.TaskGroup) -> None:
             nonlocal done
             done += 1
-            await self._emit(TrajectoryFinished(
-                round=round_index, index=traj.index, done=done, k=k,
-                completion_tokens=traj.completion_tokens, error=traj.error,
-            ))
+            await self._emit(
+                TrajectoryFinished(
+                    round=round_index,
+                    index=traj.index,
+                    done=done,
+                    k=k,
+                    completion_tokens=traj.completion_tokens,
+                    error=traj.error,
+                )
+            )
             tg.create_task(judge(traj))
 
         async def sample_all(tg: asyncio.TaskGroup) -> None:
@@ -178,8 +209,11 @@ class Engine:
             if remaining <= 0:
                 return
             request = SampleRequest(
-                messages=[{"role": "user", "content": prompt}], n=remaining,
-                round_index=round_index, temperature=cfg.temperature, top_p=cfg.top_p,
+                messages=[{"role": "user", "content": prompt}],
+                n=remaining,
+                round_index=round_index,
+                temperature=cfg.temperature,
+                top_p=cfg.top_p,
                 max_tokens=max_tokens or cfg.max_tokens,
                 seed=None if cfg.seed is None else cfg.seed + 1000 * round_index,
             )
@@ -197,8 +231,9 @@ class Engine:
         if rec.trajectories and all(t.error for t in rec.trajectories):
             first = rec.trajectories[0].error
             where = getattr(self.backend, "base_url", None) or self.backend.name
-            raise BackendError(f"round {round_index}: all {len(rec.trajectories)} trajectories "
-                               f"failed on {where}: {first}")
+            raise BackendError(
+                f"round {round_index}: all {len(rec.trajectories)} trajectories failed on {where}: {first}"
+            )
         return rec
 
     async def verify(self, problem: Problem, code: str) -> Verification:
@@ -221,8 +256,12 @@ class Engine:
                 tr.verification = await self.verify(problem, tr.code)
             else:
                 tr.verification = Verification(verdict="no_code")
-        tr.message = compact(tr, problem.language, with_verdicts=self.config.include_verdicts,
-                             max_chars=self.config.max_error_chars)
+        tr.message = compact(
+            tr,
+            problem.language,
+            with_verdicts=self.config.include_verdicts,
+            max_chars=self.config.max_error_chars,
+        )
         return tr
 
     async def _round_input(
@@ -237,12 +276,19 @@ class Engine:
             if cfg.include_verdicts:
                 for g in groups:
                     if len(g.indices) > 1:
-                        merge_cuts.append(Cut(kind="merged", indices=list(g.indices),
-                                              detail=f"{len(g.indices)} trajectories produced "
-                                                     "the same program"))
+                        merge_cuts.append(
+                            Cut(
+                                kind="merged",
+                                indices=list(g.indices),
+                                detail=f"{len(g.indices)} trajectories produced the same program",
+                            )
+                        )
             else:  # the paper's behaviour: one message per trajectory, no merging
-                groups = [MessageGroup([i], g.representative, g.score, g.has_code)
-                          for g in groups for i in g.indices]
+                groups = [
+                    MessageGroup([i], g.representative, g.score, g.has_code)
+                    for g in groups
+                    for i in g.indices
+                ]
                 by_index = {t.index: t for t in previous.trajectories}
                 for g in groups:
                     g.representative = by_index[g.indices[0]]
@@ -252,15 +298,21 @@ class Engine:
         def render(g: MessageGroup, level: int) -> str:
             if level not in g.texts:
                 g.texts[level] = compact(
-                    g.representative, problem.language, with_verdicts=cfg.include_verdicts,
-                    level=level, max_chars=cfg.max_error_chars, copies=len(g.indices),
+                    g.representative,
+                    problem.language,
+                    with_verdicts=cfg.include_verdicts,
+                    level=level,
+                    max_chars=cfg.max_error_chars,
+                    copies=len(g.indices),
                 )
             return g.texts[level]
 
         fitted = await fit_to_window(
-            groups, render_message=render,
+            groups,
+            render_message=render,
             build_prompt=lambda ms: build_prompt(problem.statement, ms, self._template),
-            count=self.backend.count_tokens, window=window,
+            count=self.backend.count_tokens,
+            window=window,
             reserve=cfg.max_tokens,
         )
         fitted.cuts[:0] = merge_cuts
@@ -275,10 +327,16 @@ class Engine:
 
     def _select(self, result: RunResult, best: _Best, problem: Problem) -> None:
         """Verified selection: the final program if it passes, else the best candidate."""
-        final = result.rounds[-1].trajectories[0] if (
-            result.rounds and result.rounds[-1].k == 1 and result.rounds[-1].trajectories
-            and len(result.rounds) == len(self.config.widths)
-        ) else None
+        final = (
+            result.rounds[-1].trajectories[0]
+            if (
+                result.rounds
+                and result.rounds[-1].k == 1
+                and result.rounds[-1].trajectories
+                and len(result.rounds) == len(self.config.widths)
+            )
+            else None
+        )
         tests = "none"
         if problem.has_tests:
             public_only = self.config.select_on == "public" or problem.hidden_tests is None
@@ -287,19 +345,25 @@ class Engine:
         chosen: TrajectoryRecord | None = None
         if final is not None and (final.code is not None or best.record is None):
             chosen = final
-            result.selected = SelectedCandidate(source="final", round=len(result.rounds), index=0,
-                                                reason="the final synthesized program")
+            result.selected = SelectedCandidate(
+                source="final", round=len(result.rounds), index=0, reason="the final synthesized program"
+            )
         if self.config.selection == "verified" and best.record is not None:
             fp, ft = self._selection_score(final.verification if final else None)
             final_passes = final is not None and final.code is not None and ft > 0 and fp == ft
             if not final_passes and (final is None or final.code is None or best.passed > fp):
                 chosen = best.record
-                why = ("the final round produced no program" if final is None or final.code is None
-                       else f"the final program passed {fp}/{ft} tests")
+                why = (
+                    "the final round produced no program"
+                    if final is None or final.code is None
+                    else f"the final program passed {fp}/{ft} tests"
+                )
                 if result.early_stopped:
                     why = "early stop: a candidate passed every test"
                 result.selected = SelectedCandidate(
-                    source="candidate", round=best.round, index=best.record.index,
+                    source="candidate",
+                    round=best.round,
+                    index=best.record.index,
                     reason=f"{why}; best verified candidate passed {best.passed}/{best.total}",
                 )
         if chosen is None or chosen.code is None:
@@ -316,19 +380,27 @@ class Engine:
         result.ttc_tokens = sum(t.completion_tokens for t in trajs)
         result.prompt_tokens = sum(t.prompt_tokens for t in trajs)
         result.cached_tokens = sum(t.cached_tokens for t in trajs)
-        result.model_calls = len({(r.round, t.request_id or f"#{t.index}")
-                                  for r in result.rounds for t in r.trajectories
-                                  if t.request_id != "pool"})
+        result.model_calls = len(
+            {
+                (r.round, t.request_id or f"#{t.index}")
+                for r in result.rounds
+                for t in r.trajectories
+                if t.request_id != "pool"
+            }
+        )
         result.max_input_tokens = max((r.input_tokens for r in result.rounds), default=0)
         result.sandbox_s = sum(t.verification.duration_s for t in trajs if t.verification)
 
     async def _emit_compacted(self, rec: RoundRecord) -> None:
-        await self._emit(RoundCompacted(
-            round=rec.round, messages=len(rec.messages),
-            merged=sum(len(c.indices) - 1 for c in rec.cuts if c.kind == "merged"),
-            dropped=sum(len(c.indices) for c in rec.cuts if c.kind == "dropped"),
-            trimmed=sum(1 for c in rec.cuts if c.kind == "trimmed"),
-        ))
+        await self._emit(
+            RoundCompacted(
+                round=rec.round,
+                messages=len(rec.messages),
+                merged=sum(len(c.indices) - 1 for c in rec.cuts if c.kind == "merged"),
+                dropped=sum(len(c.indices) for c in rec.cuts if c.kind == "dropped"),
+                trimmed=sum(1 for c in rec.cuts if c.kind == "trimmed"),
+            )
+        )
 
     async def _emit(self, event: Event) -> None:
         if self._on_event is None:

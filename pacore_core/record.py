@@ -135,8 +135,13 @@ class TrajectoryPool(BaseModel):
         if "result" in data and "problem" in data:
             rec = RunRecord.model_validate(data)
             first = rec.result.rounds[0].trajectories if rec.result.rounds else []
-            return cls(problems={rec.problem.id: [Trajectory(**t.model_dump(
-                include=set(Trajectory.model_fields))) for t in first]})
+            return cls(
+                problems={
+                    rec.problem.id: [
+                        Trajectory(**t.model_dump(include=set(Trajectory.model_fields))) for t in first
+                    ]
+                }
+            )
         return cls.model_validate(data)
 
     def take(self, problem_id: str, k: int) -> list[Trajectory]:

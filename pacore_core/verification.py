@@ -11,18 +11,14 @@ from sandbox.base import Sandbox
 from sandbox.models import Candidate, Limits, TestResult, TestSuite, Verdict, overall_status
 
 
-async def verify_code(
-    sandbox: Sandbox, problem: Problem, code: str, limits: Limits
-) -> Verification:
+async def verify_code(sandbox: Sandbox, problem: Problem, code: str, limits: Limits) -> Verification:
     """Public and hidden suites run concurrently; hidden test names are prefixed `hidden:`."""
     suites = problem.suites()
     if not suites:
         return Verification(verdict="no_tests")
     candidate = Candidate(language=problem.language, code=code)
     start = time.perf_counter()
-    verdicts = await asyncio.gather(
-        *(_run_suite(sandbox, candidate, suite, limits) for _, suite in suites)
-    )
+    verdicts = await asyncio.gather(*(_run_suite(sandbox, candidate, suite, limits) for _, suite in suites))
     out = Verification(duration_s=time.perf_counter() - start)
     results: list[TestResult] = []
     for (visibility, _), v in zip(suites, verdicts, strict=True):
@@ -41,16 +37,17 @@ async def verify_code(
     return out
 
 
-async def _run_suite(
-    sandbox: Sandbox, candidate: Candidate, suite: TestSuite, limits: Limits
-) -> Verdict:
+async def _run_suite(sandbox: Sandbox, candidate: Candidate, suite: TestSuite, limits: Limits) -> Verdict:
     try:
         return await sandbox.run(candidate, suite, limits)
     except asyncio.CancelledError:
         raise
     except Exception as e:  # the infrastructure failed, not the candidate
         return Verdict(
-            verdict="sandbox_error", passed=0, total=0, backend=getattr(sandbox, "name", ""),
+            verdict="sandbox_error",
+            passed=0,
+            total=0,
+            backend=getattr(sandbox, "name", ""),
             tests=[TestResult(name="sandbox", status="sandbox_error", message=f"{type(e).__name__}: {e}")],
         )
 

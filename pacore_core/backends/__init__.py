@@ -22,9 +22,7 @@ class BackendConfigError(ValueError):
     """The settings do not say enough to reach a model; the message says what to set."""
 
 
-def make_backend(
-    server: ServerSettings, *, config: RunConfig, replay: Path | None = None
-) -> Backend:
+def make_backend(server: ServerSettings, *, config: RunConfig, replay: Path | None = None) -> Backend:
     """The backend the settings ask for. Imports are lazy: vLLM is an optional extra."""
     kind = "replay" if replay is not None else server.backend
     if kind == "replay":

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from pacore_core.backends.base import Trajectory
 from pacore_core.backends.openai_backend import OpenAIBackend
 from pacore_core.backends.replay import ReplayBackend
 from pacore_core.config import RunConfig
@@ -14,7 +15,6 @@ from pacore_core.events import CandidateVerified, RoundStarted, RunFinished, Tra
 from pacore_core.problem import Problem
 from pacore_core.record import RunRecord, TrajectoryPool
 from pacore_core.statement import function_statement
-from pacore_core.backends.base import Trajectory
 from sandbox.models import CheckSuite, PytestSuite
 from tests.support import Error, Reply, ScriptedServer, by_round, count_tokens, cycle_replies, prompt_tokens
 
@@ -41,7 +41,9 @@ def make_problem(hidden: bool = True) -> Problem:
         public_tests=PytestSuite(files={"test_add.py": TESTS}),
         hidden_tests=CheckSuite(
             test_code="def check(candidate):\n    assert candidate(10, 5) == 15\n", entry_point="add"
-        ) if hidden else None,
+        )
+        if hidden
+        else None,
     )
 
 
@@ -49,12 +51,20 @@ def backend_for(srv: ScriptedServer, **kw: object) -> OpenAIBackend:
     return OpenAIBackend(srv.base_url, srv.model, max_retries=kw.pop("max_retries", 2), **kw)  # type: ignore[arg-type]
 
 
-async def run(srv: ScriptedServer, sandbox, config: RunConfig, problem: Problem | None = None,  # type: ignore[no-untyped-def]
-              events: list | None = None, pool: TrajectoryPool | None = None, **backend_kw: object):
+async def run(
+    srv: ScriptedServer,
+    sandbox,
+    config: RunConfig,
+    problem: Problem | None = None,  # type: ignore[no-untyped-def]
+    events: list | None = None,
+    pool: TrajectoryPool | None = None,
+    **backend_kw: object,
+):
     backend = backend_for(srv, **backend_kw)
     try:
-        engine = Engine(backend, sandbox, config, on_event=(events.append if events is not None else None),
-                        pool=pool)
+        engine = Engine(
+            backend, sandbox, config, on_event=(events.append if events is not None else None), pool=pool
+        )
         return await engine.solve(problem or make_problem())
     finally:
         await backend.close()
@@ -86,8 +96,12 @@ async def test_first_round_prompt_is_the_problem_and_synthesis_prompt_is_table_6
     # jinja2 defaults, as the reference implementation renders it (no trim_blocks)
     expected = (
         "You are given a problem and a list of reference responses. Your job is to analyze these "
-        "references and provide your own response.\n\nOriginal Problem:\n" + problem.statement
-        + "\n\nReference Responses:\n\nReference 1:\n" + refs[0] + "\n\nReference 2:\n" + refs[1]
+        "references and provide your own response.\n\nOriginal Problem:\n"
+        + problem.statement
+        + "\n\nReference Responses:\n\nReference 1:\n"
+        + refs[0]
+        + "\n\nReference 2:\n"
+        + refs[1]
         + "\n\n\nNow, based on the original problem and reference responses above, please provide "
         "your own comprehensive solution."
     )
@@ -228,8 +242,14 @@ async def test_early_stop_skips_later_rounds(docker_sandbox) -> None:
 
 
 async def test_pool_seeds_round_one(docker_sandbox) -> None:
-    pool = TrajectoryPool(problems={"add": [Trajectory(index=0, content=GOOD, completion_tokens=7),
-                                            Trajectory(index=1, content=BAD, completion_tokens=5)]})
+    pool = TrajectoryPool(
+        problems={
+            "add": [
+                Trajectory(index=0, content=GOOD, completion_tokens=7),
+                Trajectory(index=1, content=BAD, completion_tokens=5),
+            ]
+        }
+    )
     with ScriptedServer(by_round([BAD], GOOD)) as srv:
         result = await run(srv, docker_sandbox, RunConfig(rounds=[4]), pool=pool)
         ns = [r["n"] for r in srv.chat_requests]
@@ -256,7 +276,9 @@ async def test_replay_gives_the_recorded_result(docker_sandbox, tmp_path) -> Non
     with ScriptedServer(by_round([BAD, GOOD_REFORMATTED, CRASH], [BAD, GOOD], BAD)) as srv:
         recorded = await run(srv, docker_sandbox, config, problem)
     path = tmp_path / "run.json"
-    RunRecord(backend="openai", model="scripted-model", config=config, problem=problem, result=recorded).save(path)
+    RunRecord(backend="openai", model="scripted-model", config=config, problem=problem, result=recorded).save(
+        path
+    )
     replayer = ReplayBackend.from_file(path)
     replayed = await Engine(replayer, docker_sandbox, config).solve(problem)
     assert replayed.status == recorded.status == "solved"
