@@ -91,6 +91,10 @@ class ServerSettings(BaseModel):
     api_key: str | None = None
     sandbox: SandboxKind = "docker"
     backend: BackendKind = "openai"
+    vllm_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="extra vllm.LLM engine arguments for the in-process backend, e.g. dtype",
+    )
 
 
 class Settings(BaseModel):

@@ -39,7 +39,7 @@ def make_backend(server: ServerSettings, *, config: RunConfig, replay: Path | No
             )
         from pacore_core.backends.vllm_backend import VLLMBackend
 
-        return VLLMBackend(server.model, max_model_len=config.context_window)
+        return VLLMBackend(server.model, **{"max_model_len": config.context_window, **server.vllm_args})
     if not server.base_url:
         raise BackendConfigError(
             "no model server configured: set PACORE_BASE_URL (e.g. http://127.0.0.1:8000/v1 for "
