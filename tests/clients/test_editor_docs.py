@@ -1,4 +1,4 @@
-"""docs/editors.md's snippets work as written: every Lua snippet runs in a real Neovim with
+"""README.md editor snippets work as written: every Lua snippet runs in a real Neovim with
 the plugin, and the VS Code settings snippet validates against the extension's contributed
 settings (types, enums, patterns)."""
 
@@ -16,7 +16,7 @@ import pytest
 from tests.clients.test_nvim import PLUGIN, nvim_binary
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "editors.md"
+DOC = ROOT / "README.md"
 PACKAGE = ROOT / "editor-clients" / "vscode" / "package.json"
 RUNNER = Path(__file__).resolve().parent / "nvim" / "snippet_runner.lua"
 ENDPOINT = "http://127.0.0.1:8000/v1"

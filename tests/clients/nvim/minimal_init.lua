@@ -1,5 +1,5 @@
 -- Minimal Neovim config for the tests: the plugin on 'runtimepath' and the same setup() call
--- as docs/editors.md, with the values the test passes in the environment.
+-- as the README, with the values the test passes in the environment.
 vim.opt.runtimepath:prepend(vim.env.PACORE_NVIM_PLUGIN)
 vim.opt.swapfile = false
 vim.opt.shortmess:append("F")

@@ -1,4 +1,4 @@
--- Runs one Lua snippet from docs/editors.md in a clean Neovim and reports the resulting
+-- Runs one Lua snippet from the README in a clean Neovim and reports the resulting
 -- PaCoRe configuration as JSON. Environment: PACORE_NVIM_PLUGIN, PACORE_SNIPPET,
 -- PACORE_TEST_RESULT.
 vim.opt.runtimepath:prepend(vim.env.PACORE_NVIM_PLUGIN)
