@@ -26,6 +26,7 @@ SUPERVISOR_CMD = ["python3", "-u", "/opt/pacore/supervisor.py"]
 STDOUT = 1
 READY_TIMEOUT_S = 60.0
 RESPONSE_CAP = 64 * 1024 * 1024
+POLL_S = 0.5
 
 
 class ContainerSpec(BaseModel, frozen=True):
@@ -95,6 +96,7 @@ class WarmContainer:
     def __init__(self, client: Any, spec: ContainerSpec) -> None:
         self.spec = spec
         self.uses = 0
+        self._destroyed = False
         self._client = client
         self._buf = bytearray()
         self.container = client.containers.create(spec.image, **create_kwargs(spec))
@@ -120,11 +122,14 @@ class WarmContainer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise SupervisorGone("host watchdog: no answer in time")
-            self._sock.settimeout(remaining)
+            if self._destroyed:
+                raise SupervisorGone("the container was removed")
+            # short slices: a reader never outlives destroy() by more than POLL_S
+            self._sock.settimeout(min(remaining, POLL_S))
             try:
                 chunk = self._sock.recv(n - len(out))
-            except TimeoutError as exc:
-                raise SupervisorGone("host watchdog: no answer in time") from exc
+            except TimeoutError:
+                continue
             except OSError as exc:
                 raise SupervisorGone(f"stream error: {exc}") from exc
             if not chunk:
@@ -158,6 +163,10 @@ class WarmContainer:
 
     def destroy(self) -> None:
         """Kill and remove; idempotent and silent (the container may already be gone)."""
+        self._destroyed = True
+        with contextlib.suppress(Exception):
+            # shutdown (not just close) wakes a thread blocked in recv on this socket
+            self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             self._sock.close()
         with contextlib.suppress(Exception):

@@ -290,24 +290,3 @@ async def test_parallel_runs_are_concurrent(docker_sandbox: Sandbox) -> None:
     verdicts = await asyncio.gather(*(docker_sandbox.run(sleeper, suite) for _ in range(2)))
     assert all(v.ok for v in verdicts)
     assert time.monotonic() - start < 1.9  # parallelism 2: both at once
-
-
-def test_docker_status_reports_ok() -> None:
-    from sandbox import docker_status_sync
-
-    require_docker()
-    ok, message = docker_status_sync()
-    assert ok and "image" in message
-    ok, message = docker_status_sync("pacore-no-such-image:latest")
-    assert not ok and "pacore sandbox build" in message
-
-
-def test_make_sandbox_rejects_unknown_kind() -> None:
-    with pytest.raises(ValueError):
-        make_sandbox("podman")  # type: ignore[arg-type]
-
-
-def test_local_backend_warns(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("WARNING"):
-        make_sandbox("local")
-    assert any("weaker" in r.message or "isolation" in r.message for r in caplog.records)

@@ -6,10 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Candidate, CheckSuite, IOSuite, IOTest, Limits, ProjectSuite, Verdict
+from sandbox import (
+    Candidate,
+    CheckSuite,
+    IOSuite,
+    IOTest,
+    Limits,
+    ProjectSuite,
+    Verdict,
+    make_sandbox,
+)
 from sandbox.compare import outputs_match
 from sandbox.jobs import build_job, verdict_from_response
 from sandbox.trim import trim
+from tests.sandbox.conftest import require_docker
 
 
 @pytest.mark.parametrize(
@@ -82,3 +92,24 @@ def test_apt_mirror_is_read_from_apt_sources() -> None:
     assert mirror.startswith(("http://", "https://", "file:/"))
     sources = "".join(p.read_text() for p in Path("/etc/apt").rglob("*") if p.suffix in (".sources", ".list"))
     assert mirror in sources
+
+
+def test_docker_status_reports_ok() -> None:
+    from sandbox import docker_status_sync
+
+    require_docker()
+    ok, message = docker_status_sync()
+    assert ok and "image" in message
+    ok, message = docker_status_sync("pacore-no-such-image:latest")
+    assert not ok and "pacore sandbox build" in message
+
+
+def test_make_sandbox_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError):
+        make_sandbox("podman")  # type: ignore[arg-type]
+
+
+def test_local_backend_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        make_sandbox("local")
+    assert any("weaker" in r.message or "isolation" in r.message for r in caplog.records)
