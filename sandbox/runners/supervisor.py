@@ -12,7 +12,6 @@ this file runs in the sandbox image's python3 as well as in the host's interpret
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ctypes
 import io
@@ -20,14 +19,15 @@ import json
 import math
 import os
 import resource
-import secrets
 import select
 import shutil
 import signal
 import sys
-import tarfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -188,7 +188,7 @@ def spawn(
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
-    token = secrets.token_hex(16)
+    token = os.urandom(16).hex()
     pid = os.fork()
     if pid == 0:  # child
         code = 0
@@ -606,6 +606,9 @@ def _unpack(job: dict[str, Any]) -> None:
     os.makedirs(workdir, exist_ok=True)
     archive = job.get("archive")
     if archive:
+        import base64  # project mode only: keep the supervisor's start-up lean
+        import tarfile
+
         with tarfile.open(fileobj=io.BytesIO(base64.b64decode(archive)), mode="r:*") as tar:
             # Debian's 3.11.2 predates extraction filters: members are vetted by hand
             tar.extractall(workdir, members=_safe_members(tar))
@@ -714,6 +717,9 @@ def once(workdir: str) -> None:
     """Run a single job read from stdin (the local backend)."""
     job = json.loads(sys.stdin.readline())
     job["workdir"] = workdir
+    for path in job.get("site_paths") or []:
+        if path not in sys.path:
+            sys.path.append(path)
     try:
         response = run_job(job)
     except Exception as exc:
