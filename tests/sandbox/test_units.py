@@ -113,3 +113,10 @@ def test_local_backend_warns(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING"):
         make_sandbox("local")
     assert any("weaker" in r.message or "isolation" in r.message for r in caplog.records)
+
+
+def test_corpus_size() -> None:
+    from tests.sandbox.corpus import CASES
+
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
