@@ -40,18 +40,6 @@ python3 - <<'PY' || die "Python 3.11 or newer is needed (found $(python3 --versi
 import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 PY
 
-# Docker engine: start it when it is installed but not running (no systemd in containers/CI).
-if ! docker info >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null; then
-    say "starting the Docker engine"
-    nohup dockerd --iptables=false >/var/log/pacore-dockerd.log 2>&1 &
-    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-    docker info >/dev/null 2>&1 || die "dockerd did not start; see /var/log/pacore-dockerd.log"
-  else
-    die "the Docker engine is not running and cannot be started as $(id -un): start it (sudo systemctl start docker) or add yourself to the docker group, or use PACORE_SANDBOX=local (weaker isolation)."
-  fi
-fi
-
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating virtual environment $VENV"
   python3 -m venv "$VENV"
@@ -75,6 +63,18 @@ if [ -f editor-clients/vscode/package.json ]; then
   if [ ! -d editor-clients/vscode/node_modules ] || [ editor-clients/vscode/package-lock.json -nt editor-clients/vscode/node_modules ]; then
     say "installing the VS Code client's npm packages"
     (cd editor-clients/vscode && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+# Docker engine: start it when it is installed but not running (no systemd in containers/CI).
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null; then
+    say "starting the Docker engine"
+    setsid nohup dockerd --iptables=false >/var/log/pacore-dockerd.log 2>&1 < /dev/null &
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    docker info >/dev/null 2>&1 || die "dockerd did not start; see /var/log/pacore-dockerd.log"
+  else
+    die "the Docker engine is not running and cannot be started as $(id -un): start it (sudo systemctl start docker) or add yourself to the docker group, or use PACORE_SANDBOX=local (weaker isolation)."
   fi
 fi
 
