@@ -25,6 +25,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from lsp_server.context import build_problem
 from lsp_server.edits import plan_final_edit, supports_document_changes, text_edits, workspace_edit
+from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.jobs import AlreadyRunning, FunctionKey, JobRegistry
 from lsp_server.progress import ProgressState
 from lsp_server.settings import LspSettings, env_layer, parse_settings
@@ -124,6 +125,7 @@ class SolveContext:
     weak: bool
     token: str
     started: float = field(default_factory=time.monotonic)
+    generated_tests: str | None = None  # model-written tests, when the user allowed them
 
 
 class PacoreLanguageServer(LanguageServer):
@@ -263,6 +265,9 @@ def _no_tests_message(target: StubTarget, relpath: str, tests: DiscoveredTests) 
     if tests.doctest:
         msg += (" Its docstring has doctests: set pacore.allowWeakTests to true to solve on "
                 "them alone (weaker verification).")
+    else:
+        msg += (" Or set pacore.allowWeakTests to true to have the model write tests first "
+                "(weaker verification).")
     if tests.missing:
         msg += f" Configured test paths not found: {', '.join(tests.missing)}."
     return msg
@@ -280,8 +285,7 @@ def _report(ctx: SolveContext, result: RunResult | None, status: str, applied: s
             "verdict": ver.verdict if ver else "not_run",
             "passed": ver.passed if ver else 0,
             "total": ver.total if ver else 0,
-            "tests": "doctests only (weaker verification)" if ctx.weak
-            else f"{len(ctx.tests.node_ids)} workspace test(s)",
+            "tests": _tests_label(ctx),
         },
         "weak_verification": ctx.weak,
         "rounds": [{"round": r.round, "k": r.k, "trajectories": len(r.trajectories)}
@@ -294,6 +298,14 @@ def _report(ctx: SolveContext, result: RunResult | None, status: str, applied: s
         "error": result.error if result else None,
         "wall_s": round(time.monotonic() - ctx.started, 3),
     }
+
+
+def _tests_label(ctx: SolveContext) -> str:
+    if ctx.generated_tests is not None:
+        return "model-written tests only (weaker verification)"
+    if ctx.weak:
+        return "doctests only (weaker verification)"
+    return f"{len(ctx.tests.node_ids)} workspace test(s)"
 
 
 def _summary(rep: dict[str, Any]) -> str:
@@ -490,8 +502,8 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> dict[str, Any]:
     )
     weak = False
     if not tests.has_workspace_tests:
-        if tests.doctest and settings.allow_weak_tests:
-            weak = True
+        if settings.allow_weak_tests:
+            weak = True  # doctests if there are any, else tests the model writes first
         else:
             msg = _no_tests_message(target, relpath, tests)
             ls.show(msg, types.MessageType.Warning)
@@ -518,6 +530,9 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> dict[str, Any]:
 def _suite_node_ids(ctx: SolveContext) -> tuple[list[str], dict[str, str]]:
     node_ids = list(ctx.tests.node_ids)
     extra: dict[str, str] = {}
+    if ctx.generated_tests is not None:
+        extra[GENERATED_TEST_FILE] = ctx.generated_tests
+        node_ids.extend(f"{GENERATED_TEST_FILE}::{name}" for name in test_names(ctx.generated_tests))
     nested = "." in ctx.target.qualname and ctx.target.class_name is None
     if ctx.tests.doctest and not nested:
         extra[DOCTEST_FILE] = doctest_runner_source(module_name(ctx.relpath),
@@ -556,6 +571,14 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
                 ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
                     message=message, percentage=state.percentage, cancellable=True))
 
+        if ctx.weak and not ctx.tests.doctest:
+            if progress:
+                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
+                    message="writing tests (no tests found)", percentage=0, cancellable=True))
+            ctx.generated_tests = await write_tests(
+                backend, qualname=ctx.target.qualname, module=module_name(ctx.relpath),
+                function_text=ctx.target.function_text, config=ctx.settings.core_settings().run)
+            ctx.tests.sources[GENERATED_TEST_FILE] = ctx.generated_tests
         node_ids, extra = _suite_node_ids(ctx)
         problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
                                 tests=ctx.tests, node_ids=node_ids,

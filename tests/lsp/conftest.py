@@ -123,11 +123,19 @@ IMPLEMENTATIONS = {
     "fib": "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n"
            "    return a\n",
     "square": "def square(x):\n    return x * x\n",
+    "lonely": "def lonely(x):\n    return [x, x]\n",
     # Runs long inside the sandbox, so a cancel lands while a container is busy.
     "slow": "import time\n\n\ndef slow(x):\n    time.sleep(60)\n    return x\n",
 }
 
 _FUNCTION = re.compile(r"Implement the function `([\w.]+)`")
+_WRITE_TESTS = re.compile(r"Write pytest tests for the function `([\w.]+)`")
+# What the scripted model answers when asked to write tests (allowWeakTests, no tests).
+WRITTEN_TESTS = {
+    "lonely": "from pkg.mathx import lonely\n\n\ndef test_lonely_pairs():\n"
+              "    assert lonely(3) == [3, 3]\n\n\ndef test_lonely_none():\n"
+              "    assert lonely(None) == [None, None]\n",
+}
 
 
 def fenced(code: str) -> str:
@@ -140,6 +148,8 @@ def responder(latency: dict[str, float] | None = None) -> Callable[[dict[str, An
     latency = latency or {}
 
     def answer(request: dict[str, Any], _choice: int, _call: int) -> Reply:
+        if (w := _WRITE_TESTS.search(last_user_text(request))) is not None:
+            return Reply(fenced(WRITTEN_TESTS.get(w.group(1), "no tests here\n")))
         m = _FUNCTION.search(last_user_text(request))
         name = m.group(1) if m else ""
         code = IMPLEMENTATIONS.get(name, "def nothing():\n    return None\n")

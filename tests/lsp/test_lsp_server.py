@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,23 @@ async def test_weak_tests_opt_in_solves_on_doctests(session_factory: Any,
         assert "doctests only" in rep["verification"]["tests"]
         assert rep["verification"]["passed"] == rep["verification"]["total"] == 1
         assert len(s.edits) == 1
+
+
+@pytest.mark.docker
+async def test_weak_tests_opt_in_has_the_model_write_tests_first(session_factory: Any,
+                                                                 require_docker_engine: None) -> None:
+    async with session_factory(settings={"allowWeakTests": True}) as s:
+        started = await s.solve("def lonely(")
+        await s.wait_report("lonely")
+        rep = await s.report(started["solveId"])
+        assert rep["status"] == "solved" and rep["weak_verification"] is True, json.dumps(rep)[:3000]
+        assert rep["verification"]["tests"] == "model-written tests only (weaker verification)"
+        assert rep["verification"]["passed"] == rep["verification"]["total"] == 2
+        assert len(s.edits) == 1
+        prompts = [r["messages"][-1]["content"] for r in s.server.chat_requests]
+        assert prompts[0].startswith("Write pytest tests for the function `lonely`")
+        # The solve prompts show the model-written tests as the tests to pass.
+        assert all("def test_lonely_pairs" in p for p in prompts[1:])
 
 
 async def test_bad_settings_get_message_and_default(session_factory: Any) -> None:
