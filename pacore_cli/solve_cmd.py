@@ -48,7 +48,7 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["openai", "vllm", "replay"],
                    help="model backend (default openai; env PACORE_BACKEND)")
     p.add_argument("--replay", type=Path, metavar="FILE",
-                   help="replay completions from a run record instead of a model")
+                   help="replay completions from a run record (or a directory of records) instead of a model")
     p.add_argument("--sandbox", choices=["docker", "local"],
                    help="where candidates run (default docker; env PACORE_SANDBOX)")
     p.add_argument("--language", choices=["python", "cpp"],
@@ -73,8 +73,9 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
 
 
 def open_backend(settings: Settings, replay: Path | None) -> Backend:
-    if replay is not None and not replay.is_file():
-        raise UsageError(f"run record {replay} does not exist")
+    if replay is not None and not replay.exists():
+        raise UsageError(f"run record {replay} does not exist (give a record file, or a "
+                         "directory of records)")
     try:
         return make_backend(settings.server, config=settings.run, replay=replay)
     except (BackendConfigError, FileNotFoundError) as e:

@@ -30,7 +30,7 @@ def make_backend(server: ServerSettings, *, config: RunConfig, replay: Path | No
             raise BackendConfigError("the replay backend needs a run record: pass --replay FILE")
         from pacore_core.backends.replay import ReplayBackend
 
-        return ReplayBackend.from_file(replay)
+        return ReplayBackend.from_path(replay)
     if kind == "vllm":
         if not server.model:
             raise BackendConfigError(

@@ -279,7 +279,7 @@ async def test_replay_gives_the_recorded_result(docker_sandbox, tmp_path) -> Non
     RunRecord(backend="openai", model="scripted-model", config=config, problem=problem, result=recorded).save(
         path
     )
-    replayer = ReplayBackend.from_file(path)
+    replayer = ReplayBackend.from_path(path)
     replayed = await Engine(replayer, docker_sandbox, config).solve(problem)
     assert replayed.status == recorded.status == "solved"
     assert replayed.code == recorded.code
