@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, remove_stale
@@ -51,14 +52,18 @@ class _Pool:
     def fill(self) -> None:
         """Start background creations up to the target of idle containers."""
         while not self._closed and self._idle.qsize() + self._creating < self._target:
-            self._creating += 1
-            task = asyncio.get_running_loop().create_task(self._add())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._track(self._add(asyncio.ensure_future(asyncio.to_thread(self._create))))
 
-    async def _add(self) -> None:
+    def _track(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._creating += 1
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _add(self, creation: asyncio.Future[WarmContainer]) -> None:
+        """Settle a creation: its container joins the idle pool (or goes, once closed)."""
         try:
-            warm = await asyncio.to_thread(self._create)
+            warm = await creation
         except Exception as exc:
             log.warning("could not prepare a sandbox container: %s", exc)
             return
@@ -73,7 +78,13 @@ class _Pool:
         try:
             warm = self._idle.get_nowait()
         except asyncio.QueueEmpty:
-            warm = await asyncio.to_thread(self._create)
+            creation = asyncio.ensure_future(asyncio.to_thread(self._create))
+            try:
+                warm = await asyncio.shield(creation)
+            except asyncio.CancelledError:
+                # the thread goes on creating: adopt its container so it cannot leak
+                self._track(self._add(creation))
+                raise
         self.fill()
         return warm
 
