@@ -66,26 +66,42 @@ async def test_cancel_kills_the_container(docker_sandbox: Sandbox) -> None:
     assert busy.isdisjoint(await asyncio.to_thread(our_containers))
 
 
+def _containers_with_memory(mb: int) -> set[str]:
+    import docker
+
+    client = docker.from_env()
+    try:
+        out = set()
+        for cid in our_containers():
+            try:
+                if client.api.inspect_container(cid)["HostConfig"]["Memory"] == mb * 2**20:
+                    out.add(cid)
+            except docker.errors.NotFound:
+                continue
+        return out
+    finally:
+        client.close()
+
+
 @pytest.mark.docker
 async def test_cancel_during_container_creation_leaves_nothing() -> None:
     require_docker()
+    memory_mb = 301  # a limit no other test uses: these containers are this test's own
     sb = make_sandbox("docker", parallelism=1, warm=0)  # no idle pool: every run creates one
     try:
         ok = await sb.run(Candidate(code="def f(x):\n    return 2\n"),
                           CheckSuite(test_code=CHECK, entry_point="f"), Limits(timeout_s=5))
         assert ok.verdict == "passed"
-        before = set(await asyncio.to_thread(our_containers))
-        # other limits: another pool, so this run has to create its container
         task = asyncio.create_task(sb.run(Candidate(code=SPIN), CheckSuite(
-            test_code=CHECK, entry_point="f"), Limits(timeout_s=30, memory_mb=300)))
-        await asyncio.sleep(0.05)
+            test_code=CHECK, entry_point="f"), Limits(timeout_s=30, memory_mb=memory_mb)))
+        await asyncio.sleep(0.05)  # the container is being created now
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
     finally:
         await sb.close()
-    left = set(await asyncio.to_thread(our_containers))
-    assert not left, f"containers left after cancel + close: {left - before or left}"
+    left = await asyncio.to_thread(_containers_with_memory, memory_mb)
+    assert not left, f"containers left after cancel + close: {left}"
 
 
 async def test_cancel_kills_local_processes(local_sandbox: Sandbox) -> None:
