@@ -66,15 +66,19 @@ async def test_cancel_kills_the_container(docker_sandbox: Sandbox) -> None:
     assert busy.isdisjoint(await asyncio.to_thread(our_containers))
 
 
-def _containers_with_memory(mb: int) -> set[str]:
+def _containers_with_memory(limits: Limits) -> set[str]:
     import docker
 
+    from sandbox.container import ContainerSpec, create_kwargs
+
+    spec = ContainerSpec.from_limits("any", limits, None)
+    memory = int(create_kwargs(spec)["mem_limit"].removesuffix("m")) * 2**20
     client = docker.from_env()
     try:
         out = set()
         for cid in our_containers():
             try:
-                if client.api.inspect_container(cid)["HostConfig"]["Memory"] == mb * 2**20:
+                if client.api.inspect_container(cid)["HostConfig"]["Memory"] == memory:
                     out.add(cid)
             except docker.errors.NotFound:
                 continue
@@ -86,21 +90,23 @@ def _containers_with_memory(mb: int) -> set[str]:
 @pytest.mark.docker
 async def test_cancel_during_container_creation_leaves_nothing() -> None:
     require_docker()
-    memory_mb = 301  # a limit no other test uses: these containers are this test's own
+    # a memory limit no other test uses: containers with it are this test's own
+    limits = Limits(timeout_s=30, memory_mb=301)
     sb = make_sandbox("docker", parallelism=1, warm=0)  # no idle pool: every run creates one
     try:
         ok = await sb.run(Candidate(code="def f(x):\n    return 2\n"),
                           CheckSuite(test_code=CHECK, entry_point="f"), Limits(timeout_s=5))
         assert ok.verdict == "passed"
         task = asyncio.create_task(sb.run(Candidate(code=SPIN), CheckSuite(
-            test_code=CHECK, entry_point="f"), Limits(timeout_s=30, memory_mb=memory_mb)))
+            test_code=CHECK, entry_point="f"), limits))
         await asyncio.sleep(0.05)  # the container is being created now
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
     finally:
         await sb.close()
-    left = await asyncio.to_thread(_containers_with_memory, memory_mb)
+    await asyncio.sleep(3)  # a creation still in flight would land by now
+    left = await asyncio.to_thread(_containers_with_memory, limits)
     assert not left, f"containers left after cancel + close: {left}"
 
 
