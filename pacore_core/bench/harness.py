@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pacore_core.backends.base import Backend
-from pacore_core.bench.strategies import StrategySpec, run_strategy
+from pacore_core.bench.strategies import RunCost, StrategySpec, run_strategy
 from pacore_core.config import RunConfig
 from pacore_core.problem import Problem
 from pacore_core.verification import verify_code
@@ -45,7 +45,7 @@ class BenchMeta(BaseModel):
     seed: int = 0
 
 
-class BenchRow(BaseModel):
+class BenchRow(RunCost):
     problem: str
     strategy: str
     repeat: int
@@ -59,12 +59,6 @@ class BenchRow(BaseModel):
     public_passed: int | None = None
     public_total: int | None = None
     reason: str = ""
-    trajectories: int = 0
-    ttc_tokens: int = 0
-    prompt_tokens: int = 0
-    model_calls: int = 0
-    wall_s: float = 0.0
-    sandbox_s: float = 0.0
     score_s: float = 0.0
     code: str | None = None
 
@@ -220,16 +214,13 @@ async def _run_row(
 ) -> BenchRow:
     seed = row_seed(settings.seed, problem.id, repeat)
     cfg = settings.run.model_copy(update={"seed": seed})
-    row = BenchRow(problem=problem.id, strategy=spec.name, repeat=repeat, seed=seed)
     out = await run_strategy(spec, public_view(problem), backend=backend, sandbox=sandbox,
                              config=cfg)
-    row.reason, row.trajectories = out.reason, out.trajectories
-    row.ttc_tokens, row.prompt_tokens = out.ttc_tokens, out.prompt_tokens
-    row.model_calls, row.wall_s, row.sandbox_s = out.model_calls, out.wall_s, out.sandbox_s
-    row.code = out.code
+    row = BenchRow(problem=problem.id, strategy=spec.name, repeat=repeat, seed=seed,
+                   reason=out.reason, code=out.code, error=out.error,
+                   **out.cost().model_dump())
     if out.public is not None:
         row.public_passed, row.public_total = out.public.passed, out.public.total
-    row.error = out.error
     if out.error is not None and out.code is None:
         row.status, row.error = "error", out.error
         return row

@@ -95,18 +95,26 @@ def parse_strategies(text: str) -> list[StrategySpec]:
     return specs
 
 
-class StrategyOutcome(BaseModel):
+class RunCost(BaseModel):
+    """What one strategy run spent; benchmark rows carry the same figures."""
+
+    trajectories: int = 0
+    ttc_tokens: int = 0
+    prompt_tokens: int = 0
+    model_calls: int = 0
+    wall_s: float = 0.0
+    sandbox_s: float = 0.0
+
+    def cost(self) -> RunCost:
+        return RunCost(**self.model_dump(include=set(RunCost.model_fields)))
+
+
+class StrategyOutcome(RunCost):
     """What a strategy chose and what it cost."""
 
     code: str | None = None
     public: SuiteScore | None = None
     reason: str = ""
-    trajectories: int = 0
-    ttc_tokens: int = 0
-    prompt_tokens: int = 0
-    model_calls: int = 0
-    sandbox_s: float = 0.0
-    wall_s: float = 0.0
     error: str | None = None
 
 
