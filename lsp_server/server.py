@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,26 +71,6 @@ def default_sandbox_factory(settings: LspSettings) -> Sandbox:
     return make_sandbox(settings.sandbox, image=settings.image)
 
 
-def reap_own_containers() -> list[str]:
-    """Remove `pacore` containers this process owns. Called only when no sandbox is open and
-    no solve runs, so none of them can still be in use (a cancelled container creation may
-    finish after its sandbox closed)."""
-    import docker
-
-    from sandbox.container import LABEL, OWNER_HOST, OWNER_PID
-
-    client = docker.from_env()
-    removed = []
-    try:
-        for info in client.api.containers(all=True, filters={"label": [
-                LABEL, f"{OWNER_PID}={os.getpid()}", f"{OWNER_HOST}={socket.gethostname()}"]}):
-            client.api.remove_container(info["Id"], force=True)
-            removed.append(str(info["Id"]))
-    finally:
-        client.close()
-    return removed
-
-
 class _Position(BaseModel):
     line: int
     character: int
@@ -149,7 +128,6 @@ class PacoreLanguageServer(LanguageServer):
         self.settings, self._setting_problems = parse_settings(self._env_layer)
         self._sandboxes: dict[str, Sandbox] = {}
         self._closing = asyncio.Lock()
-        self._docker_used = False
         self._diagnostics: dict[str, dict[str, types.Diagnostic]] = {}
 
     # -- settings ---------------------------------------------------------------------------
@@ -194,7 +172,6 @@ class PacoreLanguageServer(LanguageServer):
         key = f"{settings.sandbox}:{settings.image or ''}"
         if key not in self._sandboxes:
             self._sandboxes[key] = self.sandbox_factory(settings)
-            self._docker_used |= self._sandboxes[key].name == "docker"
         return self._sandboxes[key]
 
     async def close_sandboxes(self) -> None:
@@ -209,15 +186,6 @@ class PacoreLanguageServer(LanguageServer):
                     await sb.close()
                 except Exception as e:  # closing must not stop the others from closing
                     log.warning("closing sandbox %s failed: %s", sb.name, e)
-            if self._docker_used and not self._sandboxes and not self.jobs.all():
-                try:
-                    removed = await asyncio.to_thread(reap_own_containers)
-                except Exception as e:  # the engine went away: nothing left to reap
-                    log.warning("could not list sandbox containers: %s", e)
-                    removed = []
-                if removed:
-                    log.warning("removed %d sandbox container(s) left after closing",
-                                len(removed))
 
     def _schedule_idle_close(self) -> None:
         task = asyncio.ensure_future(self.close_sandboxes_if_idle())
