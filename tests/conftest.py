@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,24 +10,19 @@ import pytest
 from sandbox.base import Sandbox
 
 
-def docker_problem() -> str | None:
-    """Why the Docker sandbox cannot be used here, or None."""
-    if shutil.which("docker") is None:
-        return "the docker CLI is not installed (run `make test`, which installs it)"
-    probe = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
-    if probe.returncode != 0:
-        return "the Docker engine is not running (run `make test`, which starts it)"
-    return None
-
-
 def require_docker() -> None:
-    """Docker tests fail rather than skip, unless skipping is allowed explicitly."""
-    problem = docker_problem()
-    if problem is None:
+    """Docker tests fail rather than skip, unless skipping is allowed explicitly.
+
+    The check (engine reachable, image present) says how to fix what is missing.
+    """
+    from sandbox import docker_status_sync
+
+    ok, message = docker_status_sync()
+    if ok:
         return
     if os.environ.get("PACORE_ALLOW_SKIP_DOCKER") == "1":
-        pytest.skip(problem)
-    pytest.fail(problem)
+        pytest.skip(f"Docker unavailable and PACORE_ALLOW_SKIP_DOCKER=1: {message}")
+    pytest.fail(f"Docker is required for this test (run `make test`, which sets it up): {message}")
 
 
 @pytest.fixture

@@ -13,14 +13,13 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tests.lsp.conftest import (
-    alive,
     apply_text_edits,
     child_processes,
-    descendants,
     line_of,
     pacore_containers,
     wait_for,
 )
+from tests.support.processes import alive, descendants
 
 
 def action_fields(action: Any) -> tuple[str, Any, str, list[Any]]:

@@ -7,19 +7,10 @@ import socket
 import tempfile
 from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 
-from sandbox import Sandbox, docker_status_sync, make_sandbox
-
-
-def require_docker() -> None:
-    ok, message = docker_status_sync()
-    if ok:
-        return
-    if os.environ.get("PACORE_ALLOW_SKIP_DOCKER") == "1":
-        pytest.skip(f"Docker unavailable and PACORE_ALLOW_SKIP_DOCKER=1: {message}")
-    pytest.fail(f"Docker is required for this test: {message}")
+from sandbox import Sandbox, make_sandbox
+from tests.conftest import require_docker
 
 
 def our_containers() -> list[str]:

@@ -22,7 +22,8 @@ from sandbox import (
     Sandbox,
     make_sandbox,
 )
-from tests.sandbox.conftest import LOCAL_ROOT, our_containers, require_docker
+from tests.conftest import require_docker
+from tests.sandbox.conftest import LOCAL_ROOT, our_containers
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SPIN = "def f(x):\n    while True:\n        pass\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pacore_cli import sandbox_cmd
-from tests.sandbox.conftest import require_docker
+from tests.conftest import require_docker
 
 
 def _main(argv: list[str]) -> int:

@@ -19,7 +19,7 @@ from sandbox import (
 from sandbox.compare import outputs_match
 from sandbox.jobs import build_job, verdict_from_response
 from sandbox.trim import trim
-from tests.sandbox.conftest import require_docker
+from tests.conftest import require_docker
 
 
 @pytest.mark.parametrize(

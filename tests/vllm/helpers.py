@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.processes import group_pids
+
 # The context every test engine runs with: small, so compaction has to cut.
 MAX_MODEL_LEN = 512
 SERVED_NAME = "tiny-llama"
@@ -52,23 +54,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _group_pids(pgid: int) -> list[int]:
-    """Live processes of a process group (zombies excluded), read from /proc."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after ')'
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            pids.append(int(entry.name))
-    return pids
 
 
 class VLLMServer:
@@ -131,16 +116,16 @@ class VLLMServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=timeout_s)
         deadline = time.monotonic() + timeout_s
-        while _group_pids(self.pgid) and time.monotonic() < deadline:
+        while group_pids(self.pgid) and time.monotonic() < deadline:
             time.sleep(0.5)
-        for pid in _group_pids(self.pgid):
+        for pid in group_pids(self.pgid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self._log.close()
-        return _group_pids(self.pgid)
+        return group_pids(self.pgid)
 
 
 def engine_metrics(llm: object) -> dict[str, float]:
