@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Tree
 
+from pacore_core.code_extract import is_docstring_statement
+from pacore_core.stubs import is_stub_body
+
 PY_LANGUAGE = Language(tree_sitter_python.language())
-
-_STUB_COMMENT_WORDS = ("TODO", "FIXME", "XXX")
-
 
 def make_parser() -> Parser:
     return Parser(PY_LANGUAGE)
@@ -170,45 +170,6 @@ def parse_docstring(literal: str) -> str:
     return body
 
 
-def _is_docstring(node: Node) -> bool:
-    return (
-        node.type == "expression_statement"
-        and node.named_child_count == 1
-        and (node.named_children[0].type in ("string", "concatenated_string"))
-    )
-
-
-def _is_stub_statement(node: Node) -> bool:
-    if node.type == "pass_statement":
-        return True
-    if node.type == "expression_statement" and node.named_child_count == 1:
-        return node.named_children[0].type == "ellipsis"
-    if node.type == "raise_statement":
-        exc = node.named_children[0] if node.named_children else None
-        if exc is None:
-            return False
-        if exc.type == "call":
-            exc = exc.child_by_field_name("function")
-        return exc is not None and exc.text in (b"NotImplementedError", b"NotImplemented")
-    return False
-
-
-def is_stub_body(block: Node) -> bool:
-    """`...`, `pass`, `raise NotImplementedError(...)`, docstring only, or a TODO comment."""
-    statements = [c for c in block.named_children if c.type != "comment"]
-    comments = [c for c in block.named_children if c.type == "comment"]
-    if statements and _is_docstring(statements[0]):
-        statements = statements[1:]
-    if all(_is_stub_statement(s) for s in statements):
-        return True
-    # A body that is only comments plus stub statements was handled above; a TODO comment
-    # next to real code does not make a stub.
-    return not statements and any(
-        any(w in (c.text or b"").decode("utf-8", "replace") for w in _STUB_COMMENT_WORDS)
-        for c in comments
-    )
-
-
 def _enclosing_function(node: Node | None) -> Node | None:
     while node is not None and node.type != "function_definition":
         node = node.parent
@@ -257,7 +218,7 @@ def target_from_function(doc: ParsedDocument, fn: Node) -> StubTarget | None:
     if colon is not None:
         header_end = colon.end_byte
     statements = [c for c in block.named_children if c.type != "comment"]
-    doc_node = statements[0] if statements and _is_docstring(statements[0]) else None
+    doc_node = statements[0] if statements and is_docstring_statement(statements[0]) else None
     def_indent = _line_indent(doc, outer.start_byte)
     first_line_of_block = bisect.bisect_right(doc.line_starts, block.start_byte) - 1
     def_line = bisect.bisect_right(doc.line_starts, fn.start_byte) - 1

@@ -119,10 +119,18 @@ def _walk_python(node: Node, out: list[str]) -> None:
     out.append(")")
 
 
+def is_docstring_statement(node: Node) -> bool:
+    """A statement that is a lone string literal (a docstring when it comes first)."""
+    return (
+        node.type == "expression_statement"
+        and node.named_child_count == 1
+        and node.named_children[0].type in ("string", "concatenated_string")
+    )
+
+
 def _is_docstring(node: Node) -> bool:
-    if node.type != "expression_statement" or node.named_child_count != 1:
-        return False
-    if node.named_children[0].type != "string":
+    """The first statement of a module or block, when it is a lone string."""
+    if not is_docstring_statement(node):
         return False
     parent = node.parent
     if parent is None or parent.type not in ("block", "module"):

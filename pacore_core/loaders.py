@@ -35,6 +35,7 @@ from typing import get_args
 
 from pacore_core.problem import Problem, io_examples_text
 from pacore_core.statement import function_statement, io_statement
+from pacore_core.stubs import is_stub_function
 from sandbox.models import Comparison, IOSuite, IOTest, Language, PytestSuite
 
 STATEMENT_NAMES = ("problem.md", "problem.txt", "statement.md", "statement.txt")
@@ -93,34 +94,6 @@ class PythonTests:
         return pub, hid
 
 
-def is_stub(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A body of only a docstring, `...`, `pass` or `raise NotImplementedError`."""
-    body = list(fn.body)
-    if body and _is_docstring(body[0]):
-        body = body[1:]
-    if not body:
-        return True
-    if len(body) != 1:
-        return False
-    stmt = body[0]
-    if isinstance(stmt, ast.Pass):
-        return True
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-        return stmt.value.value is Ellipsis
-    if isinstance(stmt, ast.Raise) and stmt.exc is not None:
-        exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
-    return False
-
-
-def _is_docstring(stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Constant)
-        and isinstance(stmt.value.value, str)
-    )
-
-
 def signature_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     prefix = "async def" if isinstance(fn, ast.AsyncFunctionDef) else "def"
     ret = f" -> {ast.unparse(fn.returns)}" if fn.returns is not None else ""
@@ -134,9 +107,12 @@ def _parse_python(source: str, path: Path) -> ast.Module:
         raise ProblemLoadError(f"{path}:{e.lineno}: not valid Python: {e.msg}") from None
 
 
-def find_stub(module: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def find_stub(module: ast.Module, source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The first top-level function whose body is a stub (`pacore_core.stubs`)."""
     for node in module.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(node):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub_function(
+            ast.get_source_segment(source, node) or ""
+        ):
             return node
     return None
 
@@ -147,7 +123,7 @@ def load_python_stub(
     """A module with a function stub, plus its pytest tests (or docstring examples)."""
     source = _read(path)
     module = _parse_python(source, path)
-    fn = find_stub(module)
+    fn = find_stub(module, source)
     if fn is None:
         raise ProblemLoadError(
             f"{path}: no function stub found (a top-level function whose body is '...', "
