@@ -337,11 +337,9 @@ class Engine:
             )
             else None
         )
-        tests = "none"
         if problem.has_tests:
             public_only = self.config.select_on == "public" or problem.hidden_tests is None
-            tests = "public" if public_only else "public+hidden"
-        result.selection_tests = tests  # type: ignore[assignment]
+            result.selection_tests = "public" if public_only else "public+hidden"
         chosen: TrajectoryRecord | None = None
         if final is not None and (final.code is not None or best.record is None):
             chosen = final
