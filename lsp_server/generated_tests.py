@@ -7,12 +7,13 @@ import re
 from pacore_core.backends.base import Backend, SampleRequest
 from pacore_core.code_extract import extract_code, python_syntax_error, strip_reasoning
 from pacore_core.config import RunConfig
+from pacore_core.errors import BackendError
 
 GENERATED_TEST_FILE = "test_pacore_generated.py"
 _TEST_FUNCTION = re.compile(r"^(?:async\s+)?def (test_\w*)\(", re.M)
 
 
-class TestWritingError(RuntimeError):
+class TestWritingError(BackendError):
     """The model did not produce usable tests; the message says what was wrong."""
 
 

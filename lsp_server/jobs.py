@@ -13,8 +13,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from pacore_core.errors import EditorError
 
-class AlreadyRunning(RuntimeError):
+
+class AlreadyRunning(EditorError):
     """A solve is already running on this function."""
 
 

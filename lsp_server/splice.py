@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from lsp_server.targeting import ParsedDocument, StubTarget, make_parser
+from pacore_core.errors import EditorError
 
 
-class SpliceError(ValueError):
+class SpliceError(EditorError, ValueError):
     """The candidate cannot be spliced (no such function, syntax error)."""
 
 

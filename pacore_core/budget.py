@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pacore_core.compaction import COUNTS, FULL, MessageGroup
+from pacore_core.errors import ContextBudgetError
 from pacore_core.record import Cut
 
 # Chat templates wrap the user text in a few special tokens the plain count does not see.
@@ -16,8 +17,6 @@ MIN_GENERATION_TOKENS = 64
 Counter = Callable[[str], Awaitable[int]]
 
 
-class ContextBudgetError(ValueError):
-    """Even the bare problem leaves no room to generate an answer."""
 
 
 @dataclass

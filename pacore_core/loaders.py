@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
+from pacore_core.errors import ProblemError
 from pacore_core.problem import Problem, io_examples_text
 from pacore_core.statement import function_statement, io_statement
 from pacore_core.stubs import is_stub_function
@@ -43,7 +44,7 @@ HIDDEN_MARKER = "# pacore: hidden"
 _OUTPUT_SUFFIXES = (".out", ".ans")
 
 
-class ProblemLoadError(ValueError):
+class ProblemLoadError(ProblemError):
     """The problem is missing or malformed; the message says what to fix."""
 
 

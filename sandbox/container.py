@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from pacore_core.errors import SandboxError
 from sandbox.models import Limits
 
 LABEL = "pacore"
@@ -48,7 +49,7 @@ class ContainerSpec(BaseModel, frozen=True):
         )  # fmt: skip
 
 
-class SupervisorGone(Exception):
+class SupervisorGone(SandboxError):
     """The container's supervisor closed its stream or missed the host watchdog."""
 
 

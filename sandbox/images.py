@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pacore_core.errors import SandboxError
+
 log = logging.getLogger(__name__)
 
 IMAGE = "pacore-sandbox:latest"
@@ -33,7 +35,7 @@ HASH_LABEL = "pacore.runners-hash"
 DEB_CACHE = Path("/var/cache/pacore-sandbox/debs")
 
 
-class ImageError(RuntimeError):
+class ImageError(SandboxError):
     """An image could not be built or found; the message says how to fix it."""
 
 

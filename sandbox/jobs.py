@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from pacore_core.errors import SandboxError
 from sandbox.compare import outputs_match
 from sandbox.models import (
     Candidate,
@@ -30,7 +31,7 @@ PROJECT_MAX_BYTES = 64 * 1024 * 1024
 SOURCE_NAME = {"python": "solution.py", "cpp": "solution.cpp"}
 
 
-class SandboxFailure(Exception):
+class SandboxFailure(SandboxError):
     """The infrastructure failed (not the candidate): every test becomes sandbox_error."""
 
 

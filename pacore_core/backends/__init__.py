@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pacore_core.backends.base import Backend, BackendError, ChatMessage, SampleRequest, Trajectory
 from pacore_core.config import RunConfig, ServerSettings
+from pacore_core.errors import ConfigError
 
 __all__ = [
     "Backend",
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 
-class BackendConfigError(ValueError):
+class BackendConfigError(ConfigError):
     """The settings do not say enough to reach a model; the message says what to set."""
 
 

@@ -8,6 +8,8 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+from pacore_core.errors import BackendError  # noqa: F401  (re-exported: backends raise it)
+
 
 class ChatMessage(TypedDict):
     role: str
@@ -49,8 +51,6 @@ class Trajectory(BaseModel):
         return self.error is None
 
 
-class BackendError(RuntimeError):
-    """The backend could not produce any trajectory; the message names server and cause."""
 
 
 @runtime_checkable

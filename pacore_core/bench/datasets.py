@@ -17,14 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pacore_core.errors import DatasetError
 from pacore_core.loaders import ProblemLoadError, doctest_asserts, load_problem
 from pacore_core.problem import Problem, io_examples_text
 from pacore_core.statement import function_statement, io_statement
 from sandbox.models import CheckSuite, IOSuite, IOTest, Language, PytestSuite
-
-
-class DatasetError(ValueError):
-    """The dataset spec or file is unusable; the message says why."""
 
 
 def load_dataset(spec: str, *, language: Language = "python") -> list[Problem]:

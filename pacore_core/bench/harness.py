@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pacore_core.backends.base import Backend
 from pacore_core.bench.strategies import RunCost, StrategySpec, run_strategy
 from pacore_core.config import RunConfig
+from pacore_core.errors import BenchError
 from pacore_core.problem import Problem
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
@@ -35,8 +36,6 @@ META = "bench.json"
 PLOT = "pass_at_1_vs_ttc.png"
 
 
-class BenchError(RuntimeError):
-    """The output directory or settings make the run impossible; the message says why."""
 
 
 class BenchMeta(BaseModel):

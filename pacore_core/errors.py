@@ -1,0 +1,94 @@
+"""Every error pacore raises on purpose derives from `PacoreError` (httpx's `HTTPError` is the model).
+
+An error carries what was wrong (`message`), which setting it concerns (`setting`, a key
+of the configuration table such as ``base_url``) and how to fix it (`fix`, worded without
+naming any front end). Front ends render the setting in their own terms: the CLI as a
+flag (``--base-url``), the editor as a setting name (``pacore.baseUrl``). The core and
+the sandbox therefore never mention CLI flags; they name configuration keys.
+
+This module imports nothing from the project so that every package (the sandbox too)
+can raise these errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+SettingNamer = Callable[[str], str]
+"""Maps a configuration key (``base_url``) to what a user types in one front end."""
+
+
+class PacoreError(Exception):
+    """Root of pacore's errors: catch this to catch every anticipated failure."""
+
+    def __init__(self, message: str, *, setting: str | None = None, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.setting = setting
+        self.fix = fix
+
+    def render(self, name_setting: SettingNamer | None = None) -> str:
+        """The message plus the fix, with `{setting}` placeholders in the fix named for one front end.
+
+        A fix may refer to other keys as ``{key}``; the namer turns each into a flag or an
+        editor setting. Without a namer the raw key names are used.
+        """
+        if not self.fix:
+            return self.message
+        sep = " " if self.message.endswith((".", ":", ";")) else ". "
+        return f"{self.message}{sep}{_fill(self.fix, name_setting)}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _fill(fix: str, name_setting: SettingNamer | None) -> str:
+    """Replace ``{key}`` with the front end's name for that configuration key."""
+    out: list[str] = []
+    i = 0
+    while i < len(fix):
+        start = fix.find("{", i)
+        end = fix.find("}", start + 1) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(fix[i:])
+            break
+        key = fix[start + 1 : end]
+        out.append(fix[i:start])
+        if key.replace("_", "").isalnum() and key:
+            out.append(name_setting(key) if name_setting else key)
+        else:
+            out.append(fix[start : end + 1])
+        i = end + 1
+    return "".join(out)
+
+
+class ConfigError(PacoreError, ValueError):
+    """A setting is missing or invalid; `setting` names its key."""
+
+
+class ProblemError(PacoreError, ValueError):
+    """The problem or its tests are missing or malformed."""
+
+
+class BackendError(PacoreError, RuntimeError):
+    """The model backend could not produce any trajectory; the message names server and cause."""
+
+
+class ContextBudgetError(PacoreError, ValueError):
+    """Even the bare problem leaves no room to generate an answer."""
+
+
+class SandboxError(PacoreError, RuntimeError):
+    """The sandbox infrastructure failed or is not set up (not the candidate's fault)."""
+
+
+class DatasetError(PacoreError, ValueError):
+    """A benchmark dataset spec or file is unusable."""
+
+
+class BenchError(PacoreError, RuntimeError):
+    """A benchmark run is impossible with these settings or output directory."""
+
+
+class EditorError(PacoreError, RuntimeError):
+    """A language-server request cannot be served (no function here, edit refused, ...)."""
