@@ -45,12 +45,11 @@ class Trajectory(BaseModel):
     latency_s: float = 0.0
     error: str | None = None
     request_id: str | None = None  # trajectories sharing a request (n=K) share this
+    attempts: int = 1  # HTTP requests sent for this request id, retries included
 
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
 
 
 @runtime_checkable

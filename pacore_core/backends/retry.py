@@ -2,17 +2,100 @@
 
 Kept apart from the backend so the rules (what is retried, how long to wait, how a
 context-length error is read) are small, testable and reusable by any HTTP backend.
+
+`TransientError` and `RequestRejected` are `BackendError`s that a backend raises and
+handles within one request's attempts; what finally leaves a backend is a trajectory with
+`error` set or a `BackendError` worded for the user.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import httpx
+
+from pacore_core.errors import BackendError
+
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class TransientError(BackendError):
+    """A failure worth another attempt: after `retry_after` s, or the policy's backoff.
+
+    `unreachable`: no connection could be made (refused, unknown host, connect timeout);
+    `no_answer`: the server accepted the request but sent nothing in time.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        unreachable: bool = False,
+        no_answer: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.unreachable = unreachable
+        self.no_answer = no_answer
+
+
+class RequestRejected(BackendError):
+    """The server answered with a non-retryable HTTP status; `detail` is its own message."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+def error_message(resp: httpx.Response) -> str:
+    """The server's error text: OpenAI/vLLM ``{"error": {"message"}}``, older vLLM
+    ``{"message"}``, FastAPI ``{"detail"}``, or the raw body."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return resp.text[:500] or resp.reason_phrase
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])
+        if isinstance(err, str):
+            return err
+        for key in ("message", "detail"):
+            if data.get(key):
+                return str(data[key])
+    return json.dumps(data)[:500]
+
+
+def raise_for_status(resp: httpx.Response) -> None:
+    """`TransientError` for retryable statuses, `RequestRejected` for the others."""
+    message = error_message(resp)
+    if resp.status_code in RETRYABLE_STATUS:
+        raise TransientError(
+            f"HTTP {resp.status_code}: {message}", parse_retry_after(resp.headers.get("retry-after"))
+        )
+    raise RequestRejected(resp.status_code, message)
+
+
+def describe(e: BaseException) -> str:
+    """A short cause; httpx hides "connection refused" deep in the exception chain."""
+    seen: BaseException | None = e
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return f"unknown host ({seen})"
+        seen = seen.__cause__ or seen.__context__
+    return str(e) or type(e).__name__
 
 
 @dataclass
@@ -32,7 +115,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return max(0.0, min(retry_after, self.max_retry_after_s))
-        cap = min(self.max_s, self.base_s * (2 ** attempt))
+        cap = min(self.max_s, self.base_s * (2**attempt))
         return cap * self.rng.uniform(0.5, 1.0)
 
 
@@ -78,7 +161,9 @@ _INPUT = re.compile(r"request has (\d+) input tokens", re.I)
 # "your messages resulted in N tokens" / "Input length (N) exceeds"
 _PROMPT_TOO_LONG = re.compile(
     r"prompt contains (?:at least )?(\d+) input tokens|messages resulted in (\d+) tokens"
-    r"|Input length \((\d+)\) exceeds", re.I)
+    r"|Input length \((\d+)\) exceeds",
+    re.I,
+)
 _INPUT_LEN_WINDOW = re.compile(r"maximum context length \((\d+)\)", re.I)
 
 
@@ -101,5 +186,4 @@ def parse_context_overflow(message: str) -> ContextOverflow | None:
 def wants_max_completion_tokens(message: str) -> bool:
     """The server refuses `max_tokens` and asks for `max_completion_tokens` (OpenAI o-series)."""
     low = message.lower()
-    return "max_completion_tokens" in low and "max_tokens" in low.replace(
-        "max_completion_tokens", "")
+    return "max_completion_tokens" in low and "max_tokens" in low.replace("max_completion_tokens", "")

@@ -264,8 +264,9 @@ async def test_unreachable_server_raises_backend_error_naming_the_url() -> None:
     b = OpenAIBackend(url, "m", retry=fast_retry())
     with pytest.raises(BackendError) as info:
         await collect(b, request(2))
-    msg = str(info.value)
-    assert url in msg and "connection refused" in msg and "PACORE_BASE_URL" in msg
+    msg = info.value.render(lambda key: f"--{key.replace('_', '-')}")
+    assert url in msg and "connection refused" in msg and "--base-url" in msg
+    assert info.value.setting == "base_url" and "PACORE_" not in msg
 
 
 async def test_api_key_is_sent_and_a_missing_key_is_explained() -> None:
@@ -275,7 +276,8 @@ async def test_api_key_is_sent_and_a_missing_key_is_explained() -> None:
         with pytest.raises(BackendError) as info:
             await collect(backend(srv), request(1))
     assert trajs[0].ok
-    assert "401" in str(info.value) and "PACORE_API_KEY" in str(info.value)
+    assert "401" in str(info.value) and info.value.setting == "api_key"
+    assert "pacore.apiKey" in info.value.render(lambda key: "pacore.apiKey" if key == "api_key" else key)
 
 
 async def test_unknown_model_names_the_served_models() -> None:
@@ -284,6 +286,7 @@ async def test_unknown_model_names_the_served_models() -> None:
         with pytest.raises(BackendError) as info:
             await collect(b, request(1))
     assert "other-model" in str(info.value) and "served-model" in str(info.value)
+    assert info.value.setting == "model"
 
 
 async def test_context_window_comes_from_models_and_is_cached() -> None:
