@@ -1,6 +1,6 @@
 """Language-server latency: code actions on a 5,000-line file, and requests during a solve.
 
-Runs the real server (`python -m lsp_server.server`) over stdio with pytest-lsp's client,
+Runs the real server (`python -m pacore_cli.main lsp`) over stdio with pytest-lsp's client,
 the scripted OpenAI-compatible server on loopback as the model, and the local sandbox (or
 Docker with --sandbox docker). Prints p50/p95 in milliseconds:
 
@@ -93,7 +93,7 @@ async def run(args: argparse.Namespace) -> None:
             return types.ApplyWorkspaceEditResult(applied=True)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
-        await client.start_io(sys.executable, "-m", "lsp_server.server", cwd=str(REPO), env=env)
+        await client.start_io(sys.executable, "-m", "pacore_cli.main", "lsp", cwd=str(REPO), env=env)
         await client.initialize_session(types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"), root_uri=tmp.as_uri(),
             initialization_options={"pacore": {"baseUrl": srv.base_url, "model": srv.model,

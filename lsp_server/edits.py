@@ -1,13 +1,28 @@
-"""The final edit: versioned when the client allows it, and never over a changed function."""
+"""Applying a solve's result: a versioned edit when the client allows it, never over a changed
+function; otherwise (stale document, refused edit, unverified best candidate) the result is
+written to a separate file under `.pacore/results/` and shown.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.uris import from_fs_path
 
-from lsp_server.splice import ByteEdit, SpliceError, SpliceResult, splice
+from lsp_server.report import Applied, report_diagnostic
+from lsp_server.splice import ByteEdit, SpliceError, SpliceResult, splice, standalone_text
 from lsp_server.targeting import ParsedDocument, StubTarget, find_function, target_from_function
+from pacore_core.record import RunResult
+
+if TYPE_CHECKING:
+    from lsp_server.server import PacoreLanguageServer
+    from lsp_server.solve import SolveContext
+
+log = logging.getLogger("pacore.lsp")
 
 
 def supports_document_changes(caps: types.ClientCapabilities | None) -> bool:
@@ -80,3 +95,88 @@ def plan_final_edit(
                          current_doc, None)
     except SpliceError as e:
         return FinalEdit(None, None, f"the result could not be spliced: {e}")
+
+
+def _separate_file(ctx: SolveContext, text: str) -> Path:
+    out_dir = ctx.root / ".pacore" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{Path(ctx.relpath).stem}.{ctx.target.qualname}.{ctx.solve_id}.py"
+    path = out_dir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def offer_separately(ls: PacoreLanguageServer, ctx: SolveContext, code: str,
+                           header: str) -> str:
+    """Write the result next to the project (never over the user's file) and show it."""
+    try:
+        body = standalone_text(splice(ctx.doc, ctx.target, code,
+                                      keep_docstring=ctx.settings.keep_docstring))
+    except SpliceError:
+        body = code.rstrip() + "\n"
+    comment = "\n".join(f"# {line}" for line in header.splitlines())
+    path = _separate_file(ctx, f"{comment}\n\n{body}")
+    uri = from_fs_path(str(path)) or path.as_uri()
+    try:
+        await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+    except Exception as e:  # showing is best effort; the file and the message remain
+        log.warning("window/showDocument failed: %s", e)
+    return str(path)
+
+
+async def finish(ls: PacoreLanguageServer, ctx: SolveContext, result: RunResult
+                 ) -> tuple[Applied, str]:
+    """Apply the verified result, or offer it separately; publish the report diagnostic."""
+    q = ctx.target.qualname
+    ver = result.verification
+    applied: Applied = "none"
+    detail = ""
+    if result.code is None:
+        detail = result.error or result.selected.reason or "no candidate produced a program"
+        ls.show(f"PaCoRe found no implementation for `{q}`: {detail}", types.MessageType.Warning)
+    elif result.status != "solved":
+        path = await offer_separately(
+            ls, ctx, result.code,
+            f"PaCoRe: best candidate for {q} passed {ver.passed}/{ver.total} tests; "
+            "NOT applied to your file.")
+        applied, detail = "separate_document", f"best candidate written to {path}"
+        ls.show(f"PaCoRe: no candidate for `{q}` passed every test (best {ver.passed}/"
+                f"{ver.total}); the best one is in {path}", types.MessageType.Warning)
+    else:
+        current, current_version = ls.parsed(ctx.uri)
+        plan = plan_final_edit(ctx.doc, ctx.version, ctx.target, current, current_version,
+                               result.code, keep_docstring=ctx.settings.keep_docstring)
+        applied_ok = False
+        if plan.result is not None and plan.doc is not None:
+            edit = workspace_edit(
+                ctx.uri, current_version, text_edits(plan.doc, plan.result.edits),
+                document_changes=supports_document_changes(ls.client_capabilities))
+            try:
+                resp = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+                    edit=edit, label=f"PaCoRe: {q}"))
+                applied_ok = bool(resp.applied)
+                if not applied_ok:
+                    detail = f"the editor refused the edit: {resp.failure_reason or 'no reason'}"
+            except Exception as e:  # the client failed the request: keep the result safe
+                detail = f"workspace/applyEdit failed: {e}"
+        else:
+            detail = plan.stale_reason or "the document changed"
+        if applied_ok:
+            applied = "edit"
+            after = ParsedDocument.parse(plan.result.module_text, encoding=ls.encoding) \
+                if plan.result is not None else current
+            ls.publish(ctx.uri, q, report_diagnostic(after, ctx.report(result, result.status,
+                                                                        applied)))
+            return applied, detail
+        path = await offer_separately(
+            ls, ctx, result.code,
+            f"PaCoRe: implementation of {q} (passed {ver.passed}/{ver.total} tests).\n"
+            f"Not applied to {ctx.relpath}: {detail}.")
+        applied = "separate_document"
+        detail = f"{detail}; result written to {path}"
+        ls.show(f"PaCoRe solved `{q}` but did not edit your file ({detail})",
+                types.MessageType.Warning)
+    current, _ = ls.parsed(ctx.uri)
+    ls.publish(ctx.uri, q, report_diagnostic(current, ctx.report(result, result.status, applied,
+                                                                  detail)))
+    return applied, detail

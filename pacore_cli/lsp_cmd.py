@@ -1,8 +1,9 @@
-"""`pacore lsp`: the language server on stdio (or TCP)."""
+"""`pacore lsp`: the language server on stdio (or TCP). `pacore-lsp` is the same command."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -17,7 +18,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lsp_server.server import serve
+    from lsp_server.handlers import serve
 
     serve(tcp=args.tcp, host=args.host, port=args.port)
     return 0
+
+
+def main() -> None:
+    """The `pacore-lsp` console script: `pacore lsp` with the same arguments."""
+    from pacore_cli.main import main as pacore_main
+
+    sys.exit(pacore_main(["lsp", *sys.argv[1:]]))

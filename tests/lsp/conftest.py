@@ -312,7 +312,7 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
                 return types.ApplyWorkspaceEditResult(applied=sess.apply_result)
 
             env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
-            await client.start_io(sys.executable, "-m", "lsp_server.server", cwd=str(REPO),
+            await client.start_io(sys.executable, "-m", "pacore_cli.main", "lsp", cwd=str(REPO),
                                   env=env)
             options = {"pacore": {"baseUrl": srv.base_url, "model": srv.model, "rounds": "2",
                                   "sandbox": self.sandbox, **(self.settings or {})}}

@@ -1,0 +1,189 @@
+"""The LSP features of the PaCoRe server, registered on a fresh `PacoreLanguageServer`.
+
+Handlers only translate between LSP and the modules that do the work: settings layers
+(`server`), the code action (`targeting`), solves (`solve`), results (`edits`), reports
+(`report`). `serve` is what `pacore lsp` (and `pacore-lsp`) runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from lsprotocol import types
+from pydantic import ValidationError
+
+from lsp_server.jobs import FunctionKey
+from lsp_server.protocol import (
+    CMD_CANCEL,
+    CMD_DOCTOR,
+    CMD_REPORT,
+    CMD_SOLVE,
+    TITLE,
+    CancelArgs,
+    CancelResult,
+    SolveArgs,
+    fail,
+    invalid,
+)
+from lsp_server.server import (
+    BackendFactory,
+    PacoreLanguageServer,
+    SandboxFactory,
+    default_backend_factory,
+    default_sandbox_factory,
+)
+from lsp_server.solve import start_solve
+from lsp_server.targeting import stub_at
+from pacore_core.doctor import run_checks_async
+
+
+def create_server(
+    backend_factory: BackendFactory = default_backend_factory,
+    sandbox_factory: SandboxFactory = default_sandbox_factory,
+    env: dict[str, str] | None = None,
+) -> PacoreLanguageServer:
+    """A server with every feature registered; factories choose the model and sandbox."""
+    ls = PacoreLanguageServer(backend_factory, sandbox_factory, env)
+
+    @ls.feature(types.INITIALIZE)
+    def initialize(ls: PacoreLanguageServer, params: types.InitializeParams) -> None:
+        ls._init_layer = params.initialization_options
+        ls.refresh_settings(announce=False)
+
+    @ls.feature(types.INITIALIZED)
+    async def initialized(ls: PacoreLanguageServer, params: types.InitializedParams) -> None:
+        ls.refresh_settings(announce=True)
+        await ls.pull_configuration()
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: PacoreLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        caps = ls.client_capabilities.workspace
+        if caps is not None and caps.configuration:
+            await ls.pull_configuration()
+        else:
+            ls._config_layer = params.settings
+            ls.refresh_settings()
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PacoreLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.docs.drop(params.text_document.uri)
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.RefactorRewrite],
+                                resolve_provider=False),
+    )
+    def code_action(
+        ls: PacoreLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        """Pure and cheap: a cached parse and a walk up from the cursor."""
+        only = params.context.only
+        if only and not any(types.CodeActionKind.RefactorRewrite.value.startswith(k)
+                            for k in only):
+            return None
+        uri = params.text_document.uri
+        if not uri.endswith((".py", ".pyi")):
+            return None
+        doc, version = ls.parsed(uri)
+        pos = params.range.start
+        target = stub_at(doc, pos.line, pos.character)
+        if target is None:
+            return None
+        arg = {"uri": uri, "position": {"line": pos.line, "character": pos.character},
+               "version": version}
+        return [types.CodeAction(
+            title=TITLE,
+            kind=types.CodeActionKind.RefactorRewrite,
+            command=types.Command(title=TITLE, command=CMD_SOLVE, arguments=[arg]),
+        )]
+
+    @ls.command(CMD_SOLVE)
+    async def solve_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
+        if len(args) != 1:
+            raise invalid(f"{CMD_SOLVE} takes one argument {{uri, position, version?}}, "
+                          f"got {len(args)}")
+        try:
+            a = SolveArgs.model_validate(args[0])
+        except ValidationError as e:
+            raise invalid(f"{CMD_SOLVE}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") \
+                from None
+        return (await start_solve(ls, a)).model_dump(mode="json")
+
+    @ls.command(CMD_CANCEL)
+    async def cancel_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
+        if len(args) > 1:
+            raise invalid(f"{CMD_CANCEL} takes [] or [{{solveId}}] or [{{uri, position}}]")
+        if not args:
+            cancelled = await ls.jobs.cancel(ls.jobs.all())
+            await ls.close_sandboxes_if_idle()
+            return CancelResult(cancelled=cancelled).model_dump(mode="json")
+        try:
+            a = CancelArgs.model_validate(args[0])
+        except ValidationError as e:
+            raise invalid(f"{CMD_CANCEL}: {e.errors()[0]['msg']}") from None
+        if a.solveId is not None:
+            job = ls.jobs.get(a.solveId)
+        elif a.uri is not None and a.position is not None:
+            doc, _ = ls.parsed(a.uri)
+            target = stub_at(doc, a.position.line, a.position.character)
+            job = ls.jobs.running_on(FunctionKey(a.uri, target.qualname)) if target else None
+        else:
+            raise invalid(f"{CMD_CANCEL} needs solveId, or uri and position")
+        cancelled = await ls.jobs.cancel([job] if job else [])
+        await ls.close_sandboxes_if_idle()
+        return CancelResult(cancelled=cancelled).model_dump(mode="json")
+
+    @ls.command(CMD_REPORT)
+    def report_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any] | None:
+        solve_id = None
+        if args:
+            if not isinstance(args[0], dict) or not isinstance(args[0].get("solveId"), str):
+                raise invalid(f"{CMD_REPORT} takes [] or [{{solveId}}]")
+            solve_id = args[0]["solveId"]
+        key = solve_id or ls.last_report
+        if key is None:
+            return None
+        if key not in ls.reports:
+            raise fail(f"no report for {key}")
+        return ls.reports[key].model_dump(mode="json")
+
+    @ls.command(CMD_DOCTOR)
+    async def doctor_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
+        s = ls.settings
+        report = await run_checks_async(s.base_url, s.model, s.api_key, image=s.image,
+                                        sandbox=s.sandbox)
+        for c in report.checks:
+            ls.log(f"PaCoRe doctor: [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.message}"
+                   + (f" — fix: {c.fix}" if not c.ok and c.fix else ""),
+                   types.MessageType.Info if c.ok else types.MessageType.Warning)
+        return report.model_dump()
+
+    @ls.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    async def progress_cancel(
+        ls: PacoreLanguageServer, params: types.WorkDoneProgressCancelParams
+    ) -> None:
+        job = ls.jobs.by_token(params.token)
+        if job is not None:
+            await ls.jobs.cancel([job])
+            await ls.close_sandboxes_if_idle()
+
+    @ls.feature(types.SHUTDOWN)
+    async def shutdown(ls: PacoreLanguageServer, *args: Any) -> None:
+        await ls.jobs.cancel(ls.jobs.all())
+        await ls.close_sandboxes()
+
+    return ls
+
+
+def serve(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:
+    """Run the server until the client exits (stdio) or forever (TCP)."""
+    logging.basicConfig(level=os.environ.get("PACORE_LSP_LOG", "WARNING"))
+    ls = create_server()
+    if tcp:
+        ls.start_tcp(host, port)
+    else:
+        ls.start_io()

@@ -1,0 +1,115 @@
+"""The report of a finished solve: a typed model (what `pacore.report` returns), its one-line
+summary (log message and diagnostic) and the diagnostic on the function's `def` line.
+
+`SolveReport` is the contract with the editor clients: their TypeScript types are generated
+from its JSON schema (scripts/gen_protocol_ts.py), so a field changed here shows up there.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from lsprotocol import types
+from pydantic import BaseModel, Field
+
+from lsp_server.targeting import ParsedDocument, find_function
+from pacore_core.record import RunResult, SelectedCandidate
+
+SolveStatus = Literal["solved", "unsolved", "error", "cancelled"]
+Applied = Literal["edit", "separate_document", "none"]
+
+
+class ReportVerification(BaseModel):
+    """How the returned code fared, and on which tests."""
+
+    verdict: str = Field(description="the sandbox verdict, `not_run` when nothing was verified")
+    passed: int
+    total: int
+    tests: str = Field(description="which tests judged it, e.g. `3 workspace test(s)`")
+
+
+class ReportRound(BaseModel):
+    round: int
+    k: int = Field(description="the width of the round")
+    trajectories: int = Field(description="trajectories that came back")
+
+
+class SolveReport(BaseModel):
+    """What `pacore.report` returns for one solve (field names are the wire names)."""
+
+    solveId: str
+    status: SolveStatus
+    function: str = Field(description="qualified name of the solved function")
+    uri: str
+    verification: ReportVerification
+    weak_verification: bool = Field(description="doctests or model-written tests only")
+    rounds: list[ReportRound]
+    ttc_tokens: int = Field(description="effective test-time compute: tokens over all trajectories")
+    selected: SelectedCandidate | None
+    code: str | None
+    applied: Applied = Field(description="where the result went")
+    detail: str
+    error: str | None
+    wall_s: float
+
+
+def build_report(*, solve_id: str, uri: str, qualname: str, tests_label: str, weak: bool,
+                 started: float, result: RunResult | None, status: SolveStatus,
+                 applied: Applied, detail: str = "") -> SolveReport:
+    """The report of a run (`result` is None when it ended before the engine answered)."""
+    ver = result.verification if result is not None else None
+    return SolveReport(
+        solveId=solve_id,
+        status=status,
+        function=qualname,
+        uri=uri,
+        verification=ReportVerification(
+            verdict=ver.verdict if ver else "not_run",
+            passed=ver.passed if ver else 0,
+            total=ver.total if ver else 0,
+            tests=tests_label,
+        ),
+        weak_verification=weak,
+        rounds=[ReportRound(round=r.round, k=r.k, trajectories=len(r.trajectories))
+                for r in (result.rounds if result else [])],
+        ttc_tokens=result.ttc_tokens if result else 0,
+        selected=result.selected if result else None,
+        code=result.code if result else None,
+        applied=applied,
+        detail=detail,
+        error=result.error if result else None,
+        wall_s=round(time.monotonic() - started, 3),
+    )
+
+
+def summary(rep: SolveReport) -> str:
+    """One line: status, tests, widths, tokens, what was selected and where it went."""
+    v = rep.verification
+    widths = ",".join(str(r.k) for r in rep.rounds) or "-"
+    parts = [f"PaCoRe `{rep.function}`: {rep.status}",
+             f"{v.passed}/{v.total} tests {v.verdict} ({v.tests})",
+             f"rounds [{widths}]", f"TTC {rep.ttc_tokens} tokens"]
+    sel = rep.selected
+    if sel is not None and sel.source != "none":
+        where = f" (round {sel.round}, #{sel.index})" if sel.source == "candidate" else ""
+        parts.append(f"selected: {sel.source}{where}")
+    parts.append(f"result: {rep.applied}")
+    if rep.detail:
+        parts.append(rep.detail)
+    return " · ".join(parts)
+
+
+def report_diagnostic(doc: ParsedDocument, rep: SolveReport) -> types.Diagnostic:
+    """An Information diagnostic on the function's `def` line carrying the summary."""
+    fn = find_function(doc, rep.function)
+    start = fn.start_byte if fn is not None else 0
+    line, col = doc.position(start)
+    line_end = doc.position(doc.line_starts[line] + len(doc.line_bytes(line).rstrip(b"\r\n")))
+    return types.Diagnostic(
+        range=types.Range(start=types.Position(line=line, character=col),
+                          end=types.Position(line=line_end[0], character=line_end[1])),
+        severity=types.DiagnosticSeverity.Information,
+        source="pacore",
+        message=summary(rep),
+    )

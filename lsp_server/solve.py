@@ -1,0 +1,233 @@
+"""Solve orchestration: validate a `pacore.solve` request, find the stub and its tests, then
+run the engine as a cancellable job with `$/progress`, and hand the result to `edits.finish`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from lsp_server.context import build_problem
+from lsp_server.edits import finish
+from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
+from lsp_server.jobs import AlreadyRunning, FunctionKey
+from lsp_server.progress import ProgressState
+from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
+from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
+from lsp_server.settings import LspSettings
+from lsp_server.targeting import ParsedDocument, StubTarget, stub_at
+from lsp_server.test_discovery import DiscoveredTests, discover, doctest_runner_source, module_name
+from lsp_server.verify import SplicingSandbox
+from pacore_core.backends.base import Backend
+from pacore_core.events import Event
+from pacore_core.record import RunResult
+from sandbox.base import Sandbox
+
+if TYPE_CHECKING:
+    from lsp_server.server import PacoreLanguageServer
+
+log = logging.getLogger("pacore.lsp")
+
+DOCTEST_FILE = "test_pacore_doctests.py"
+
+
+@dataclass
+class SolveContext:
+    """Everything a running solve needs, fixed when it starts."""
+
+    solve_id: str
+    uri: str
+    version: int | None
+    doc: ParsedDocument
+    target: StubTarget
+    root: Path
+    relpath: str
+    tests: DiscoveredTests
+    settings: LspSettings
+    weak: bool
+    token: str
+    started: float = field(default_factory=time.monotonic)
+    generated_tests: str | None = None  # model-written tests, when the user allowed them
+
+    def tests_label(self) -> str:
+        if self.generated_tests is not None:
+            return "model-written tests only (weaker verification)"
+        if self.weak:
+            return "doctests only (weaker verification)"
+        return f"{len(self.tests.node_ids)} workspace test(s)"
+
+    def report(self, result: RunResult | None, status: SolveStatus, applied: Applied,
+               detail: str = "") -> SolveReport:
+        return build_report(solve_id=self.solve_id, uri=self.uri, qualname=self.target.qualname,
+                            tests_label=self.tests_label(), weak=self.weak, started=self.started,
+                            result=result, status=status, applied=applied, detail=detail)
+
+
+def no_tests_message(target: StubTarget, relpath: str, tests: DiscoveredTests) -> str:
+    mod = module_name(relpath)
+    msg = (f"No tests found for `{target.qualname}`. Add a pytest test that calls it, e.g. "
+           f"tests/test_{mod.rsplit('.', 1)[-1]}.py with `from {mod} import "
+           f"{target.class_name or target.name}` and a `def test_...():` using "
+           f"`{target.name}`, or list test files/node ids in the setting pacore.testPaths.")
+    if tests.doctest:
+        msg += (" Its docstring has doctests: set pacore.allowWeakTests to true to solve on "
+                "them alone (weaker verification).")
+    else:
+        msg += (" Or set pacore.allowWeakTests to true to have the model write tests first "
+                "(weaker verification).")
+    if tests.missing:
+        msg += f" Configured test paths not found: {', '.join(tests.missing)}."
+    return msg
+
+
+async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
+    """Validate, find the stub and its tests, then start the solve task and return at once."""
+    if not a.uri.startswith("file:"):
+        raise invalid(f"only file: URIs can be solved, got {a.uri!r}")
+    path_str = to_fs_path(a.uri)
+    if path_str is None or not path_str.endswith(".py"):
+        raise invalid(f"{a.uri} is not a Python file")
+    path = Path(path_str)
+    try:
+        doc, version = ls.parsed(a.uri)
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(f"cannot read {a.uri}: {e}") from None
+    if a.version is not None and version is not None and a.version != version:
+        raise fail(f"the document changed since the action was offered (version {a.version}, "
+                   f"now {version}); ask for the code action again")
+    target = stub_at(doc, a.position.line, a.position.character)
+    if target is None:
+        raise fail(f"no function stub at {a.position.line + 1}:{a.position.character + 1}; "
+                   "PaCoRe solves functions whose body is `...`, `pass`, `raise "
+                   "NotImplementedError`, only a docstring, or a TODO comment")
+    key = FunctionKey(a.uri, target.qualname)
+    if (other := ls.jobs.running_on(key)) is not None:
+        raise fail(f"a PaCoRe solve ({other.solve_id}) is already running on "
+                   f"`{target.qualname}`; wait for it or cancel it (command {CMD_CANCEL})")
+    settings = ls.settings
+    root_str = ls.workspace.root_path
+    root = Path(root_str) if root_str else path.parent
+    try:
+        relpath = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        root, relpath = path.parent, path.name
+    tests = await asyncio.to_thread(
+        discover, root, relpath, target.name, docstring=target.docstring,
+        test_paths=settings.test_paths,
+    )
+    weak = False
+    if not tests.has_workspace_tests:
+        if settings.allow_weak_tests:
+            weak = True  # doctests if there are any, else tests the model writes first
+        else:
+            msg = no_tests_message(target, relpath, tests)
+            ls.show(msg, types.MessageType.Warning)
+            raise fail(msg)
+    solve_id = ls.jobs.new_id()
+    ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
+                       root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
+                       token=f"pacore/{solve_id}")
+    try:
+        backend = ls.backend_factory(settings)
+        inner = ls.sandbox_for(settings)
+    except Exception as e:  # configuration errors name the setting to fix
+        raise fail(f"PaCoRe cannot start: {e}") from None
+    try:
+        ls.jobs.start(solve_id, key, ctx.token, run_solve(ls, ctx, backend, inner))
+    except AlreadyRunning as e:
+        await backend.close()
+        raise fail(str(e)) from None
+    ls.log(f"PaCoRe {solve_id}: solving `{target.qualname}` in {relpath} with "
+           f"{len(tests.node_ids)} test(s){' + doctests' if tests.doctest else ''}")
+    return SolveStarted(solveId=solve_id, function=target.qualname)
+
+
+def suite_node_ids(ctx: SolveContext) -> tuple[list[str], dict[str, str]]:
+    """The node ids to run and the generated test files to overlay (model-written, doctests)."""
+    node_ids = list(ctx.tests.node_ids)
+    extra: dict[str, str] = {}
+    if ctx.generated_tests is not None:
+        extra[GENERATED_TEST_FILE] = ctx.generated_tests
+        node_ids.extend(f"{GENERATED_TEST_FILE}::{name}" for name in test_names(ctx.generated_tests))
+    nested = "." in ctx.target.qualname and ctx.target.class_name is None
+    if ctx.tests.doctest and not nested:
+        extra[DOCTEST_FILE] = doctest_runner_source(module_name(ctx.relpath),
+                                                    ctx.target.qualname)
+        node_ids.append(f"{DOCTEST_FILE}::test_doctests")
+    return node_ids, extra
+
+
+async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backend,
+                    inner: Sandbox) -> None:
+    """The solve task: engine run with progress, then the edit (or a separate document)."""
+    from pacore_core.engine import Engine
+
+    caps = ls.client_capabilities.window
+    progress = bool(caps is not None and caps.work_done_progress)
+    state = ProgressState()
+    last_message = ""
+    title = f"PaCoRe: {ctx.target.qualname}"
+    try:
+        if progress:
+            try:
+                await ls.work_done_progress.create_async(ctx.token)
+            except Exception as e:  # the client refused: solve without a progress bar
+                log.warning("workDoneProgress/create failed: %s", e)
+                progress = False
+        if progress:
+            ls.work_done_progress.begin(ctx.token, types.WorkDoneProgressBegin(
+                title=title, cancellable=True, message="starting", percentage=0))
+
+        def on_event(event: Event) -> None:
+            nonlocal last_message
+            state.apply(event)
+            message = state.message()
+            if progress and message != last_message:
+                last_message = message
+                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
+                    message=message, percentage=state.percentage, cancellable=True))
+
+        if ctx.weak and not ctx.tests.doctest:
+            if progress:
+                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
+                    message="writing tests (no tests found)", percentage=0, cancellable=True))
+            ctx.generated_tests = await write_tests(
+                backend, qualname=ctx.target.qualname, module=module_name(ctx.relpath),
+                function_text=ctx.target.function_text, config=ctx.settings.core_settings().run)
+            ctx.tests.sources[GENERATED_TEST_FILE] = ctx.generated_tests
+        node_ids, extra = suite_node_ids(ctx)
+        problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
+                                tests=ctx.tests, node_ids=node_ids,
+                                context_budget=ctx.settings.context_budget, weak=ctx.weak)
+        sandbox = SplicingSandbox(inner, doc=ctx.doc, target=ctx.target,
+                                  module_relpath=ctx.relpath,
+                                  keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
+        config = ctx.settings.core_settings().run
+        result = await Engine(backend, sandbox, config, on_event=on_event).solve(problem)
+        applied, detail = await finish(ls, ctx, result)
+        if progress:
+            ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(
+                message=f"{result.status}: {result.verification.passed}/"
+                        f"{result.verification.total} tests"))
+        rep = ctx.report(result, result.status, applied, detail)
+    except asyncio.CancelledError:
+        if progress:
+            ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(message="cancelled"))
+        ls.record_report(ctx.report(None, "cancelled", "none", "cancelled by the user"))
+        raise
+    except Exception as e:  # report, never crash the server
+        log.exception("solve %s failed", ctx.solve_id)
+        if progress:
+            ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(message=f"error: {e}"))
+        rep = ctx.report(None, "error", "none", f"{type(e).__name__}: {e}")
+        ls.show(f"PaCoRe failed on `{ctx.target.qualname}`: {e}", types.MessageType.Error)
+    finally:
+        await backend.close()
+    ls.record_report(rep)
