@@ -1,4 +1,8 @@
-"""The async round engine: sample K_r trajectories, verify each as it lands, compact, repeat."""
+"""The async round engine: sample K_r trajectories, verify each as it lands, compact, repeat.
+
+Which program answers is decided in `pacore_core.selection`; the engine only offers each
+verified candidate to the run's `Leader` (progress, early stop) and applies the choice.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import inspect
 import random
 import time
 from contextlib import aclosing
-from dataclasses import dataclass
 
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
@@ -30,23 +33,13 @@ from pacore_core.record import (
     Cut,
     RoundRecord,
     RunResult,
-    SelectedCandidate,
     TrajectoryPool,
     TrajectoryRecord,
     Verification,
 )
+from pacore_core.selection import Leader, select
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
-
-
-@dataclass
-class _Best:
-    """The best candidate seen so far, by the tests selection may use."""
-
-    record: TrajectoryRecord | None = None
-    round: int = 0
-    passed: int = 0
-    total: int = 0
 
 
 class Engine:
@@ -78,7 +71,7 @@ class Engine:
         result = RunResult(
             status="unsolved", language=problem.language, replayed=self.backend.name == "replay"
         )
-        best = _Best()
+        leader = Leader(cfg.select_on)
         previous: RoundRecord | None = None
         try:
             window = cfg.context_window or await self.backend.context_window()
@@ -98,27 +91,18 @@ class Engine:
                     prompt=fitted.prompt,
                     input_tokens=fitted.input_tokens,
                     max_tokens=fitted.max_tokens,
-                    best=best,
+                    leader=leader,
                     rounds=len(widths),
                 )
                 result.rounds.append(rec)
                 previous = rec
-                if (
-                    cfg.early_stop
-                    and best.record is not None
-                    and best.total
-                    and (
-                        best.passed == best.total
-                        and best.record.verification is not None
-                        and best.record.verification.ok
-                    )
-                ):
+                if cfg.early_stop and leader.solved:
                     result.early_stopped = r < len(widths)
                     break
         except* (BackendError, ContextBudgetError) as group:
             result.status = "error"
             result.error = "; ".join(str(e) for e in _leaves(group))
-        self._select(result, best, problem)
+        self._apply_selection(result, problem)
         self._account(result)
         result.wall_s = time.perf_counter() - start
         await self._emit(
@@ -142,15 +126,19 @@ class Engine:
         prompt: str | None = None,
         input_tokens: int | None = None,
         max_tokens: int | None = None,
-        best: _Best | None = None,
         rounds: int | None = None,
+        leader: Leader | None = None,
     ) -> RoundRecord:
-        """Sample k trajectories for P(x, references) and verify each as soon as it lands."""
+        """Sample k trajectories for P(x, references) and verify each as soon as it lands.
+
+        `leader` carries the best candidate across the rounds of one run (progress events
+        report it); a round run on its own gets a fresh one.
+        """
         cfg = self.config
         prompt = prompt if prompt is not None else build_prompt(problem.statement, references, self._template)
         if input_tokens is None:
             input_tokens = await self.backend.count_tokens(prompt)
-        best = best if best is not None else _Best()
+        leader = leader if leader is not None else Leader(cfg.select_on)
         rec = RoundRecord(round=round_index, k=k, prompt=prompt, input_tokens=input_tokens)
         await self._emit(
             RoundStarted(round=round_index, rounds=rounds or round_index, k=k, input_tokens=input_tokens)
@@ -167,11 +155,8 @@ class Engine:
             rec.trajectories.append(tr)
             verified += 1
             v = tr.verification
-            passed, total = self._selection_score(v)
-            if tr.code is not None and (
-                best.record is None or passed > best.passed or (passed == best.passed and total > best.total)
-            ):
-                best.record, best.round, best.passed, best.total = tr, round_index, passed, total
+            ranked = leader.offer(tr, round_index)
+            passed, total = ranked.passed, ranked.total
             await self._emit(
                 CandidateVerified(
                     round=round_index,
@@ -180,11 +165,11 @@ class Engine:
                     passed=passed,
                     total=total,
                     verified=verified,
-                    best_passed=best.passed,
-                    best_total=best.total,
+                    best_passed=leader.passed,
+                    best_total=leader.total,
                 )
             )
-            if cfg.early_stop and total and passed == total and v is not None and v.ok:
+            if cfg.early_stop and ranked.passes_all:
                 sampler.cancel()
 
         async def arrived(traj: Trajectory, tg: asyncio.TaskGroup) -> None:
@@ -318,59 +303,24 @@ class Engine:
         fitted.cuts[:0] = merge_cuts
         return fitted
 
-    def _selection_score(self, v: Verification | None) -> tuple[int, int]:
-        if v is None:
-            return 0, 0
-        if self.config.select_on == "public":
-            return (v.public.passed, v.public.total) if v.public else (0, 0)
-        return v.passed, v.total
-
-    def _select(self, result: RunResult, best: _Best, problem: Problem) -> None:
-        """Verified selection: the final program if it passes, else the best candidate."""
-        final = (
-            result.rounds[-1].trajectories[0]
-            if (
-                result.rounds
-                and result.rounds[-1].k == 1
-                and result.rounds[-1].trajectories
-                and len(result.rounds) == len(self.config.widths)
-            )
-            else None
+    def _apply_selection(self, result: RunResult, problem: Problem) -> None:
+        """Record the choice of `pacore_core.selection.select` and the run's status."""
+        choice = select(
+            result.rounds,
+            problem,
+            planned_rounds=len(self.config.widths),
+            policy=self.config.selection,
+            select_on=self.config.select_on,
+            early_stopped=result.early_stopped,
         )
-        if problem.has_tests:
-            public_only = self.config.select_on == "public" or problem.hidden_tests is None
-            result.selection_tests = "public" if public_only else "public+hidden"
-        chosen: TrajectoryRecord | None = None
-        if final is not None and (final.code is not None or best.record is None):
-            chosen = final
-            result.selected = SelectedCandidate(
-                source="final", round=len(result.rounds), index=0, reason="the final synthesized program"
-            )
-        if self.config.selection == "verified" and best.record is not None:
-            fp, ft = self._selection_score(final.verification if final else None)
-            final_passes = final is not None and final.code is not None and ft > 0 and fp == ft
-            if not final_passes and (final is None or final.code is None or best.passed > fp):
-                chosen = best.record
-                why = (
-                    "the final round produced no program"
-                    if final is None or final.code is None
-                    else f"the final program passed {fp}/{ft} tests"
-                )
-                if result.early_stopped:
-                    why = "early stop: a candidate passed every test"
-                result.selected = SelectedCandidate(
-                    source="candidate",
-                    round=best.round,
-                    index=best.record.index,
-                    reason=f"{why}; best verified candidate passed {best.passed}/{best.total}",
-                )
-        if chosen is None or chosen.code is None:
-            result.selected = SelectedCandidate(source="none", reason="no candidate produced a program")
+        result.selection_tests = choice.tests
+        result.selected = choice.selected
+        if choice.chosen is None or choice.chosen.code is None:
             return
-        result.code = chosen.code
-        result.verification = chosen.verification or Verification()
+        result.code = choice.chosen.code
+        result.verification = choice.chosen.verification or Verification()
         if result.status != "error":
-            result.status = "solved" if (chosen.code and result.verification.ok) else "unsolved"
+            result.status = "solved" if result.verification.ok else "unsolved"
 
     @staticmethod
     def _account(result: RunResult) -> None:

@@ -1,0 +1,171 @@
+"""Verified selection: which program a run answers with, and why.
+
+Kept apart from the engine so the rule reads (and is tested) on its own, with no model and
+no sandbox. The engine offers each verified candidate to a `Leader` (progress events and
+early stop need the best so far while a round runs) and calls `select` once at the end.
+
+The rule: the final synthesized program (the K=1 last round) answers when it passes every
+selection test; otherwise, under the ``verified`` policy, the candidate that passed the most
+selection tests does, when it passed more than the final program. Ties between candidates
+go to the earliest round, then the lowest index, so a replayed run chooses what the
+recorded run chose whatever order the sandbox finished in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pacore_core.problem import Problem
+from pacore_core.record import RoundRecord, SelectedCandidate, TrajectoryRecord, Verification
+
+SelectionPolicy = Literal["verified", "synthesis"]
+SelectOn = Literal["all", "public"]
+SelectionTests = Literal["public", "public+hidden", "none"]
+
+
+def selection_score(v: Verification | None, select_on: SelectOn) -> tuple[int, int]:
+    """(passed, total) over the tests selection may look at: public only, or every suite."""
+    if v is None:
+        return 0, 0
+    if select_on == "public":
+        return (v.public.passed, v.public.total) if v.public else (0, 0)
+    return v.passed, v.total
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A candidate with code, and its selection score."""
+
+    record: TrajectoryRecord
+    round: int
+    passed: int
+    total: int
+
+    @property
+    def passes_all(self) -> bool:
+        v = self.record.verification
+        return self.total > 0 and self.passed == self.total and v is not None and v.ok
+
+
+def _better(a: Ranked, b: Ranked | None) -> bool:
+    """More tests passed, then more tests run; ties keep the earlier (round, index)."""
+    if b is None:
+        return True
+    if (a.passed, a.total) != (b.passed, b.total):
+        return (a.passed, a.total) > (b.passed, b.total)
+    return (a.round, a.record.index) < (b.round, b.record.index)
+
+
+class Leader:
+    """The best candidate verified so far in one run (one instance per run, never shared)."""
+
+    def __init__(self, select_on: SelectOn = "all") -> None:
+        self.select_on: SelectOn = select_on
+        self.best: Ranked | None = None
+
+    def offer(self, record: TrajectoryRecord, round_index: int) -> Ranked:
+        """Score a verified candidate; it leads if it has code and ranks above the leader."""
+        passed, total = selection_score(record.verification, self.select_on)
+        ranked = Ranked(record, round_index, passed, total)
+        if record.code is not None and _better(ranked, self.best):
+            self.best = ranked
+        return ranked
+
+    @property
+    def passed(self) -> int:
+        return self.best.passed if self.best else 0
+
+    @property
+    def total(self) -> int:
+        return self.best.total if self.best else 0
+
+    @property
+    def solved(self) -> bool:
+        """A candidate passed every selection test (what early stop waits for)."""
+        return self.best is not None and self.best.passes_all
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What `select` decided: the chosen trajectory (None: no program) and how it is reported."""
+
+    chosen: TrajectoryRecord | None
+    selected: SelectedCandidate
+    tests: SelectionTests
+
+
+def best_candidate(rounds: Sequence[RoundRecord], select_on: SelectOn) -> Ranked | None:
+    """The highest-ranked candidate with code over every round (the final one included)."""
+    best: Ranked | None = None
+    for rec in rounds:
+        for tr in rec.trajectories:
+            if tr.code is None:
+                continue
+            passed, total = selection_score(tr.verification, select_on)
+            ranked = Ranked(tr, rec.round, passed, total)
+            if _better(ranked, best):
+                best = ranked
+    return best
+
+
+def selection_tests(problem: Problem, select_on: SelectOn) -> SelectionTests:
+    """Which suites chose the answer, as the report states it."""
+    if not problem.has_tests:
+        return "none"
+    return "public" if select_on == "public" or problem.hidden_tests is None else "public+hidden"
+
+
+def final_program(rounds: Sequence[RoundRecord], planned_rounds: int) -> TrajectoryRecord | None:
+    """The final synthesized program: the last round's only trajectory, if that round ran."""
+    if len(rounds) != planned_rounds or not rounds:
+        return None
+    last = rounds[-1]
+    return last.trajectories[0] if last.k == 1 and last.trajectories else None
+
+
+def select(
+    rounds: Sequence[RoundRecord],
+    problem: Problem,
+    *,
+    planned_rounds: int,
+    policy: SelectionPolicy = "verified",
+    select_on: SelectOn = "all",
+    early_stopped: bool = False,
+) -> Choice:
+    """Choose the answer of a run from its rounds (see the module docstring for the rule)."""
+    tests = selection_tests(problem, select_on)
+    final = final_program(rounds, planned_rounds)
+    best = best_candidate(rounds, select_on)
+    chosen: TrajectoryRecord | None = None
+    selected = SelectedCandidate(source="none")
+    if final is not None and (final.code is not None or best is None):
+        chosen = final
+        selected = SelectedCandidate(
+            source="final", round=len(rounds), index=0, reason="the final synthesized program"
+        )
+    if policy == "verified" and best is not None:
+        fp, ft = selection_score(final.verification if final else None, select_on)
+        final_code = final is not None and final.code is not None
+        final_passes = final_code and ft > 0 and fp == ft
+        if not final_passes and (not final_code or best.passed > fp):
+            chosen = best.record
+            why = (
+                "the final round produced no program"
+                if not final_code
+                else f"the final program passed {fp}/{ft} tests"
+            )
+            if early_stopped:
+                why = "early stop: a candidate passed every test"
+            selected = SelectedCandidate(
+                source="candidate",
+                round=best.round,
+                index=best.record.index,
+                reason=f"{why}; best verified candidate passed {best.passed}/{best.total}",
+            )
+    if chosen is None or chosen.code is None:
+        return Choice(
+            None, SelectedCandidate(source="none", reason="no candidate produced a program"), tests
+        )
+    return Choice(chosen, selected, tests)

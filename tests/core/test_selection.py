@@ -1,0 +1,232 @@
+"""Verified selection, alone and inside the engine with a two-method fake sandbox (no Docker).
+
+The fake sandbox stands for the real one only here, where the subject is the choice among
+verdicts and not how verdicts are produced (tests/core/test_engine.py runs the real one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pacore_core.backends.openai_backend import OpenAIBackend
+from pacore_core.config import RunConfig
+from pacore_core.engine import Engine
+from pacore_core.events import CandidateVerified, Event
+from pacore_core.problem import Problem
+from pacore_core.record import RoundRecord, RunResult, SuiteScore, TrajectoryRecord, Verification
+from pacore_core.selection import Leader, select
+from sandbox.models import Candidate, CheckSuite, Limits, PytestSuite, TestSuite, Verdict
+from sandbox.models import TestResult as CaseResult
+from tests.support import ScriptedServer, by_round
+
+PUBLIC = PytestSuite(files={"test_f.py": "from solution import f\n"})
+HIDDEN = CheckSuite(test_code="def check(candidate):\n    pass\n", entry_point="f")
+PROBLEM = Problem(id="f", statement="Write f.", entry_point="f", public_tests=PUBLIC,
+                  hidden_tests=HIDDEN)
+
+
+def verification(passed: int, total: int, hidden: tuple[int, int] | None = None) -> Verification:
+    pub = SuiteScore(passed=passed, total=total)
+    hid = SuiteScore(passed=hidden[0], total=hidden[1]) if hidden else None
+    all_passed = passed + (hid.passed if hid else 0)
+    all_total = total + (hid.total if hid else 0)
+    return Verification(verdict="passed" if all_passed == all_total and all_total else "failed",
+                        passed=all_passed, total=all_total, public=pub, hidden=hid)
+
+
+def traj(index: int, score: tuple[int, int] | None, *, code: bool = True,
+         hidden: tuple[int, int] | None = None) -> TrajectoryRecord:
+    return TrajectoryRecord(
+        index=index,
+        code=f"def f():\n    return {index}\n" if code else None,
+        verification=verification(*score, hidden=hidden) if score else Verification(verdict="no_code"),
+    )
+
+
+def rounds(*widths: list[TrajectoryRecord]) -> list[RoundRecord]:
+    return [RoundRecord(round=r, k=len(ts), prompt="", trajectories=ts)
+            for r, ts in enumerate(widths, start=1)]
+
+
+def test_final_program_answers_when_it_passes_everything() -> None:
+    rs = rounds([traj(0, (3, 3)), traj(1, (1, 3))], [traj(0, (3, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=2)
+    assert choice.selected.source == "final" and choice.selected.round == 2
+    assert choice.chosen is rs[1].trajectories[0]
+    assert choice.tests == "public+hidden"
+
+
+def test_best_candidate_replaces_a_failing_final_program() -> None:
+    rs = rounds([traj(0, (1, 3)), traj(1, (3, 3))], [traj(0, (0, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=2)
+    assert choice.chosen is rs[0].trajectories[1]
+    assert (choice.selected.source, choice.selected.round, choice.selected.index) == ("candidate", 1, 1)
+    assert choice.selected.reason == (
+        "the final program passed 0/3 tests; best verified candidate passed 3/3"
+    )
+
+
+def test_synthesis_policy_keeps_the_final_program_as_the_paper_does() -> None:
+    rs = rounds([traj(0, (3, 3))], [traj(0, (0, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=2, policy="synthesis")
+    assert choice.selected.source == "final" and choice.chosen is rs[1].trajectories[0]
+
+
+def test_a_final_program_as_good_as_the_best_candidate_is_kept() -> None:
+    rs = rounds([traj(0, (2, 3))], [traj(0, (2, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=2)
+    assert choice.selected.source == "final"
+
+
+def test_final_round_without_a_program_falls_back() -> None:
+    rs = rounds([traj(0, (0, 3)), traj(1, (2, 3))], [traj(0, None, code=False)])
+    choice = select(rs, PROBLEM, planned_rounds=2)
+    assert choice.chosen is rs[0].trajectories[1]
+    assert choice.selected.reason.startswith("the final round produced no program;")
+
+
+def test_no_program_anywhere_selects_nothing() -> None:
+    rs = rounds([traj(0, None, code=False)], [traj(0, None, code=False)])
+    choice = select(rs, PROBLEM, planned_rounds=2)
+    assert choice.chosen is None and choice.selected.source == "none"
+    assert choice.selected.reason == "no candidate produced a program"
+
+
+def test_early_stop_names_itself_in_the_reason() -> None:
+    rs = rounds([traj(0, (1, 3)), traj(1, (3, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=3, early_stopped=True)
+    assert choice.chosen is rs[0].trajectories[1]
+    assert choice.selected.reason.startswith("early stop: a candidate passed every test;")
+
+
+def test_public_selection_ignores_hidden_results() -> None:
+    # candidate 0 passes every public test but fails hidden ones selection may not look at
+    rs = rounds([traj(0, (2, 2), hidden=(0, 2)), traj(1, (1, 2), hidden=(2, 2))],
+                [traj(0, (0, 2))])
+    public = select(rs, PROBLEM, planned_rounds=2, select_on="public")
+    assert public.chosen is rs[0].trajectories[0] and public.tests == "public"
+    assert public.selected.reason.endswith("best verified candidate passed 2/2")
+    every = select(rs, PROBLEM, planned_rounds=2, select_on="all")
+    assert every.chosen is rs[0].trajectories[1] and every.tests == "public+hidden"
+    assert every.selected.reason.endswith("best verified candidate passed 3/4")
+
+
+def test_ties_go_to_the_earliest_round_then_lowest_index() -> None:
+    rs = rounds([traj(0, (1, 3)), traj(1, (2, 3)), traj(2, (2, 3))],
+                [traj(0, (2, 3)), traj(1, (2, 3))], [traj(0, None, code=False)])
+    choice = select(rs, PROBLEM, planned_rounds=3)
+    assert (choice.selected.round, choice.selected.index) == (1, 1)
+
+
+def test_problem_without_tests_reports_none() -> None:
+    bare = Problem(statement="x")
+    rs = rounds([traj(0, (0, 0))], [traj(0, (0, 0))])
+    assert select(rs, bare, planned_rounds=2).tests == "none"
+
+
+def test_leader_tracks_the_best_with_code_and_knows_when_solved() -> None:
+    leader = Leader()
+    assert (leader.passed, leader.total, leader.solved) == (0, 0, False)
+    leader.offer(traj(0, None, code=False), 1)
+    assert leader.best is None
+    leader.offer(traj(1, (1, 3)), 1)
+    leader.offer(traj(2, (1, 3)), 1)
+    assert leader.best is not None and leader.best.record.index == 1
+    ranked = leader.offer(traj(3, (3, 3)), 1)
+    assert ranked.passes_all and leader.solved and leader.passed == 3
+
+
+# ---------------------------------------------------------------- inside the engine
+
+
+class FakeSandbox:
+    """Scores a candidate by the number it returns: `return N` passes N of 3 tests.
+
+    A candidate whose code contains `# slow` is verified only after every other candidate:
+    its run waits until the others' runs have returned.
+    """
+
+    name = "fake"
+
+    def __init__(self, others: int = 0) -> None:
+        self.others = others
+        self.returned = 0
+        self.all_returned = asyncio.Event()
+
+    async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
+        n = int(candidate.code.rsplit("return", 1)[1].split()[0])
+        if "# slow" in candidate.code:
+            await self.all_returned.wait()
+            await asyncio.sleep(0.2)  # let the others' verdicts reach the engine first
+        total = 3
+        passed = min(n, total)
+        tests = [CaseResult(name=f"t{i}", status="passed" if i < passed else "failed")
+                 for i in range(total)]
+        if "# slow" not in candidate.code:
+            self.returned += 1
+            if self.returned >= self.others:
+                self.all_returned.set()
+        return Verdict(verdict="passed" if passed == total else "failed", passed=passed,
+                       total=total, tests=tests)
+
+    async def close(self) -> None:
+        return None
+
+
+def answer(n: int, pad: str = "") -> str:
+    return f"```python\ndef f():{pad}\n    return {n}\n```"
+
+
+async def solve(srv: ScriptedServer, sandbox: FakeSandbox, config: RunConfig,
+                events: list[Event] | None = None) -> RunResult:
+    backend = OpenAIBackend(srv.base_url, srv.model, max_retries=0)
+    try:
+        engine = Engine(backend, sandbox, config, on_event=events.append if events is not None else None)
+        return await engine.solve(PROBLEM.model_copy(update={"hidden_tests": None}))
+    finally:
+        await backend.close()
+
+
+async def test_engine_answers_with_the_best_candidate_when_the_final_fails() -> None:
+    events: list[Event] = []
+    with ScriptedServer(by_round([answer(1), answer(3), answer(2)], answer(0))) as srv:
+        result = await solve(srv, FakeSandbox(), RunConfig(rounds=[3]), events)
+    assert result.status == "solved"
+    assert (result.selected.source, result.selected.round, result.selected.index) == ("candidate", 1, 1)
+    assert "return 3" in (result.code or "")
+    verified = [e for e in events if isinstance(e, CandidateVerified)]
+    assert [(e.best_passed, e.best_total) for e in verified][-1] == (3, 3)
+
+
+async def test_engine_choice_does_not_depend_on_which_verdict_lands_first() -> None:
+    # both round-1 candidates pass; #0 is verified last, after #1 and the final program
+    events: list[Event] = []
+    replies = by_round([answer(3, pad="  # slow"), answer(3)], answer(0))
+    with ScriptedServer(replies) as srv:
+        result = await solve(srv, FakeSandbox(others=1), RunConfig(rounds=[2]), events)
+    order = [e.index for e in events if isinstance(e, CandidateVerified) and e.round == 1]
+    assert order == [1, 0]
+    assert (result.selected.source, result.selected.round, result.selected.index) == ("candidate", 1, 0)
+    assert "# slow" in (result.code or "")
+
+
+async def test_engine_early_stop_uses_the_leader() -> None:
+    with ScriptedServer(by_round([answer(3), answer(1)], answer(0))) as srv:
+        result = await solve(srv, FakeSandbox(), RunConfig(rounds=[2, 2], early_stop=True))
+        calls = srv.calls
+    assert calls == 1 and result.early_stopped and len(result.rounds) == 1
+    assert result.status == "solved" and result.selected.reason.startswith("early stop")
+
+
+async def test_run_round_alone_needs_no_engine_state() -> None:
+    with ScriptedServer(by_round([answer(2), answer(3)], answer(0))) as srv:
+        backend = OpenAIBackend(srv.base_url, srv.model, max_retries=0)
+        try:
+            rec = await Engine(backend, FakeSandbox(), RunConfig(rounds=[2])).run_round(
+                PROBLEM, [], 2, 1)
+        finally:
+            await backend.close()
+    scores = [(t.verification.public, t.verification.hidden) for t in rec.trajectories
+              if t.verification]
+    assert scores == [(SuiteScore(passed=2, total=3), SuiteScore(passed=2, total=3)),
+                      (SuiteScore(passed=3, total=3), SuiteScore(passed=3, total=3))]
