@@ -24,7 +24,7 @@ from sandbox.models import (
     Verdict,
     overall_status,
 )
-from sandbox.trim import trim
+from sandbox.runners.trim_text import trim
 
 OUTPUT_TRIM = 2000
 PROJECT_MAX_BYTES = 64 * 1024 * 1024

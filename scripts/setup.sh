@@ -78,6 +78,7 @@ if ! docker info >/dev/null 2>&1; then
   fi
 fi
 
+[ "$(id -u)" != 0 ] || bash scripts/setup_gvisor.sh  # gVisor (runsc) registered with the engine
 say "building the sandbox image (skipped when present)"
 "$VENV/bin/pacore" sandbox build
 say "ready: $VENV"

@@ -23,10 +23,3 @@ class Emitter:
         while data:
             written = self._write(self._fd, data)
             data = data[written:]
-
-
-def trim(text: str, cap: int = 4000) -> str:
-    if len(text) <= cap:
-        return text
-    half = cap // 2
-    return f"{text[:half]}\n... [{len(text) - cap} chars trimmed] ...\n{text[-half:]}"

@@ -17,7 +17,8 @@ import traceback
 from types import FrameType, TracebackType
 from typing import Any
 
-from protocol import Emitter, trim
+from protocol import Emitter
+from trim_text import trim
 
 TESTS_FILE = "<tests>"
 # taken when the supervisor imports this module, long before any candidate code runs

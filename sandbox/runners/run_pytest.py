@@ -14,7 +14,8 @@ import sys
 import time
 from typing import Any
 
-from protocol import Emitter, trim
+from protocol import Emitter
+from trim_text import trim
 
 
 class _CountingStream:

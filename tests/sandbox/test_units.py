@@ -18,7 +18,7 @@ from sandbox import (
 )
 from sandbox.compare import outputs_match
 from sandbox.jobs import build_job, verdict_from_response
-from sandbox.trim import trim
+from sandbox.runners.trim_text import trim
 from tests.conftest import require_docker
 
 

@@ -1,0 +1,65 @@
+"""Between two candidates in one container: no process, file or SysV IPC object of the
+previous candidate survives, and the supervisor reports whether that was verified.
+
+Why: a reused container must look fresh to the next candidate; when the reset cannot be
+verified the host removes the container instead of reusing it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from proc_control import kill_descendants, libc
+
+
+def wipe(paths: list[str]) -> bool:
+    clean = True
+    for root in paths:
+        if not os.path.isdir(root):
+            continue
+        for entry in os.listdir(root):
+            path = os.path.join(root, entry)
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+            except OSError:
+                clean = False
+        if os.listdir(root):
+            clean = False
+    return clean
+
+
+def remove_ipc() -> bool:
+    """Delete SysV IPC objects a candidate created (the IPC namespace is the container's)."""
+    clean = True
+    try:
+        lib = libc()
+    except OSError:
+        return True
+    ipc_rmid = 0
+    for kind, func in (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                lines = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            ident = int(fields[1])
+            if kind == "sem":
+                rc = lib.semctl(ident, 0, ipc_rmid)
+            else:
+                rc = getattr(lib, func)(ident, ipc_rmid, None)
+            clean = clean and rc == 0
+    return clean
+
+
+def reset(scratch: list[str]) -> bool:
+    """Kill, wipe, remove IPC; True only when all three verified clean."""
+    procs = kill_descendants()
+    files = wipe(scratch)
+    ipc = remove_ipc()
+    return procs and files and ipc

@@ -1,0 +1,220 @@
+"""Suite runners inside the sandbox: stdin/stdout programs (Python, C++ after compiling),
+HumanEval `check` functions and pytest sessions, each test in a forked child; and the
+classification of a process that ended without a normal result.
+
+Why here and not on the host: the runner sees the exit status, the signal, the cgroup's
+OOM counter and the per-test events as they happen; the host only gets the outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+from child_process import spawn, supervise
+from proc_control import oom_kills
+from trim_text import trim
+
+
+def crash_status(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
+    """Status and message for a process that ended without a normal result."""
+    if run["reason"] == "timeout":
+        return "timeout", "time limit exceeded"
+    if run["reason"] == "output_limit":
+        return "output_limit", "output limit exceeded"
+    sig = run["signal"]
+    text = run["stderr"]
+    if oom_kills() > oom_before or "MemoryError" in text[-2000:] or "bad_alloc" in text:
+        return "memory_limit", "memory limit exceeded"
+    if sig == signal.SIGXCPU:
+        return "timeout", "CPU time limit exceeded"
+    if sig is not None:
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        if sig == signal.SIGKILL:
+            return "memory_limit" if oom_kills() > oom_before else "error", f"killed by {name}"
+        return "error", f"terminated by {name}"
+    return "error", f"exited with code {run['exit_code']}"
+
+
+def _error_type(stderr: str) -> str | None:
+    for line in reversed(stderr.strip().splitlines()[-5:]):
+        head = line.split(":", 1)[0].strip()
+        if head and head.replace(".", "").replace("_", "").isalnum() and head[0].isupper():
+            return head.rsplit(".", 1)[-1]
+    return None
+
+
+def compile_cpp(job: dict[str, Any]) -> tuple[bool, str]:
+    limits = dict(job["limits"])
+    limits["timeout_s"] = max(float(job.get("compile_timeout_s", 60.0)), 1.0)
+    limits["file_size_mb"] = max(int(limits["file_size_mb"]), 256)
+    limits["open_files"] = max(int(limits["open_files"]), 256)
+    cmd = ["g++", "-O2", "-std=gnu++17", "-pipe", "-o", "solution", "solution.cpp"]
+    child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), address_space=False, limits=limits)
+    run = supervise(child, timeout_s=limits["timeout_s"], output_cap=1 << 20)
+    text = trim(run["stderr"] + run["stdout"], 16000)
+    if run["reason"] == "timeout":
+        return False, text + "\ncompilation timed out"
+    return run["exit_code"] == 0, text
+
+
+def run_io(job: dict[str, Any]) -> list[dict[str, Any]]:
+    limits = job["limits"]
+    cap = int(limits["output_kb"]) * 1024
+    python = job.get("python", "python3")
+    cmd = ["./solution"] if job["language"] == "cpp" else [python, "solution.py"]
+    results = []
+    for test in job["suite"]["tests"]:
+        oom_before = oom_kills()
+        child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), stdin_data=test["input"].encode())
+        run = supervise(child, timeout_s=float(limits["timeout_s"]), output_cap=cap)
+        result: dict[str, Any] = {
+            "name": test["name"],
+            "duration_s": run["duration_s"],
+            "stdout": run["stdout"],
+            "stderr": run["stderr"],
+        }
+        if run["reason"] is None and run["exit_code"] == 0:
+            result["status"] = "ran"  # the host compares the output
+        else:
+            status, message = crash_status(run, oom_before)
+            result.update(status=status, message=message, error_type=_error_type(run["stderr"]))
+            if status == "error":
+                result["traceback"] = trim(run["stderr"], 4000)
+        results.append(result)
+    return results
+
+
+def run_check(job: dict[str, Any]) -> list[dict[str, Any]]:
+    import run_check as harness
+
+    limits = job["limits"]
+    suite = job["suite"]
+    name = suite["entry_point"]
+    oom_before = oom_kills()
+    child = spawn(job, lambda emit: harness.main(emit, suite["test_code"], name))
+    run = supervise(child, timeout_s=float(limits["timeout_s"]), output_cap=int(limits["output_kb"]) * 1024)
+    base = {
+        "name": name,
+        "duration_s": run["duration_s"],
+        "stdout": run["stdout"],
+        "stderr": run["stderr"],
+    }
+    reports = [e for e in run["events"] if e.get("event") == "report"]
+    if run["reason"] is None and reports:
+        report = dict(reports[-1])
+        report.pop("event", None)
+        report.pop("stdout_offset", None)
+        return [{**base, **report, "name": name}]
+    status, message = crash_status(run, oom_before)
+    if run["reason"] is None and status == "error":
+        seen = ",".join(str(e.get("event")) for e in run["events"]) or "none"
+        message = f"no result reported ({message}; events: {seen}): the program ended before the tests ran"
+    return [{**base, "status": status, "message": message, "error_type": None}]
+
+
+def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """One pytest session normally; after a kill, a new session for the tests not yet run."""
+    import run_pytest as harness
+
+    limits = job["limits"]
+    timeout = float(limits["timeout_s"])
+    cap = int(limits["output_kb"]) * 1024
+    suite = job["suite"]
+    expected: list[str] | None = list(suite["node_ids"]) if suite.get("node_ids") else None
+    wanted: list[str] | None = expected
+    files = sorted({n.split("::", 1)[0] for n in expected}) if expected else []
+    targets: list[str] = files or list(suite.get("targets") or [])
+    done: dict[str, dict[str, Any]] = {}
+    collect_errors: list[dict[str, Any]] = []
+    for _attempt in range(64):
+        oom_before = oom_kills()
+        state: dict[str, Any] = {"current": None, "start": time.monotonic()}
+
+        def on_event(event: dict[str, Any], state: dict[str, Any] = state) -> float | None:
+            if event.get("event") == "start":
+                state["current"] = event["nodeid"]
+                state["start"] = time.monotonic()
+                return timeout
+            if event.get("event") == "report":
+                state["current"] = None
+                return timeout + 5.0
+            return None
+
+        child = spawn(job, lambda emit, t=targets, w=wanted: harness.main(emit, t, w))
+        # collection gets a generous budget; each test start resets it to the per-test limit
+        run = supervise(child, timeout_s=timeout + 10.0, output_cap=cap, on_event=on_event)
+        stdout = run["stdout"]
+        raw: bytes = run["stdout_bytes"]
+        starts: dict[str, int] = {}
+        for event in run["events"]:
+            kind = event.get("event")
+            if kind == "collected" and expected is None:
+                expected = list(event["nodeids"])
+            elif kind == "collect_error":
+                collect_errors.append(event)
+            elif kind == "start":
+                starts[event["nodeid"]] = int(event.get("out_pos", event["stdout_offset"]))
+            elif kind == "report":
+                nodeid = event["nodeid"]
+                begin = starts.get(nodeid, 0)
+                end = int(event.get("out_pos", event["stdout_offset"]))
+                drop = ("event", "stdout_offset", "out_pos")
+                report = {k: v for k, v in event.items() if k not in drop}
+                report["stdout"] = raw[begin:end].decode("utf-8", "replace")
+                done[nodeid] = {"name": nodeid, **report}
+        current = state["current"]
+        if current is not None and current not in done:
+            status, message = crash_status(run, oom_before)
+            if status == "error":
+                message = f"the test process ended during the test ({message})"
+            done[current] = {
+                "name": current,
+                "status": status,
+                "message": message,
+                "duration_s": time.monotonic() - state["start"],
+                "stdout": raw[starts.get(current, 0) :].decode("utf-8", "replace"),
+                "stderr": run["stderr"],
+            }
+        if expected is None:
+            status, message = crash_status(run, oom_before)
+            detail = "; ".join(str(e.get("message", "")) for e in collect_errors)
+            return [
+                {
+                    "name": "collection",
+                    "status": status if status != "error" else "error",
+                    "message": f"no tests were collected ({message}) {detail}".strip(),
+                    "stdout": stdout,
+                    "stderr": run["stderr"],
+                    "duration_s": run["duration_s"],
+                }
+            ]
+        remaining = [n for n in expected if n not in done]
+        if not remaining or (run["reason"] is None and current is None):
+            break
+        wanted = remaining
+    results = []
+    detail = "; ".join(str(e.get("message", "")) for e in collect_errors)
+    for nodeid in expected or []:
+        results.append(
+            done.get(nodeid)
+            or {
+                "name": nodeid,
+                "status": "error",
+                "message": f"no result reported for this test {detail}".strip(),
+            }
+        )
+    if not results:
+        results.append(
+            {
+                "name": "collection",
+                "status": "error",
+                "message": f"no tests were collected {detail}".strip(),
+            }
+        )
+    return results
