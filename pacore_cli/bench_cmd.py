@@ -13,7 +13,21 @@ import re
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
+from pacore_bench import require_bench_extra
+from pacore_bench.datasets import DatasetError, load_dataset, select
+from pacore_bench.harness import (
+    PLOT,
+    BenchError,
+    BenchMeta,
+    BenchRow,
+    BenchSettings,
+    StrategySummary,
+    run_bench,
+)
+from pacore_bench.plot import plot_scaling
+from pacore_bench.strategies import parse_strategies
 from pacore_cli.render import bench_row_line, bench_summary
 from pacore_cli.solve_cmd import (
     EXIT_USAGE,
@@ -23,18 +37,6 @@ from pacore_cli.solve_cmd import (
     open_sandbox,
     settings_from_args,
 )
-from pacore_core.bench.datasets import DatasetError, load_dataset, select
-from pacore_core.bench.harness import (
-    PLOT,
-    BenchError,
-    BenchMeta,
-    BenchRow,
-    BenchSettings,
-    StrategySummary,
-    run_bench,
-)
-from pacore_core.bench.plot import plot_scaling
-from pacore_core.bench.strategies import parse_strategies
 
 DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
 
@@ -75,11 +77,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_bench(args, console))
     except UsageError as e:
-        console.print(f"[bold red]pacore bench:[/] {e}", highlight=False)
+        console.print(f"[bold red]pacore bench:[/] {escape(str(e))}", highlight=False,
+                      soft_wrap=True)
         return EXIT_USAGE
 
 
 async def _bench(args: argparse.Namespace, console: Console) -> int:
+    try:
+        require_bench_extra()
+    except BenchError as e:
+        raise UsageError(str(e)) from None
     for flag in ("repeats", "concurrency"):
         if getattr(args, flag) < 1:
             raise UsageError(f"--{flag} must be at least 1")
@@ -114,7 +121,8 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
 
     backend = open_backend(settings, args.replay)
     try:
-        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism)
+        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
+                               image=settings.server.image, runtime=settings.server.sandbox_runtime)
         try:
             summaries = await run_bench(problems, bench_settings, backend=backend,
                                         sandbox=sandbox, out_dir=out_dir, meta=meta,

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from pacore_core.bench.harness import BenchRow, StrategySummary
+from pacore_bench.harness import BenchRow, StrategySummary
 from pacore_core.events import (
     CandidateVerified,
     Event,

@@ -16,9 +16,9 @@ from typing import Any
 
 from rich.console import Console
 
+from pacore_bench.strategies import run_failure
 from pacore_cli.render import SolveProgress, run_summary
 from pacore_core.backends import Backend, BackendConfigError, make_backend
-from pacore_core.bench.strategies import run_failure
 from pacore_core.config import Settings, load_settings
 from pacore_core.engine import Engine
 from pacore_core.loaders import ProblemLoadError, load_problem

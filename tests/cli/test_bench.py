@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pacore_core.bench.datasets import decode_test_cases, lcb_problems
-from pacore_core.bench.strategies import parse_strategies
+from pacore_bench.datasets import decode_test_cases, lcb_problems
+from pacore_bench.strategies import parse_strategies
 from tests.cli.conftest import pacore
 from tests.support import Reply, ScriptedServer, is_synthesis
 from tests.support.scripted_server import last_user_text
@@ -306,3 +306,18 @@ def test_lcb_test_case_encodings_and_strategy_parsing(tmp_path: Path) -> None:
     assert bad.code == 2 and "unknown strategy" in bad.stderr
     bad = pacore(["bench", "--dataset", "mbpp"], cwd=tmp_path)
     assert bad.code == 2 and "unknown dataset" in bad.stderr
+
+
+def test_bench_without_the_bench_extra_names_it(tmp_path: Path) -> None:
+    """matplotlib missing (an import of it fails): exit 2 and the extra to install."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from pacore_cli.main import main\n"
+            "sys.exit(main(['bench', '--dataset', 'humaneval']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "needs matplotlib" in proc.stderr
+    assert "pip install 'pacore-code[bench]'" in proc.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pacore_core.bench.datasets import humaneval_problems, select
+from pacore_bench.datasets import humaneval_problems, select
 from pacore_core.loaders import ProblemLoadError, load_problem, parse_samples, rewrite_imports
 from sandbox.models import CheckSuite, IOSuite, PytestSuite
 

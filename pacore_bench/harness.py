@@ -21,8 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from pacore_bench.strategies import RunCost, StrategySpec, run_strategy
 from pacore_core.backends.base import Backend
-from pacore_core.bench.strategies import RunCost, StrategySpec, run_strategy
 from pacore_core.config import RunConfig
 from pacore_core.errors import BenchError
 from pacore_core.problem import Problem

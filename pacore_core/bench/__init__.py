@@ -1,1 +1,0 @@
-"""Benchmark harness: datasets, strategies (single, best-of-N, self-consistency, PaCoRe), metrics."""
