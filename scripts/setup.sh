@@ -44,8 +44,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "creating virtual environment $VENV"
   python3 -m venv "$VENV"
 fi
-extras=dev
-[ $WITH_VLLM = 1 ] && extras=dev,vllm
+extras=dev,bench,ray
+[ $WITH_VLLM = 1 ] && extras=dev,bench,ray,vllm
 stamp="$VENV/.pacore-installed-$extras-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages ($extras)"
