@@ -1,81 +1,88 @@
-"""The `pacore` configuration section, validated key by key.
+"""The `pacore` settings section as the language server sees it, over the one config table.
 
-A bad value never stops the server: it is reported (key, value, reason) and the key falls back
-to its default, so the rest of the user's configuration still applies.
+Layers, lowest first: defaults, `[tool.pacore]` of the workspace's pyproject, `PACORE_*`
+variables, then the editor's layers (initializationOptions, then workspace/configuration).
+A bad value never stops the server: it is reported (setting, value, reason) and that key
+alone falls back to the next lower layer or its default, so the rest still applies. An empty
+editor setting leaves the lower layers in force.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
-
-from pacore_core.config import PRESETS, Settings, parse_rounds, settings_from_mapping
-
-# LSP (camelCase) key -> field name
-_KEYS = {
-    "baseUrl": "base_url",
-    "model": "model",
-    "apiKey": "api_key",
-    "preset": "preset",
-    "rounds": "rounds",
-    "sandbox": "sandbox",
-    "backend": "backend",
-    "testPaths": "test_paths",
-    "allowWeakTests": "allow_weak_tests",
-    "keepDocstring": "keep_docstring",
-    "image": "image",
-    "contextBudget": "context_budget",
-    "maxTokens": "max_tokens",
-}
+from pacore_core.config import BackendKind, SandboxKind, Settings, editor_setting
+from pacore_core.config_loader import load_config
 
 
-class LspSettings(BaseModel):
-    """Everything the server reads from the `pacore` section."""
+@dataclass(frozen=True)
+class LspSettings:
+    """The resolved settings plus the names the server's handlers read."""
 
-    base_url: str | None = None
-    model: str | None = None
-    api_key: str | None = None
-    preset: Literal["low", "medium", "high"] | None = None
-    rounds: list[int] | None = None
-    sandbox: Literal["docker", "local"] = "docker"
-    backend: Literal["openai", "vllm", "replay"] = "openai"
-    test_paths: list[str] = Field(default_factory=list)
-    allow_weak_tests: bool = False
-    keep_docstring: bool = True
-    image: str | None = None
-    context_budget: int = Field(default=6000, ge=200, description="characters of module context")
-    max_tokens: int | None = Field(default=None, ge=1)
-
-    @field_validator("rounds", mode="before")
-    @classmethod
-    def _rounds(cls, v: Any) -> list[int] | None:
-        return None if v is None else parse_rounds(v)
-
-    @field_validator("base_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return v
+    config: Settings
 
     def core_settings(self) -> Settings:
-        """The engine's settings (server + run config) from these values."""
-        values: dict[str, Any] = {
-            "base_url": self.base_url,
-            "model": self.model,
-            "api_key": self.api_key,
-            "sandbox": self.sandbox,
-            "backend": self.backend,
-        }
-        if self.rounds is not None:
-            values["rounds"] = self.rounds
-        elif self.preset is not None:
-            values["rounds"] = PRESETS[self.preset]
-        if self.max_tokens is not None:
-            values["max_tokens"] = self.max_tokens
-        return settings_from_mapping({k: v for k, v in values.items() if v is not None})
+        """The engine's settings (server + run config)."""
+        return self.config
+
+    @property
+    def base_url(self) -> str | None:
+        return self.config.server.endpoint
+
+    @property
+    def model(self) -> str | None:
+        return self.config.server.model
+
+    @property
+    def api_key(self) -> str | None:
+        return self.config.server.api_key
+
+    @property
+    def backend(self) -> BackendKind:
+        return self.config.server.backend
+
+    @property
+    def sandbox(self) -> SandboxKind:
+        return self.config.server.sandbox
+
+    @property
+    def sandbox_runtime(self) -> str | None:
+        return self.config.server.sandbox_runtime
+
+    @property
+    def image(self) -> str | None:
+        return self.config.server.image
+
+    @property
+    def preset(self) -> str:
+        return self.config.preset
+
+    @property
+    def rounds(self) -> list[int]:
+        return self.config.run.rounds
+
+    @property
+    def max_tokens(self) -> int:
+        return self.config.run.max_tokens
+
+    @property
+    def test_paths(self) -> list[str]:
+        return self.config.editor.test_paths
+
+    @property
+    def allow_weak_tests(self) -> bool:
+        return self.config.editor.allow_weak_tests
+
+    @property
+    def keep_docstring(self) -> bool:
+        return self.config.editor.keep_docstring
+
+    @property
+    def context_budget(self) -> int:
+        return self.config.editor.context_budget
 
 
 def _unwrap(raw: Any) -> Mapping[str, Any]:
@@ -87,11 +94,10 @@ def _unwrap(raw: Any) -> Mapping[str, Any]:
     return {}
 
 
-def parse_settings(*layers: Any) -> tuple[LspSettings, list[str]]:
-    """Merge layers (lowest first: env defaults, initializationOptions, workspace/configuration).
-
-    Returns the settings and one human-readable problem per rejected key.
-    """
+def parse_settings(env: Mapping[str, Any] | None, *layers: Any,
+                   workspace: Path | None = None) -> tuple[LspSettings, list[str]]:
+    """Resolve the settings from the environment, the editor's layers (lowest first) and the
+    workspace's `[tool.pacore]`; also one human-readable message per problem found."""
     merged: dict[str, Any] = {}
     problems: list[str] = []
     for layer in layers:
@@ -99,30 +105,16 @@ def parse_settings(*layers: Any) -> tuple[LspSettings, list[str]]:
             problems.append(f"pacore settings must be an object, got {type(layer).__name__}")
             continue
         for key, value in _unwrap(layer).items():
-            field = _KEYS.get(key, key if key in LspSettings.model_fields else None)
-            if field is None:
-                problems.append(f"pacore.{key}: unknown setting (ignored)")
-                continue
             if value is None or value == "":
                 continue
-            merged[field] = (key, value)
-    accepted: dict[str, Any] = {}
-    for field, (key, value) in merged.items():
-        try:
-            LspSettings.model_validate({field: value})
-        except ValidationError as e:
-            reason = "; ".join(err["msg"] for err in e.errors())
-            default = LspSettings.model_fields[field].get_default(call_default_factory=True)
-            problems.append(f"pacore.{key}: invalid value {value!r} ({reason}); "
-                            f"using the default {default!r}")
-            continue
-        accepted[field] = value
-    return LspSettings.model_validate(accepted), problems
+            merged[key] = value
+    env_text = {k: v for k, v in (env or {}).items() if isinstance(k, str) and isinstance(v, str)}
+    config, found = load_config(workspace, env_text, merged, namer=editor_setting,
+                                empty_is_unset=True)
+    problems.extend(str(p) for p in found)
+    return LspSettings(config), problems
 
 
-def env_layer(env: Mapping[str, str]) -> dict[str, Any]:
-    """The `PACORE_*` variables as a settings layer (lowest priority)."""
-    names = {"PACORE_BASE_URL": "baseUrl", "PACORE_MODEL": "model", "PACORE_API_KEY": "apiKey",
-             "PACORE_PRESET": "preset", "PACORE_ROUNDS": "rounds", "PACORE_SANDBOX": "sandbox",
-             "PACORE_BACKEND": "backend", "PACORE_IMAGE": "image"}
-    return {key: env[var] for var, key in names.items() if env.get(var)}
+def env_layer(env: Mapping[str, str]) -> dict[str, str]:
+    """The `PACORE_*` variables: the environment layer handed to `parse_settings`."""
+    return {k: v for k, v in env.items() if k.startswith("PACORE_")}

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import sys
 from typing import Any
 
-from pacore_core.config import load_settings
+from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
+from pacore_core.config import cli_flag
 from pacore_core.doctor import run_checks
+from pacore_core.errors import PacoreError
+
+DOCTOR_KEYS = ("base_url", "model", "image", "sandbox", "sandbox_runtime")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "doctor", help="check the model endpoint, the Docker engine and the sandbox image")
-    parser.add_argument("--base-url", help="model server, e.g. http://127.0.0.1:8000/v1")
-    parser.add_argument("--model", help="model name the server serves")
-    parser.add_argument("--image", help="sandbox image (default pacore-sandbox:latest)")
+    add_config_flags(parser, only=DOCTOR_KEYS)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings({"base_url": args.base_url, "model": args.model})
+    try:
+        settings = load_cli_settings(overrides_from_args(args))
+    except PacoreError as e:
+        message = e.render(cli_flag)
+        if args.json:
+            print(json.dumps({"ok": False, "error": message, "checks": []}))
+        print(f"pacore doctor: {message}", file=sys.stderr)
+        return 2
     s = settings.server
-    report = run_checks(s.base_url, s.model, s.api_key,
-                        image=args.image or os.environ.get("PACORE_IMAGE"), sandbox=s.sandbox)
+    report = run_checks(s.endpoint, s.model, s.api_key, image=s.image, sandbox=s.sandbox)
     if args.json:
         print(json.dumps(report.model_dump()))
     else:

@@ -17,10 +17,12 @@ from typing import Any
 from rich.console import Console
 
 from pacore_bench.strategies import run_failure
+from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
-from pacore_core.backends import Backend, BackendConfigError, make_backend
-from pacore_core.config import Settings, load_settings
+from pacore_core.backends import Backend, make_backend
+from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
+from pacore_core.errors import PacoreError
 from pacore_core.loaders import ProblemLoadError, load_problem
 from pacore_core.problem import Problem
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
@@ -37,67 +39,50 @@ class UsageError(Exception):
 
 
 def add_model_flags(p: argparse.ArgumentParser) -> None:
-    """Flags common to `solve` and `bench`: rounds, model, backend, sandbox."""
-    rounds = p.add_mutually_exclusive_group()
-    rounds.add_argument("--preset", choices=["low", "medium", "high"],
-                        help="PaCoRe widths: low=[4], medium=[16], high=[32,4]")
-    rounds.add_argument("--rounds", help="explicit widths, e.g. 32,4 (a final K=1 round is added)")
-    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 "
-                   "(env PACORE_BASE_URL)")
-    p.add_argument("--model", help="model name served there (env PACORE_MODEL)")
-    p.add_argument("--backend", choices=["openai", "vllm", "replay"],
-                   help="model backend (default openai; env PACORE_BACKEND)")
-    p.add_argument("--replay", type=Path, metavar="FILE",
-                   help="replay completions from a run record (or a directory of records) instead of a model")
-    p.add_argument("--sandbox", choices=["docker", "local"],
-                   help="where candidates run (default docker; env PACORE_SANDBOX)")
+    """Flags common to `solve` and `bench`: every flagged configuration key, plus the language."""
+    add_config_flags(p)
     p.add_argument("--language", choices=["python", "cpp"],
                    help="language of the program to write (default: from the problem, python)")
-    p.add_argument("--selection", choices=["verified", "synthesis"],
-                   help="verified: a passing program from any round; synthesis: the paper's "
-                   "final answer as is")
 
 
 def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
-    overrides: dict[str, Any] = {
-        "base_url": args.base_url, "model": args.model, "preset": args.preset,
-        "rounds": args.rounds, "sandbox": args.sandbox, "backend": args.backend,
-        "selection": args.selection, **extra,
-    }
-    if args.replay is not None:
-        overrides["backend"] = "replay"
+    """Defaults < `[tool.pacore]` < `PACORE_*` < these flags (and `extra`, derived values)."""
     try:
-        return load_settings(overrides, env=os.environ, cwd=Path.cwd())
-    except ValueError as e:
-        raise UsageError(_first_line(e)) from None
+        return load_cli_settings(overrides_from_args(args, **extra))
+    except PacoreError as e:
+        raise UsageError(e.render(cli_flag)) from None
 
 
-def open_backend(settings: Settings, replay: Path | None) -> Backend:
+def open_backend(settings: Settings, replay: Path | str | None = None) -> Backend:
+    replay = Path(replay) if replay is not None else settings.server.replay
     if replay is not None and not replay.exists():
         raise UsageError(f"run record {replay} does not exist (give a record file, or a "
                          "directory of records)")
     try:
         return make_backend(settings.server, config=settings.run, replay=replay)
-    except (BackendConfigError, FileNotFoundError) as e:
+    except PacoreError as e:
+        raise UsageError(e.render(cli_flag)) from None
+    except FileNotFoundError as e:
         raise UsageError(str(e)) from None
     except ValueError as e:
         raise UsageError(f"cannot replay {replay}: {_first_line(e)}") from None
 
 
-def open_sandbox(kind: str, parallelism: int | None = None) -> Sandbox:
+def open_sandbox(kind: str, parallelism: int | None = None, *, image: str | None = None,
+                 runtime: str | None = None) -> Sandbox:
     """The sandbox backend by name. Docker is checked first (engine reachable, image
-    present; `PACORE_SANDBOX_IMAGE` names a custom image) so a missing piece is a clear
-    usage error instead of a run full of sandbox errors."""
+    present) so a missing piece is a clear usage error instead of a run full of sandbox
+    errors."""
     from sandbox import docker_status_sync, make_sandbox
 
-    image = os.environ.get("PACORE_SANDBOX_IMAGE") or None
     if kind == "docker":
         ok, message = docker_status_sync(image) if image else docker_status_sync()
         if not ok:
             raise UsageError(message)
     try:
         if kind == "docker":
-            return make_sandbox("docker", parallelism=parallelism, image=image)
+            extra = {"runtime": runtime} if runtime else {}
+            return make_sandbox("docker", parallelism=parallelism, image=image, **extra)
         return make_sandbox("local", parallelism=parallelism)
     except Exception as e:  # docker SDK errors carry their own explanation
         raise UsageError(f"sandbox {kind!r} is not usable: {_first_line(e)}; "
@@ -135,8 +120,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--record", type=Path, metavar="FILE", help="write the whole run record")
     p.add_argument("--pool", type=Path, metavar="FILE",
                    help="seed round 1 from cached trajectories (a pool file or a run record)")
-    p.add_argument("--early-stop", action="store_true",
-                   help="stop once a candidate passes every test")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the chosen program here")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -167,11 +150,12 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
         problem = load_problem(args.problem, tests=args.tests, language=args.language)
     except ProblemLoadError as e:
         raise UsageError(str(e)) from None
-    settings = settings_from_args(args, early_stop=True if args.early_stop else None)
+    settings = settings_from_args(args)
     pool = _load_pool(args.pool) if args.pool is not None else None
     backend = open_backend(settings, args.replay)
     try:
-        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism)
+        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
+                               image=settings.server.image, runtime=settings.server.sandbox_runtime)
         try:
             result = await _run_engine(problem, settings, backend, sandbox, pool, console)
         finally:

@@ -1,14 +1,25 @@
-"""Run configuration: typed models, presets, and loading from `PACORE_*` / `[tool.pacore]`."""
+"""The one configuration table: every setting pacore reads, defined and documented once.
+
+Each key is one pydantic field (its `description` is the documentation) in one section:
+`ServerSettings` (where the model is, which backends), `RunConfig` (how a run samples and
+verifies; the engine's input, also stored in run records) or `EditorSettings` (language
+server only), plus `preset` on `Settings`. From the field name `key` the table derives the
+other names: environment variable `PACORE_KEY`, editor setting `pacore.camelKey`, and, when
+the field is marked with `cli(...)`, a command-line flag. Adding a setting is one field with
+a description; `pacore_core.config_loader` layers it (defaults < `[tool.pacore]` <
+environment < editor settings or flags) with no further change.
+"""
 
 from __future__ import annotations
 
-import os
-import tomllib
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sandbox.models import Limits
 
@@ -17,59 +28,182 @@ PRESETS: dict[str, list[int]] = {"low": [4], "medium": [16], "high": [32, 4]}
 SandboxKind = Literal["docker", "local"]
 BackendKind = Literal["openai", "vllm", "replay"]
 Selection = Literal["verified", "synthesis"]
+MAX_WIDTH = 256
+"""Default ceiling on one round's width: a width is one request with n=K, and above a few
+hundred trajectories the server queues for hours; raise `max_width` to go beyond."""
 
 
-def parse_rounds(value: str | list[int] | tuple[int, ...]) -> list[int]:
-    """`"32,4"` -> [32, 4]. The final K=1 round is not part of this list.
+def cli(flag: str | None = None, *, metavar: str | None = None, env: str | None = None,
+        env_deprecated: tuple[str, ...] = ()) -> JsonDict:
+    """Field extras naming how a key is spelled outside `[tool.pacore]`.
 
-    An empty list is a single sample: just the final round, with no references.
+    `cli()` gives the key the flag `--kebab-key` (or `flag`); `env` overrides the variable
+    name and `env_deprecated` lists old names still read with a warning.
     """
-    if isinstance(value, str):
-        parts = [p for p in value.replace(" ", "").split(",") if p]
-        try:
-            widths = [int(p) for p in parts]
-        except ValueError:
-            raise ValueError(
-                f"rounds must be comma-separated positive integers such as '32,4', got {value!r}"
-            ) from None
+    extra: JsonDict = {"flag": flag or True}
+    if metavar:
+        extra["metavar"] = metavar
+    if env:
+        extra["env"] = env
+    if env_deprecated:
+        extra["env_deprecated"] = list(env_deprecated)
+    return {"pacore": extra}
+
+
+def parse_rounds(value: Any) -> list[int]:
+    """`"32,4"`, `4`, `[32, 4]` -> widths. The final K=1 round is not part of this list.
+
+    An empty list is a single sample (bench's `single` strategy); empty text is refused, since
+    it is almost always a mistake (`--rounds ""`, `--rounds ,`).
+    """
+    if isinstance(value, bool | float):
+        raise ValueError(f"must be whole numbers such as 4 or '32,4', not a {type(value).__name__}")
+    if isinstance(value, int):
+        parts: list[Any] = [value]
+    elif isinstance(value, str):
+        if not value.strip(" ,"):
+            raise ValueError("is empty: give widths such as '32,4', or use a preset")
+        parts = [p.strip() for p in value.split(",")]
+        if any(p == "" for p in parts):
+            raise ValueError("has an empty width: give widths such as '32,4'")
+    elif isinstance(value, list | tuple):
+        parts = list(value)
     else:
-        widths = list(value)
-    if any(k < 1 for k in widths):
-        raise ValueError(f"rounds must be positive integers such as '32,4', got {value!r}")
+        raise ValueError(f"must be widths such as '32,4' or [32, 4], not a {type(value).__name__}")
+    widths: list[int] = []
+    for p in parts:
+        if isinstance(p, bool | float):
+            raise ValueError(f"must be whole numbers such as '32,4', not {p!r}")
+        try:
+            k = int(p)
+        except (TypeError, ValueError):
+            raise ValueError("must be comma-separated positive integers such as '32,4'") from None
+        if k < 1:
+            raise ValueError("must be positive integers such as '32,4' (each width is at least 1)")
+        widths.append(k)
     return widths
+
+
+def _csv(v: Any) -> Any:
+    """Text lists (`"a,b"`) as lists: how environment variables and flags carry them."""
+    if isinstance(v, str):
+        return [p.strip() for p in v.split(",") if p.strip()]
+    return v
+
+
+class ServerSettings(BaseModel):
+    """Where the model is and which backends to use."""
+
+    base_url: list[str] = Field(
+        default_factory=list, json_schema_extra=cli(metavar="URL"),
+        description="OpenAI-compatible endpoint, e.g. `http://127.0.0.1:8000/v1`; several "
+        "separated by commas")
+    model: str | None = Field(
+        default=None, json_schema_extra=cli(metavar="NAME"),
+        description="model name as served (`GET /v1/models`); default: the endpoint's only model")
+    api_key: str | None = Field(
+        default=None, description="bearer token for the endpoint, if it needs one; prefer the "
+        "variable over a file")
+    backend: BackendKind = Field(
+        default="openai", json_schema_extra=cli(),
+        description="`openai` (an HTTP server such as `vllm serve`), `vllm` (in-process engine) "
+        "or `replay`")
+    replay: Path | None = Field(
+        default=None, json_schema_extra=cli(metavar="FILE"),
+        description="replay completions from a run record (or a directory of records) instead "
+        "of asking a model")
+    vllm_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="extra `vllm.LLM` engine arguments for the in-process backend, e.g. "
+        "`{ dtype = \"float32\" }`")
+    sandbox: SandboxKind = Field(
+        default="docker", json_schema_extra=cli(),
+        description="where candidates run: `docker` (isolated container) or `local` "
+        "(subprocesses, no isolation)")
+    sandbox_runtime: str | None = Field(
+        default=None, json_schema_extra=cli("--runtime", metavar="RUNTIME"),
+        description="container runtime for the docker sandbox, e.g. `runsc` (gVisor); default "
+        "the engine's (`runc`)")
+    image: str | None = Field(
+        default=None, json_schema_extra=cli(metavar="IMAGE", env="PACORE_SANDBOX_IMAGE",
+                            env_deprecated=("PACORE_IMAGE",)),
+        description="sandbox image; default `pacore-sandbox:latest`")
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _urls(cls, v: Any) -> Any:
+        v = _csv(v)
+        if isinstance(v, list):
+            for url in v:
+                if isinstance(url, str) and not url.startswith(("http://", "https://")):
+                    raise ValueError(f"{url!r} must start with http:// or https://")
+            return [u.rstrip("/") if isinstance(u, str) else u for u in v]
+        return v
+
+    @property
+    def endpoint(self) -> str | None:
+        """The first endpoint: the one a single-server backend or check talks to."""
+        return self.base_url[0] if self.base_url else None
 
 
 class RunConfig(BaseModel):
     """How one PaCoRe run samples, verifies and compacts."""
 
-    rounds: list[int] = Field(default_factory=lambda: list(PRESETS["low"]))
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
-    max_tokens: int = Field(default=4096, ge=1)
-    seed: int | None = 0
+    rounds: list[int] = Field(
+        default_factory=lambda: list(PRESETS["low"]), json_schema_extra=cli(metavar="K1,K2"),
+        description="explicit widths, e.g. `32,4` (a final round of 1 is added); wins over "
+        "`preset`")
+    max_width: int = Field(
+        default=MAX_WIDTH, ge=1,
+        description="largest width a round may have (each width is one request with n=K); "
+        "raise it deliberately for very wide runs")
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0, description="sampling temperature")
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0, description="nucleus sampling")
+    max_tokens: int = Field(default=4096, ge=1, description="tokens per trajectory at most")
+    seed: int | None = Field(default=0, description="base sampling seed; none for random")
     context_window: int | None = Field(
-        default=None, description="model context in tokens; discovered from /v1/models if None"
-    )
-    request_timeout_s: float = Field(default=600.0, gt=0)
-    max_retries: int = Field(default=4, ge=0)
-    max_concurrency: int = Field(default=16, ge=1)
-    use_n: bool = True
-    stream: bool = False
-    selection: Selection = "verified"
+        default=None, ge=1,
+        description="model context in tokens; default: read from the server's `/v1/models`")
+    request_timeout_s: float = Field(
+        default=600.0, gt=0, description="seconds one model request may take")
+    max_retries: int = Field(default=4, ge=0, description="retries of a failed model request")
+    max_concurrency: int = Field(default=16, ge=1, description="model requests in flight at most")
+    use_n: bool = Field(default=True, description="ask for K samples in one request (`n=K`)")
+    stream: bool = Field(default=False, description="stream completions (SSE)")
+    selection: Selection = Field(
+        default="verified", json_schema_extra=cli(),
+        description="`verified`: a passing program from any round; `synthesis`: the paper's "
+        "final answer as is")
     select_on: Literal["all", "public"] = Field(
-        default="all", description="tests that choose the answer; benchmarks use public only"
-    )
-    early_stop: bool = False
-    include_verdicts: bool = True
-    template: Path | None = None
-    sandbox_parallelism: int | None = None
-    limits: Limits = Field(default_factory=Limits)
-    max_error_chars: int = Field(default=600, ge=80)
+        default="all", description="tests that choose the answer; benchmarks use public only")
+    early_stop: bool = Field(default=False, json_schema_extra=cli(),
+                             description="stop once a candidate passes every test")
+    include_verdicts: bool = Field(
+        default=True, description="show each reference's test verdict in the synthesis prompt")
+    template: Path | None = Field(
+        default=None, description="synthesis prompt template (jinja2) replacing the built-in one")
+    sandbox_parallelism: int | None = Field(
+        default=None, ge=1, description="candidates verified at once; default: the CPU count")
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="per-candidate limits (`timeout_s`, `memory_mb`, `output_kb`, `pids`, ...)")
+    max_error_chars: int = Field(
+        default=600, ge=80, description="characters of a failing test's output shown to the model")
 
     @field_validator("rounds", mode="before")
     @classmethod
     def _rounds(cls, v: Any) -> list[int]:
         return parse_rounds(v)
+
+    @model_validator(mode="after")
+    def _width_ceiling(self) -> RunConfig:
+        wide = [k for k in self.rounds if k > self.max_width]
+        if wide:
+            raise ValueError(
+                f"rounds: width {wide[0]} is above max_width {self.max_width} (one request would "
+                f"ask for n={wide[0]} completions); use several narrower rounds, or raise "
+                "max_width deliberately")
+        return self
 
     @property
     def widths(self) -> list[int]:
@@ -83,88 +217,149 @@ class RunConfig(BaseModel):
         return cls(rounds=PRESETS[preset], **kw)
 
 
-class ServerSettings(BaseModel):
-    """Where the model is and which backends to use."""
+class EditorSettings(BaseModel):
+    """What only the language server reads."""
 
-    base_url: str | None = None
-    model: str | None = None
-    api_key: str | None = None
-    sandbox: SandboxKind = "docker"
-    backend: BackendKind = "openai"
-    vllm_args: dict[str, Any] = Field(
-        default_factory=dict,
-        description="extra vllm.LLM engine arguments for the in-process backend, e.g. dtype",
-    )
+    test_paths: list[str] = Field(
+        default_factory=list, description="extra test files or pytest node ids")
+    allow_weak_tests: bool = Field(
+        default=False, description="solve on doctests / model-written tests when none are found")
+    keep_docstring: bool = Field(
+        default=True, description="keep the docstring when replacing the stub")
+    context_budget: int = Field(
+        default=6000, ge=200, description="characters of the surrounding module shown to the model")
 
-
-class Settings(BaseModel):
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    run: RunConfig = Field(default_factory=RunConfig)
-
-
-def _pyproject_table(start: Path) -> dict[str, Any]:
-    for d in [start, *start.parents]:
-        f = d / "pyproject.toml"
-        if f.is_file():
-            try:
-                data = tomllib.loads(f.read_text())
-            except (OSError, tomllib.TOMLDecodeError):
-                return {}
-            table = data.get("tool", {}).get("pacore", {})
-            return table if isinstance(table, dict) else {}
-    return {}
+    @field_validator("test_paths", mode="before")
+    @classmethod
+    def _paths(cls, v: Any) -> Any:
+        return _csv(v)
 
 
-def load_settings(
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Settings:
-    """Merge, lowest first: defaults, `[tool.pacore]`, `PACORE_*` variables, explicit overrides.
+class Settings(BaseSettings):
+    """Everything one front end resolved: built by `config_loader.load_config`, never from
+    `os.environ` implicitly (the loader is handed the environment, so tests inject it)."""
 
-    Keys use the LSP names (`baseUrl`, `model`, `apiKey`, `preset`, `rounds`, `sandbox`) or
-    their snake_case forms; any other RunConfig field may be given too.
-    """
-    env = os.environ if env is None else env
-    merged: dict[str, Any] = {}
-    merged.update(_normalise(_pyproject_table(cwd or Path.cwd())))
-    env_map = {
-        "PACORE_BASE_URL": "base_url",
-        "PACORE_MODEL": "model",
-        "PACORE_API_KEY": "api_key",
-        "PACORE_PRESET": "preset",
-        "PACORE_ROUNDS": "rounds",
-        "PACORE_SANDBOX": "sandbox",
-        "PACORE_BACKEND": "backend",
-    }
-    merged.update({key: env[var] for var, key in env_map.items() if env.get(var)})
-    merged.update(_normalise(overrides or {}))
-    return settings_from_mapping(merged)
+    model_config = SettingsConfigDict(extra="forbid")
+
+    preset: PresetName = Field(
+        default="low", json_schema_extra=cli(),
+        description="`low` = [4], `medium` = [16], `high` = [32, 4]; a final round of 1 is "
+        "always added")
+    server: ServerSettings = Field(default_factory=lambda: ServerSettings())
+    run: RunConfig = Field(default_factory=lambda: RunConfig())
+    editor: EditorSettings = Field(default_factory=lambda: EditorSettings())
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
-_CAMEL = {
-    "baseUrl": "base_url",
-    "apiKey": "api_key",
-    "maxTokens": "max_tokens",
-    "contextWindow": "context_window",
-    "earlyStop": "early_stop",
-    "topP": "top_p",
+# ---------------------------------------------------------------- the key table
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "server": ServerSettings, "run": RunConfig, "editor": EditorSettings,
 }
 
 
-def _normalise(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {_CAMEL.get(k, k): v for k, v in values.items() if v is not None and v != ""}
+def camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def settings_from_mapping(values: Mapping[str, Any]) -> Settings:
-    """Build validated settings; `preset` and `rounds` together: `rounds` wins."""
-    values = dict(values)
-    server_keys = set(ServerSettings.model_fields)
-    server = {k: values.pop(k) for k in list(values) if k in server_keys}
-    preset = values.pop("preset", None)
-    if preset is not None and "rounds" not in values:
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose one of low, medium, high")
-        values["rounds"] = PRESETS[preset]
-    return Settings(server=ServerSettings(**server), run=RunConfig(**values))
+@dataclass(frozen=True)
+class KeySpec:
+    """One setting and its name in every place a user can set it."""
+
+    key: str
+    section: str  # "" for keys on Settings itself
+    field: FieldInfo
+    env: str
+    env_deprecated: tuple[str, ...]
+    editor: str
+    flag: str | None
+    metavar: str | None
+
+    @property
+    def description(self) -> str:
+        return self.field.description or ""
+
+    @property
+    def model(self) -> type[BaseModel]:
+        return SECTIONS[self.section] if self.section else Settings
+
+    def default(self) -> Any:
+        return self.field.get_default(call_default_factory=True)
+
+
+def _spec(key: str, section: str, field: FieldInfo) -> KeySpec:
+    extra = field.json_schema_extra
+    found = extra.get("pacore") if isinstance(extra, dict) else None
+    names: dict[str, Any] = found if isinstance(found, dict) else {}
+    flag = names.get("flag")
+    return KeySpec(
+        key=key, section=section, field=field,
+        env=names.get("env") or f"PACORE_{key.upper()}",
+        env_deprecated=tuple(names.get("env_deprecated", ())),
+        editor=camel(key),
+        flag=(flag if isinstance(flag, str) else "--" + key.replace("_", "-")) if flag else None,
+        metavar=names.get("metavar"),
+    )
+
+
+def _table() -> dict[str, KeySpec]:
+    table = {"preset": _spec("preset", "", Settings.model_fields["preset"])}
+    for section, model in SECTIONS.items():
+        for name, field in model.model_fields.items():
+            if name in table:
+                raise RuntimeError(f"configuration key {name!r} is defined twice")
+            table[name] = _spec(name, section, field)
+    return table
+
+
+KEYS: dict[str, KeySpec] = _table()
+"""Every configuration key, in documentation order."""
+BY_EDITOR_NAME: dict[str, str] = {spec.editor: key for key, spec in KEYS.items()}
+
+
+def cli_flag(key: str) -> str:
+    """How the command line sets `key`: its flag, else its environment variable."""
+    spec = KEYS.get(key)
+    if spec is None:
+        return key
+    return spec.flag or spec.env
+
+
+def editor_setting(key: str) -> str:
+    """How an editor sets `key`: `pacore.camelKey`."""
+    spec = KEYS.get(key)
+    return f"pacore.{spec.editor}" if spec else f"pacore.{camel(key)}"
+
+
+def env_var(key: str) -> str:
+    spec = KEYS.get(key)
+    return spec.env if spec else f"PACORE_{key.upper()}"
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated from the key table."""
+    rows = ["| `[tool.pacore]` key | variable | editor (`pacore.`) | flag | default | meaning |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for spec in KEYS.values():
+        default = spec.default()
+        if spec.key == "rounds":
+            shown = "the preset's"
+        elif isinstance(default, BaseModel):
+            shown = "see meaning"
+        elif default in (None, [], {}):
+            shown = "none"
+        else:
+            shown = f"`{default}`"
+        flag = f"`{spec.flag}`" if spec.flag else ""
+        env = f"`{spec.env}`"
+        rows.append(f"| `{spec.key}` | {env} | `{spec.editor}` | {flag} | {shown} | "
+                    f"{spec.description} |")
+    return "\n".join(rows)

@@ -243,10 +243,45 @@ def test_unconfigured_model_says_how_to_configure(tmp_path: Path) -> None:
     (tmp_path / "sum.md").write_text(SUM_STATEMENT)
     out = pacore(["solve", "sum.md", "--json", "--output", "out.py"], cwd=tmp_path)
     assert out.code == 2
-    assert "PACORE_BASE_URL" in out.stderr and "PACORE_MODEL" in out.stderr
-    assert "--replay" in out.stderr
+    assert "no model server configured" in out.stderr
+    assert "--base-url" in out.stderr and "--replay" in out.stderr  # the core's keys, as flags
+    assert "{base_url}" not in out.stderr and "base_url" not in out.stderr
     assert json.loads(out.stdout)["status"] == "error"
     assert not (tmp_path / "out.py").exists()
+
+
+@pytest.mark.docker
+def test_model_defaults_to_the_endpoints_only_model(tmp_path: Path, docker_ready: None) -> None:
+    stub = write_roman(tmp_path)
+    with ScriptedServer(Reply(ROMAN_GOOD)) as srv:
+        out = pacore(["solve", stub, "--rounds", "2", "--json"], cwd=tmp_path,
+                     env=clean_env(PACORE_BASE_URL=srv.base_url))
+        models = {r["model"] for r in srv.chat_requests}
+    assert out.code == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "solved"
+    assert models == {"scripted-model"}
+
+
+def test_no_model_and_several_served_names_them(tmp_path: Path) -> None:
+    (tmp_path / "sum.md").write_text(SUM_STATEMENT)
+    with ScriptedServer(Reply(SUM_WRONG), extra_models=["other-model"]) as srv:
+        out = pacore(["solve", "sum.md", "--base-url", srv.base_url, "--json"], cwd=tmp_path)
+        assert srv.chat_requests == []
+    assert out.code == 2
+    assert "serves 2 models: scripted-model, other-model" in out.stderr
+    assert "set --model to one of them" in out.stderr
+    assert "serves 2 models" in json.loads(out.stdout)["error"]
+
+
+@pytest.mark.docker
+def test_doctor_reads_pacore_sandbox_image(tmp_path: Path, docker_ready: None) -> None:
+    with ScriptedServer(Reply("ok")) as srv:
+        out = pacore(["doctor", "--json"], cwd=tmp_path,
+                     env=clean_env(PACORE_SANDBOX_IMAGE="pacore-sandbox-absent:test",
+                                   PACORE_BASE_URL=srv.base_url, PACORE_MODEL=srv.model))
+    checks = {c["name"]: c for c in json.loads(out.stdout)["checks"]}
+    assert "pacore-sandbox-absent:test" in checks["sandbox image"]["message"], checks
+    assert not checks["sandbox image"]["ok"] and out.code == 1
 
 
 @pytest.mark.docker

@@ -369,7 +369,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"object": "list", "data": [{
                 "id": srv.model, "object": "model", "created": srv.created,
                 "owned_by": "vllm", "root": srv.model, "parent": None,
-                "max_model_len": srv.max_model_len, "permission": []}]})
+                "max_model_len": srv.max_model_len, "permission": []}] + [
+                {"id": m, "object": "model", "created": srv.created, "owned_by": "vllm"}
+                for m in srv.extra_models]})
             return
         self._send_json(404, {"detail": "Not Found"})
 
@@ -607,6 +609,7 @@ class ScriptedServer:
         responder: Responder | ReplyLike | Sequence[ReplyLike] | None = None,
         *,
         model: str = "scripted-model",
+        extra_models: Sequence[str] = (),
         max_model_len: int = 8192,
         api_key: str | None = None,
         reasoning_fields: Sequence[str] = ("reasoning_content",),
@@ -623,6 +626,7 @@ class ScriptedServer:
         self.responder: Responder = _as_responder(
             responder if responder is not None else Reply("ok"))
         self.model = model
+        self.extra_models = tuple(extra_models)  # listed by /v1/models besides `model`
         self.max_model_len = max_model_len
         self.api_key = api_key
         self.reasoning_fields = tuple(reasoning_fields)
