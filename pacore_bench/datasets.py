@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import base64
+import binascii
+import io
 import json
 import pickle
 import zlib
@@ -106,14 +108,39 @@ def decode_test_cases(value: Any) -> list[dict[str, Any]]:
     try:
         decoded = json.loads(value)
     except json.JSONDecodeError:
-        try:
-            blob = pickle.loads(zlib.decompress(base64.b64decode(value.encode())))
-        except Exception as e:
-            raise DatasetError(f"test cases are neither JSON nor base64+zlib+pickle: {e}") from None
-        decoded = json.loads(blob) if isinstance(blob, str | bytes) else blob
+        decoded = json.loads(_unpickle_json_string(value))
     if not isinstance(decoded, list):
         raise DatasetError("test cases must decode to a list")
     return decoded
+
+
+class _NoGlobalsUnpickler(pickle.Unpickler):
+    """Refuses every class and function: a pickled string or list needs none, while a
+    crafted file would need one (e.g. `os.system`) to run code on the host."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"it refers to {module}.{name}")
+
+
+def _unpickle_json_string(value: str) -> str | bytes:
+    """The official LiveCodeBench shape, base64(zlib(pickle(JSON string))), and nothing else."""
+    what = "test cases are neither JSON nor LiveCodeBench's base64+zlib+pickle of a JSON string"
+    try:
+        raw = zlib.decompress(base64.b64decode(value.encode(), validate=True))
+    except (binascii.Error, zlib.error, ValueError) as e:
+        raise DatasetError(f"{what}: {e}", fix="use the dataset file as LiveCodeBench publishes it") from None
+    try:
+        blob = _NoGlobalsUnpickler(io.BytesIO(raw)).load()
+    except Exception as e:
+        raise DatasetError(
+            f"{what}: the pickle was refused ({e}); only a pickled string is accepted, never "
+            "objects or functions, so a crafted file cannot run code",
+            fix="use the dataset file as LiveCodeBench publishes it",
+        ) from None
+    if not isinstance(blob, str | bytes):
+        raise DatasetError(f"{what}: the pickle holds a {type(blob).__name__}, not a JSON string",
+                           fix="use the dataset file as LiveCodeBench publishes it")
+    return blob
 
 
 def lcb_problems(path: Path, *, language: Language = "python") -> list[Problem]:

@@ -8,6 +8,7 @@ import pickle
 import re
 import struct
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from pacore_bench.datasets import decode_test_cases, lcb_problems
 from pacore_bench.strategies import parse_strategies
+from pacore_core.errors import DatasetError
 from tests.cli.conftest import pacore
 from tests.support import Reply, ScriptedServer, is_synthesis
 from tests.support.scripted_server import last_user_text
@@ -321,3 +323,40 @@ def test_bench_without_the_bench_extra_names_it(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "needs matplotlib" in proc.stderr
     assert "pip install 'pacore-code[bench]'" in proc.stderr
+
+
+class _RunsACommand:
+    """Unpickling this with `pickle.loads` would run `touch MARKER` on the host."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_lcb_pickle_that_would_run_a_command_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    evil = base64.b64encode(zlib.compress(pickle.dumps(_RunsACommand(marker)))).decode()
+    with pytest.raises(DatasetError, match=r"pickle was refused \(it refers to (posix|os)\.system\)"):
+        decode_test_cases(evil)
+    assert not marker.exists()
+    # other objects are refused too; a pickled list without globals is not the official shape
+    with pytest.raises(DatasetError, match=r"refers to collections\.OrderedDict"):
+        decode_test_cases(base64.b64encode(zlib.compress(pickle.dumps(OrderedDict()))).decode())
+    with pytest.raises(DatasetError, match="holds a list, not a JSON string"):
+        decode_test_cases(base64.b64encode(zlib.compress(pickle.dumps([1]))).decode())
+    with pytest.raises(DatasetError, match="neither JSON nor"):
+        decode_test_cases("not base64 at all!")
+    # through the CLI: a usage error naming the file and line, and nothing ran
+    row = {"question_id": "x", "question_content": "q", "public_test_cases": evil,
+           "private_test_cases": "[]", "metadata": "{}"}
+    (tmp_path / "evil.jsonl").write_text(json.dumps(row) + "\n")
+    out = pacore(["bench", "--dataset", f"lcb:{tmp_path / 'evil.jsonl'}", "--strategies",
+                  "single"], cwd=tmp_path)
+    assert out.code == 2, out.stderr
+    assert f"{tmp_path / 'evil.jsonl'}:1" in out.stderr.replace("\n", "")
+    assert "pickle was refused" in out.stderr
+    assert not marker.exists()
