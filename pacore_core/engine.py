@@ -12,6 +12,9 @@ import random
 import time
 from contextlib import aclosing
 
+from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
+from pacore_core.agreement.selecting import select_with_agreement
+from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
@@ -37,7 +40,7 @@ from pacore_core.record import (
     TrajectoryRecord,
     Verification,
 )
-from pacore_core.selection import Leader, select
+from pacore_core.selection import Choice, Leader, select
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
 
@@ -53,6 +56,7 @@ class Engine:
         *,
         on_event: EventSink | None = None,
         pool: TrajectoryPool | None = None,
+        agreement: AgreementSettings | None = None,
     ) -> None:
         self.backend = backend
         self.sandbox = sandbox
@@ -60,6 +64,10 @@ class Engine:
         self.pool = pool
         self._on_event = on_event
         self._template = load_template(config.template, with_verdicts=config.include_verdicts)
+        # execution agreement (pacore_core.agreement): generated inputs, behaviour clusters
+        self._inputs = InputGenerator(agreement, backend) if agreement is not None else None
+        if self._inputs is not None and config.template is None and config.include_verdicts:
+            self._template = load_template(agreement_template())
 
     # -- public API -----------------------------------------------------------------------
 
@@ -73,12 +81,15 @@ class Engine:
         )
         leader = Leader(cfg.select_on)
         previous: RoundRecord | None = None
+        agreement = self._agreement_session(problem)
         try:
             window = cfg.context_window or await self.backend.context_window()
             result.context_window = window
             await self._emit(RunStarted(problem_id=problem.id, widths=widths, context_window=window))
+            if agreement is not None:
+                result.agreement = await agreement.prepare()
             for r, k in enumerate(widths, start=1):
-                fitted = await self._round_input(problem, previous, r, window)
+                fitted = await self._round_input(problem, previous, r, window, agreement)
                 if previous is not None:
                     previous.messages = fitted.messages
                     previous.cuts.extend(fitted.cuts)
@@ -93,6 +104,7 @@ class Engine:
                     max_tokens=fitted.max_tokens,
                     leader=leader,
                     rounds=len(widths),
+                    agreement=agreement,
                 )
                 result.rounds.append(rec)
                 previous = rec
@@ -102,7 +114,7 @@ class Engine:
         except* (BackendError, ContextBudgetError) as group:
             result.status = "error"
             result.error = "; ".join(str(e) for e in _leaves(group))
-        self._apply_selection(result, problem)
+        self._apply_selection(result, problem, agreement)
         self._account(result)
         result.wall_s = time.perf_counter() - start
         await self._emit(
@@ -128,6 +140,7 @@ class Engine:
         max_tokens: int | None = None,
         rounds: int | None = None,
         leader: Leader | None = None,
+        agreement: AgreementSession | None = None,
     ) -> RoundRecord:
         """Sample k trajectories for P(x, references) and verify each as soon as it lands.
 
@@ -151,7 +164,7 @@ class Engine:
 
         async def judge(traj: Trajectory) -> None:
             nonlocal verified
-            tr = await self._judge(problem, traj)
+            tr = await self._judge(problem, traj, agreement, round_index)
             rec.trajectories.append(tr)
             verified += 1
             v = tr.verification
@@ -226,8 +239,21 @@ class Engine:
 
     # -- steps ------------------------------------------------------------------------------
 
-    async def _judge(self, problem: Problem, traj: Trajectory) -> TrajectoryRecord:
-        """Extract, validate and verify one trajectory; build its compacted message."""
+    def _agreement_session(self, problem: Problem) -> AgreementSession | None:
+        if self._inputs is None:
+            return None
+        seed = self.config.seed if self.config.seed is not None else 0
+        return AgreementSession(problem, self._inputs, self.sandbox, self.config.limits, seed=seed)
+
+    async def _judge(
+        self,
+        problem: Problem,
+        traj: Trajectory,
+        agreement: AgreementSession | None = None,
+        round_index: int = 0,
+    ) -> TrajectoryRecord:
+        """Extract, validate and verify one trajectory (and run it on the generated inputs,
+        concurrently, when agreement is on); build its compacted message."""
         tr = TrajectoryRecord(**traj.model_dump())
         if traj.error is None:
             code = extract_code(strip_reasoning(traj.content), problem.language)
@@ -237,7 +263,12 @@ class Engine:
                 tr.code_problem = validate(code, problem.language, problem.entry_point)
                 if tr.code_problem is None:
                     tr.code = code
-            if tr.code is not None:
+            if tr.code is not None and agreement is not None:
+                key = candidate_key(round_index, tr.index)
+                tr.verification, _ = await asyncio.gather(
+                    self.verify(problem, tr.code), agreement.probe(key, tr.code)
+                )
+            elif tr.code is not None:
                 tr.verification = await self.verify(problem, tr.code)
             else:
                 tr.verification = Verification(verdict="no_code")
@@ -250,7 +281,12 @@ class Engine:
         return tr
 
     async def _round_input(
-        self, problem: Problem, previous: RoundRecord | None, round_index: int, window: int | None
+        self,
+        problem: Problem,
+        previous: RoundRecord | None,
+        round_index: int,
+        window: int | None,
+        agreement: AgreementSession | None = None,
     ) -> FittedInput:
         """M_{r-1}: merge duplicates, shuffle with the seeded RNG, fit the context window."""
         cfg = self.config
@@ -290,6 +326,12 @@ class Engine:
                     max_chars=cfg.max_error_chars,
                     copies=len(g.indices),
                 )
+                if agreement is not None and previous is not None and g.has_code:
+                    peers = [candidate_key(previous.round, t.index) for t in previous.trajectories]
+                    me = candidate_key(previous.round, g.representative.index)
+                    evidence = agreement.evidence(me, peers, level=level)
+                    if evidence:
+                        g.texts[level] += "\n\n" + evidence
             return g.texts[level]
 
         fitted = await fit_to_window(
@@ -303,8 +345,23 @@ class Engine:
         fitted.cuts[:0] = merge_cuts
         return fitted
 
-    def _apply_selection(self, result: RunResult, problem: Problem) -> None:
-        """Record the choice of `pacore_core.selection.select` and the run's status."""
+    def _apply_selection(
+        self, result: RunResult, problem: Problem, agreement: AgreementSession | None = None
+    ) -> None:
+        """Record the choice of `pacore_core.selection.select` (or, with agreement on, of
+        `select_with_agreement`: tests first, then cluster weight) and the run's status."""
+        if agreement is not None and self.config.selection == "verified":
+            picked = select_with_agreement(
+                result.rounds,
+                problem,
+                agreement,
+                planned_rounds=len(self.config.widths),
+                select_on=self.config.select_on,
+            )
+            result.agreement = agreement.record
+            result.assurance = picked.assurance
+            self._apply_choice(result, picked.choice, solved_without_tests=picked.solved_by_agreement)
+            return
         choice = select(
             result.rounds,
             problem,
@@ -313,6 +370,10 @@ class Engine:
             select_on=self.config.select_on,
             early_stopped=result.early_stopped,
         )
+        self._apply_choice(result, choice)
+
+    @staticmethod
+    def _apply_choice(result: RunResult, choice: Choice, *, solved_without_tests: bool = False) -> None:
         result.selection_tests = choice.tests
         result.selected = choice.selected
         if choice.chosen is None or choice.chosen.code is None:
@@ -320,7 +381,8 @@ class Engine:
         result.code = choice.chosen.code
         result.verification = choice.chosen.verification or Verification()
         if result.status != "error":
-            result.status = "solved" if result.verification.ok else "unsolved"
+            ok = result.verification.ok or solved_without_tests
+            result.status = "solved" if ok else "unsolved"
 
     @staticmethod
     def _account(result: RunResult) -> None:
@@ -338,6 +400,10 @@ class Engine:
         )
         result.max_input_tokens = max((r.input_tokens for r in result.rounds), default=0)
         result.sandbox_s = sum(t.verification.duration_s for t in trajs if t.verification)
+        if result.agreement is not None:  # writing inputs is test-time compute too
+            result.ttc_tokens += result.agreement.completion_tokens
+            result.prompt_tokens += result.agreement.prompt_tokens
+            result.model_calls += 1 if result.agreement.completion_tokens else 0
 
     async def _emit_compacted(self, rec: RoundRecord) -> None:
         await self._emit(

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from pacore_core.agreement.models import AgreementRecord
 from pacore_core.backends.base import Trajectory
 from pacore_core.config import RunConfig
 from pacore_core.problem import Problem
@@ -96,6 +97,8 @@ class RunResult(BaseModel):
     error: str | None = None
     replayed: bool = False
     early_stopped: bool = False
+    agreement: AgreementRecord | None = None  # generated inputs, clusters (execution agreement)
+    assurance: str = ""  # "passed your tests", "passed samples + agreed with ...", ...
 
 
 class RunRecord(BaseModel):

@@ -78,7 +78,36 @@ class ProjectSuite(BaseModel):
     )
 
 
-TestSuite = Annotated[IOSuite | PytestSuite | CheckSuite | ProjectSuite, Field(discriminator="kind")]
+class ProbeCall(BaseModel):
+    """One generated input: `args` (a Python literal tuple) for a function, `input` for stdin."""
+
+    name: str
+    args: str | None = None
+    input: str | None = None
+
+
+class ProbeSuite(BaseModel):
+    """Generated inputs with no expected output (execution agreement, run_probe.py).
+
+    A result's status is "passed" when the call returned (or the program exited 0); its
+    `actual` is the canonical output, trimmed, and its `message` a digest of the whole output.
+    """
+
+    kind: Literal["probe"] = "probe"
+    mode: Literal["function", "io"] = "function"
+    entry_point: str | None = None
+    inputs: list[ProbeCall]
+    per_call_s: float = 2.0
+
+    @property
+    def node_ids(self) -> list[str]:
+        """The input names: what generic code listing a suite's expected results reads."""
+        return [c.name for c in self.inputs]
+
+
+TestSuite = Annotated[
+    IOSuite | PytestSuite | CheckSuite | ProjectSuite | ProbeSuite, Field(discriminator="kind")
+]
 
 
 class Candidate(BaseModel):

@@ -76,6 +76,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         results = run_io(job)
     elif kind == "check":
         results = run_check(job)
+    elif kind == "probe":  # execution agreement: generated inputs, no expected outputs
+        from run_probe import run_probe
+
+        results = run_probe(job)
     else:
         results = run_pytest(job)
     return {"results": results, "compile_output": compile_output}

@@ -1,0 +1,76 @@
+"""A run's answer when agreement is on: every candidate of every round (the final program
+included) ranked by the selection tests, then by the weight of its behaviour cluster.
+
+Why the final program is not privileged: when several candidates pass the same tests, a
+synthesized program that disagrees with a larger cluster on the generated inputs is the
+outlier, not the answer; it wins only ties (same tests, same cluster weight).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pacore_core.agreement.ranking import Contender
+from pacore_core.agreement.session import AgreementSession, candidate_key
+from pacore_core.problem import Problem
+from pacore_core.record import RoundRecord, SelectedCandidate, TrajectoryRecord
+from pacore_core.selection import (
+    Choice,
+    Ranked,
+    SelectOn,
+    final_program,
+    selection_score,
+    selection_tests,
+)
+
+
+@dataclass(frozen=True)
+class AgreementChoice:
+    choice: Choice
+    assurance: str
+    solved_by_agreement: bool
+
+
+def select_with_agreement(
+    rounds: Sequence[RoundRecord],
+    problem: Problem,
+    session: AgreementSession,
+    *,
+    planned_rounds: int,
+    select_on: SelectOn = "all",
+) -> AgreementChoice:
+    tests = selection_tests(problem, select_on)
+    final = final_program(rounds, planned_rounds)
+    final_key = candidate_key(len(rounds), 0) if final is not None and final.code is not None else None
+    by_key: dict[str, tuple[int, TrajectoryRecord]] = {}
+    contenders: list[Contender] = []
+    for rec in rounds:
+        for tr in sorted(rec.trajectories, key=lambda t: t.index):
+            if tr.code is None:
+                continue
+            key = candidate_key(rec.round, tr.index)
+            passed, total = selection_score(tr.verification, select_on)
+            ranked = Ranked(tr, rec.round, passed, total)
+            by_key[key] = (rec.round, tr)
+            contenders.append(Contender(key, passed, total, ranked.passes_all))
+    picked = session.choose(contenders, final_key=final_key)
+    if picked is None:
+        none = SelectedCandidate(source="none", reason="no candidate produced a program")
+        return AgreementChoice(Choice(None, none, tests), session.assurance(
+            has_tests=problem.has_tests, samples_only=True, passed_all=False), False)  # fmt: skip
+    round_index, chosen = by_key[picked.key]
+    is_final = picked.key == final_key
+    selected = SelectedCandidate(
+        source="final" if is_final else "candidate",
+        round=round_index,
+        index=chosen.index,
+        reason=("the final synthesized program: " if is_final else "") + picked.reason,
+    )
+    contender = next(c for c in contenders if c.key == picked.key)
+    samples_only = problem.weak_verification or problem.mode == "io" or select_on == "public"
+    label = session.assurance(
+        has_tests=problem.has_tests, samples_only=samples_only, passed_all=contender.all_passed
+    )
+    solved = not problem.has_tests and session.agreement_solved()
+    return AgreementChoice(Choice(chosen, selected, tests), label, solved)

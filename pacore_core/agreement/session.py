@@ -1,0 +1,124 @@
+"""One run's agreement state: the problem's inputs, every candidate's behaviour, and the
+views the engine needs (evidence for a round's messages, the choice at the end, the record).
+
+Why a session object: the engine stays one loop; it calls `prepare` once, `probe` next to
+each verification, `evidence` when it compacts a round and `choose` when it selects.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pacore_core.agreement.clustering import cluster, dropped_inputs
+from pacore_core.agreement.evidence import FULL, evidence_block
+from pacore_core.agreement.execution import run_probes
+from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
+from pacore_core.agreement.models import AgreementRecord, Behaviour, InputSet
+from pacore_core.agreement.ranking import Choice, Contender, assurance, choose
+from pacore_core.problem import Problem
+from sandbox.base import Sandbox
+from sandbox.models import Limits
+
+AGREEMENT_TEMPLATE = "synthesis_code_agreement.j2"
+
+
+def candidate_key(round_index: int, index: int) -> str:
+    return f"{round_index}:{index}"
+
+
+def agreement_template() -> Path:
+    """The bundled synthesis template that explains the agreement evidence."""
+    return Path(str(resources.files("pacore_core.templates").joinpath(AGREEMENT_TEMPLATE)))
+
+
+class AgreementSession:
+    def __init__(
+        self,
+        problem: Problem,
+        generator: InputGenerator,
+        sandbox: Sandbox,
+        limits: Limits,
+        *,
+        seed: int,
+        temperature: float = 0.7,
+    ) -> None:
+        self.problem = problem
+        self.generator = generator
+        self.settings: AgreementSettings = generator.settings
+        self.sandbox = sandbox
+        self.limits = limits
+        self.seed = seed
+        self.temperature = temperature
+        self.input_set = InputSet()
+        self.behaviours: dict[str, Behaviour] = {}
+        self.record = AgreementRecord()
+
+    async def prepare(self) -> AgreementRecord:
+        """Generate (or replay) the inputs once; later rounds reuse them."""
+        self.input_set = await self.generator.inputs(
+            self.problem, seed=self.seed, temperature=self.temperature
+        )
+        self.record.inputs = list(self.input_set.inputs)
+        self.record.notes = list(self.input_set.notes)
+        self.record.completion_tokens = self.input_set.completion_tokens
+        self.record.prompt_tokens = self.input_set.prompt_tokens
+        if not self.input_set.inputs:
+            self.record.notes.append("no generated inputs: candidates are chosen by tests alone")
+        return self.record
+
+    async def probe(self, key: str, code: str) -> Behaviour | None:
+        """Run the candidate on every input; remember its behaviour under `key`."""
+        if not self.input_set.inputs:
+            return None
+        behaviour = await run_probes(
+            self.sandbox, self.problem, code, self.input_set.inputs, self.limits, self.settings.per_call_s
+        )
+        if behaviour is not None:
+            self.behaviours[key] = behaviour
+        return behaviour
+
+    def evidence(self, key: str, peers: list[str], *, level: int = FULL) -> str:
+        """The agreement paragraph of `key`'s message, compared with the other `peers`."""
+        view = {k: self.behaviours[k] for k in peers if k in self.behaviours}
+        if key not in view:
+            return ""
+        dropped = dropped_inputs(self.input_set.inputs, view)
+        return evidence_block(
+            key, view, self.input_set.inputs, dropped, entry_point=self.problem.entry_point, level=level
+        )
+
+    def choose(self, contenders: list[Contender], *, final_key: str | None) -> Choice | None:
+        """Rank by tests, then by cluster weight; fills the record's clusters and decision."""
+        dropped = dropped_inputs(self.input_set.inputs, self.behaviours)
+        kept = [p.name for p in self.input_set.inputs if p.name not in dropped]
+        clusters = cluster(self.behaviours, kept) if kept else []
+        self.record.dropped = dropped
+        self.record.notes = [n for n in self.record.notes if not n.startswith("dropped ")]
+        for name, why in dropped.items():
+            self.record.notes.append(f"dropped input {name}: {why}")
+        self.record.clusters = [c.record() for c in clusters]
+        self.record.candidates = len(self.behaviours)
+        choice = choose(contenders, clusters, final_key=final_key, inputs=len(kept))
+        if choice is not None:
+            self.record.decided_by = choice.decided_by
+            self.record.chosen_cluster = choice.cluster
+            self.record.agreed = self.behaviours.get(choice.key) if choice.cluster is not None else None
+        return choice
+
+    def assurance(self, *, has_tests: bool, samples_only: bool, passed_all: bool) -> str:
+        i = self.record.chosen_cluster
+        size = len(self.record.clusters[i].members) if i is not None else None
+        return assurance(
+            has_tests=has_tests, samples_only=samples_only, passed_all=passed_all,
+            cluster_size=size or None, candidates=self.record.candidates, inputs=self.record.used_inputs,
+        )  # fmt: skip
+
+    def agreement_solved(self) -> bool:
+        """Without tests: solved when the chosen cluster is the strict plurality and not alone."""
+        i = self.record.chosen_cluster
+        if i is None or not self.record.clusters:
+            return False
+        sizes = [len(c.members) for c in self.record.clusters]
+        mine = sizes[i]
+        return mine >= 2 and all(s < mine for j, s in enumerate(sizes) if j != i)

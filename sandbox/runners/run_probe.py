@@ -1,0 +1,168 @@
+"""Probe runner: call a candidate on generated inputs and report what it did, not whether
+it was right (there is no expected output; the host compares candidates with each other).
+
+Why one process for all calls of a function: importing the candidate once and calling it
+N times costs one fork, so agreement adds one sandbox run per candidate, not one per input.
+A call that hangs is killed by the supervisor's per-call deadline and a fresh process
+carries on with the calls not yet made. Outputs are rendered canonically (sets and dicts
+sorted, floats to 9 significant digits, object addresses removed) so that equal behaviour
+gives equal text in every process; `actual` carries the trimmed text and `message` a digest
+of the whole of it.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import re
+import sys
+import time
+from typing import Any
+
+from child_process import spawn, supervise
+from proc_control import oom_kills
+from trim_text import trim
+
+SHOWN_CHARS = 600
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def canonical(value: Any, depth: int = 0) -> str:
+    """Text that is equal exactly when two outputs are equal in the ways tests compare."""
+    if depth > 50:
+        return "..."
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        return format(value, ".9g")
+    if isinstance(value, list):
+        return "[" + ", ".join(canonical(v, depth + 1) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(canonical(v, depth + 1) for v in value)
+        return "(" + inner + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(canonical(v, depth + 1) for v in value)) + "}"
+    if isinstance(value, dict):
+        items = sorted(f"{canonical(k, depth + 1)}: {canonical(v, depth + 1)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    try:
+        text = repr(value)
+    except BaseException as exc:  # a broken __repr__ is behaviour too
+        text = f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
+    return _ADDRESS.sub("", text)
+
+
+def harness(emit: Any, entry_point: str, calls: list[dict[str, str]]) -> None:
+    """In the child: import the candidate once, then one report per call, in order."""
+    sys.path.insert(0, ".")
+    sys.dont_write_bytecode = True
+    try:
+        import solution  # the candidate's module-level code runs here
+
+        function = getattr(solution, entry_point)
+    except BaseException as exc:  # SystemExit too: a module that exits has no function
+        emit({"event": "import_error", "error_type": type(exc).__name__, "message": trim(str(exc), 500)})
+        return
+    for call in calls:
+        args = ast.literal_eval(call["args"])  # validated on the host: a tuple of literals
+        emit({"event": "start", "name": call["name"]})
+        start = time.monotonic()
+        report: dict[str, Any]
+        try:
+            out = function(*copy.deepcopy(args))
+            text = canonical(out)
+            if out is None:  # in-place functions: what they did to their arguments counts
+                text = f"None; arguments after the call: {canonical(args)}"
+            report = {"status": "passed", "actual": trim(text, SHOWN_CHARS), "message": digest(text)}
+        except RecursionError:
+            report = {"status": "error", "error_type": "RecursionError", "message": "RecursionError"}
+        except MemoryError:
+            report = {"status": "memory_limit", "error_type": "MemoryError", "message": "MemoryError"}
+        except BaseException as exc:
+            name = type(exc).__name__
+            report = {"status": "error", "error_type": name, "message": trim(f"{name}: {exc}", 300)}
+        report.update(event="report", name=call["name"], duration_s=time.monotonic() - start)
+        emit(report)
+
+
+def run_function(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every call in as few processes as possible; a hung or crashed call ends its process."""
+    suite = job["suite"]
+    limits = job["limits"]
+    per_call = float(suite.get("per_call_s") or limits["timeout_s"])
+    cap = int(limits["output_kb"]) * 1024
+    pending = list(suite["inputs"])
+    results: dict[str, dict[str, Any]] = {}
+    while pending:
+        state: dict[str, Any] = {"current": None, "start": time.monotonic()}
+
+        def on_event(event: dict[str, Any], state: dict[str, Any] = state) -> float | None:
+            if event.get("event") == "start":
+                state["current"] = event["name"]
+                state["start"] = time.monotonic()
+                return per_call
+            if event.get("event") == "report":
+                state["current"] = None
+            return None
+
+        oom_before = oom_kills()
+        child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c))
+        run = supervise(child, timeout_s=per_call + 5.0, output_cap=cap, on_event=on_event)
+        for event in run["events"]:
+            if event.get("event") == "import_error":
+                message = f"the module failed to import: {event.get('message', '')}"
+                return [
+                    {"name": c["name"], "status": "error", "error_type": event.get("error_type"),
+                     "message": message}
+                    for c in suite["inputs"]
+                ]  # fmt: skip
+            if event.get("event") == "report":
+                keep = ("status", "actual", "message", "error_type", "duration_s")
+                results[event["name"]] = {"name": event["name"], **{k: event.get(k) for k in keep}}
+        current = state["current"]
+        if current is not None and current not in results:
+            status, message = _crash(run, oom_before)
+            results[current] = {
+                "name": current, "status": status, "message": message,
+                "duration_s": time.monotonic() - state["start"],
+            }  # fmt: skip
+        remaining = [c for c in pending if c["name"] not in results]
+        if len(remaining) == len(pending):  # no progress: the process died before any call
+            status, message = _crash(run, oom_before)
+            for c in remaining:
+                results[c["name"]] = {"name": c["name"], "status": status, "message": message}
+            break
+        pending = remaining
+    return [results[c["name"]] for c in suite["inputs"]]
+
+
+def _crash(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
+    from suite_runners import crash_status
+
+    return crash_status(run, oom_before)
+
+
+def run_stdin(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each input on its own process's stdin; the output itself is the behaviour."""
+    from suite_runners import run_io
+
+    suite = job["suite"]
+    limits = dict(job["limits"])
+    limits["timeout_s"] = float(suite.get("per_call_s") or limits["timeout_s"])
+    io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": suite["inputs"]}}
+    out = []
+    for r in run_io(io_job):
+        if r.get("status") == "ran":
+            text = " ".join(str(r.get("stdout", "")).split())  # whitespace-insensitive, as tests compare
+            r.update(status="passed", actual=trim(text, SHOWN_CHARS), message=digest(text))
+        out.append(r)
+    return out
+
+
+def run_probe(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return run_stdin(job) if job["suite"].get("mode") == "io" else run_function(job)
