@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from lsp_server.report import Applied, report_diagnostic
+from lsp_server.report import Applied
 from lsp_server.splice import ByteEdit, SpliceError, SpliceResult, splice, standalone_text
 from lsp_server.targeting import ParsedDocument, StubTarget, find_function, target_from_function
 from pacore_core.record import RunResult
@@ -165,8 +165,7 @@ async def finish(ls: PacoreLanguageServer, ctx: SolveContext, result: RunResult
             applied = "edit"
             after = ParsedDocument.parse(plan.result.module_text, encoding=ls.encoding) \
                 if plan.result is not None else current
-            ls.publish(ctx.uri, q, report_diagnostic(after, ctx.report(result, result.status,
-                                                                        applied)))
+            ls.publish_summary(ctx.uri, after, ctx.report(result, result.status, applied))
             return applied, detail
         path = await offer_separately(
             ls, ctx, result.code,
@@ -177,6 +176,5 @@ async def finish(ls: PacoreLanguageServer, ctx: SolveContext, result: RunResult
         ls.show(f"PaCoRe solved `{q}` but did not edit your file ({detail})",
                 types.MessageType.Warning)
     current, _ = ls.parsed(ctx.uri)
-    ls.publish(ctx.uri, q, report_diagnostic(current, ctx.report(result, result.status, applied,
-                                                                  detail)))
+    ls.publish_summary(ctx.uri, current, ctx.report(result, result.status, applied, detail))
     return applied, detail

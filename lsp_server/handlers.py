@@ -68,6 +68,10 @@ def create_server(
             ls._config_layer = params.settings
             ls.refresh_settings()
 
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PacoreLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.follow_edit(params.text_document.uri)
+
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PacoreLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.docs.drop(params.text_document.uri)

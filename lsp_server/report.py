@@ -1,5 +1,5 @@
-"""The report of a finished solve: a typed model (what `pacore.report` returns), its one-line
-summary (log message and diagnostic) and the diagnostic on the function's `def` line.
+"""The report of a finished solve: a typed model (what `pacore.report` returns) and its
+one-line summary (log message and diagnostic).
 
 `SolveReport` is the contract with the editor clients: their TypeScript types are generated
 from its JSON schema (scripts/gen_protocol_ts.py), so a field changed here shows up there.
@@ -10,10 +10,8 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from lsprotocol import types
 from pydantic import BaseModel, Field
 
-from lsp_server.targeting import ParsedDocument, find_function
 from pacore_core.record import RunResult, SelectedCandidate
 
 SolveStatus = Literal["solved", "unsolved", "error", "cancelled"]
@@ -98,18 +96,3 @@ def summary(rep: SolveReport) -> str:
     if rep.detail:
         parts.append(rep.detail)
     return " · ".join(parts)
-
-
-def report_diagnostic(doc: ParsedDocument, rep: SolveReport) -> types.Diagnostic:
-    """An Information diagnostic on the function's `def` line carrying the summary."""
-    fn = find_function(doc, rep.function)
-    start = fn.start_byte if fn is not None else 0
-    line, col = doc.position(start)
-    line_end = doc.position(doc.line_starts[line] + len(doc.line_bytes(line).rstrip(b"\r\n")))
-    return types.Diagnostic(
-        range=types.Range(start=types.Position(line=line, character=col),
-                          end=types.Position(line=line_end[0], character=line_end[1])),
-        severity=types.DiagnosticSeverity.Information,
-        source="pacore",
-        message=summary(rep),
-    )

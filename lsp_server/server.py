@@ -12,11 +12,13 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from lsp_server.diagnostics import SummaryDiagnostics
 from lsp_server.jobs import JobRegistry
 from lsp_server.report import SolveReport, summary
 from lsp_server.settings import LspSettings, env_layer, parse_settings
@@ -40,6 +42,8 @@ def default_backend_factory(settings: LspSettings) -> Backend:
 def default_sandbox_factory(settings: LspSettings) -> Sandbox:
     from sandbox import make_sandbox
 
+    if settings.sandbox_runtime:
+        return make_sandbox(settings.sandbox, image=settings.image, runtime=settings.sandbox_runtime)
     return make_sandbox(settings.sandbox, image=settings.image)
 
 
@@ -62,21 +66,42 @@ class PacoreLanguageServer(LanguageServer):
         self._init_layer: Any = None
         self._config_layer: Any = None
         self.settings, self._setting_problems = parse_settings(self._env_layer)
+        self._announced: set[str] = set()
         self._sandboxes: dict[str, Sandbox] = {}
         self._closing = asyncio.Lock()
-        self._diagnostics: dict[str, dict[str, types.Diagnostic]] = {}
+        self.summaries = SummaryDiagnostics()
 
     # -- settings ---------------------------------------------------------------------------
 
     def refresh_settings(self, announce: bool = True) -> None:
+        """Re-resolve the settings (the workspace root's `[tool.pacore]` included)."""
         self.settings, problems = parse_settings(self._env_layer, self._init_layer,
-                                                 self._config_layer)
+                                                 self._config_layer, workspace=self.root_folder())
         if announce:
-            for p in problems:
-                self.window_show_message(types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=f"PaCoRe settings: {p}"))
-                self.window_log_message(types.LogMessageParams(
-                    type=types.MessageType.Warning, message=f"PaCoRe settings: {p}"))
+            self._announce(problems)
+
+    def settings_for(self, folder: Path) -> LspSettings:
+        """The settings for a solve in `folder`: the nearest `[tool.pacore]` is re-read, so an
+        edited pyproject applies at once; problems not shown before are announced."""
+        settings, problems = parse_settings(self._env_layer, self._init_layer,
+                                            self._config_layer, workspace=folder)
+        self._announce([p for p in problems if p not in self._announced])
+        return settings
+
+    def root_folder(self) -> Path | None:
+        try:
+            root = self.workspace.root_path
+        except (AttributeError, RuntimeError):  # before `initialize`
+            return None
+        return Path(root) if root else None
+
+    def _announce(self, problems: list[str]) -> None:
+        for p in problems:
+            self._announced.add(p)
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"PaCoRe settings: {p}"))
+            self.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Warning, message=f"PaCoRe settings: {p}"))
 
     async def pull_configuration(self) -> None:
         caps = self.client_capabilities.workspace
@@ -107,7 +132,7 @@ class PacoreLanguageServer(LanguageServer):
     # -- sandboxes --------------------------------------------------------------------------
 
     def sandbox_for(self, settings: LspSettings) -> Sandbox:
-        key = f"{settings.sandbox}:{settings.image or ''}"
+        key = f"{settings.sandbox}:{settings.image or ''}:{settings.sandbox_runtime or ''}"
         if key not in self._sandboxes:
             self._sandboxes[key] = self.sandbox_factory(settings)
         return self._sandboxes[key]
@@ -143,14 +168,27 @@ class PacoreLanguageServer(LanguageServer):
     def show(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
-    def publish(self, uri: str, qualname: str, diagnostic: types.Diagnostic | None) -> None:
-        per_uri = self._diagnostics.setdefault(uri, {})
-        if diagnostic is None:
-            per_uri.pop(qualname, None)
-        else:
-            per_uri[qualname] = diagnostic
+    def publish_summary(self, uri: str, doc: ParsedDocument, rep: SolveReport) -> None:
+        """Show the report's summary on the function as it is in `doc`."""
+        self.summaries.set(uri, doc, rep.function, summary(rep))
+        self._publish(uri)
+
+    def clear_summary(self, uri: str, qualname: str) -> None:
+        """A new solve of the function: its old summary no longer describes it."""
+        if self.summaries.drop(uri, qualname):
+            self._publish(uri)
+
+    def follow_edit(self, uri: str) -> None:
+        """After a change of `uri`: summaries stay only on functions that did not change."""
+        if not self.summaries.has(uri):
+            return  # nothing shown: no parse on every keystroke
+        doc, _ = self.parsed(uri)
+        if self.summaries.follow(uri, doc):
+            self._publish(uri)
+
+    def _publish(self, uri: str) -> None:
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=list(per_uri.values())))
+            uri=uri, diagnostics=self.summaries.diagnostics(uri)))
 
     def record_report(self, rep: SolveReport) -> None:
         """Keep the report for `pacore.report` and log its summary."""

@@ -26,6 +26,8 @@ from lsp_server.targeting import ParsedDocument, StubTarget, stub_at
 from lsp_server.test_discovery import DiscoveredTests, discover, doctest_runner_source, module_name
 from lsp_server.verify import SplicingSandbox
 from pacore_core.backends.base import Backend
+from pacore_core.config import editor_setting
+from pacore_core.errors import PacoreError
 from pacore_core.events import Event
 from pacore_core.record import RunResult
 from sandbox.base import Sandbox
@@ -111,9 +113,9 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     if (other := ls.jobs.running_on(key)) is not None:
         raise fail(f"a PaCoRe solve ({other.solve_id}) is already running on "
                    f"`{target.qualname}`; wait for it or cancel it (command {CMD_CANCEL})")
-    settings = ls.settings
     root_str = ls.workspace.root_path
     root = Path(root_str) if root_str else path.parent
+    settings = ls.settings_for(path.parent)
     try:
         relpath = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -134,16 +136,19 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
                        root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
                        token=f"pacore/{solve_id}")
-    try:
-        backend = ls.backend_factory(settings)
+    try:  # the factory may ask the endpoint for its model: off the event loop
+        backend = await asyncio.to_thread(ls.backend_factory, settings)
         inner = ls.sandbox_for(settings)
-    except Exception as e:  # configuration errors name the setting to fix
+    except PacoreError as e:  # configuration errors name the editor setting to fix
+        raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
+    except Exception as e:
         raise fail(f"PaCoRe cannot start: {e}") from None
     try:
         ls.jobs.start(solve_id, key, ctx.token, run_solve(ls, ctx, backend, inner))
     except AlreadyRunning as e:
         await backend.close()
         raise fail(str(e)) from None
+    ls.clear_summary(a.uri, target.qualname)
     ls.log(f"PaCoRe {solve_id}: solving `{target.qualname}` in {relpath} with "
            f"{len(tests.node_ids)} test(s){' + doctests' if tests.doctest else ''}")
     return SolveStarted(solveId=solve_id, function=target.qualname)
