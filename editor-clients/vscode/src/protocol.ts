@@ -23,6 +23,19 @@ import type {
   WorkDoneProgressReport,
   WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
+import type { DoctorCheck, SolveReport, SolveStarted } from './protocolTypes';
+
+// What the server sends: generated from its pydantic models (scripts/gen_protocol_ts.py).
+export type {
+  CancelResult,
+  DoctorCheck,
+  DoctorReport,
+  ReportRound,
+  ReportSelected,
+  ReportVerification,
+  SolveReport,
+  SolveStarted,
+} from './protocolTypes';
 
 export const SECTION = 'pacore';
 export const SOLVE_COMMAND = 'pacore.solve';
@@ -335,11 +348,6 @@ export function doctorParams(): ExecuteCommandParams {
   return { command: DOCTOR_COMMAND, arguments: [] };
 }
 
-export interface SolveStarted {
-  solveId: string;
-  function: string;
-}
-
 export function isSolveStarted(v: unknown): v is SolveStarted {
   return isPlainObject(v) && typeof v.solveId === 'string' && typeof v.function === 'string';
 }
@@ -462,20 +470,13 @@ export class ProgressTracker {
   }
 }
 
-export interface DoctorCheck {
-  name: string;
-  ok: boolean;
-  message: string;
-  fix?: string | null;
-}
-
 export function doctorChecks(result: unknown): DoctorCheck[] {
   const checks = isPlainObject(result) && Array.isArray(result.checks) ? result.checks : [];
   return checks.filter(isPlainObject).map((c) => ({
     name: String(c.name ?? '?'),
     ok: c.ok === true,
     message: String(c.message ?? ''),
-    fix: typeof c.fix === 'string' ? c.fix : null,
+    fix: typeof c.fix === 'string' ? c.fix : '',
   }));
 }
 
@@ -486,13 +487,22 @@ export function formatDoctor(result: unknown): string[] {
   );
 }
 
+/** Whether a `pacore.report` result is a report (it is `null` before any solve). */
+export function isSolveReport(v: unknown): v is SolveReport {
+  return (
+    isPlainObject(v) &&
+    typeof v.solveId === 'string' &&
+    typeof v.status === 'string' &&
+    typeof v.function === 'string' &&
+    isPlainObject(v.verification)
+  );
+}
+
 /** A one-line summary of a `pacore.report` result. */
 export function summarizeReport(report: unknown): string {
-  if (!isPlainObject(report)) {
+  if (!isSolveReport(report)) {
     return 'PaCoRe: no report yet.';
   }
-  const v = isPlainObject(report.verification) ? report.verification : {};
-  const tests = typeof v.passed === 'number' && typeof v.total === 'number' ? `, ${v.passed}/${v.total} tests` : '';
-  const ttc = typeof report.ttc_tokens === 'number' ? `, ${report.ttc_tokens} tokens` : '';
-  return `PaCoRe: ${String(report.function ?? '?')}: ${String(report.status ?? '?')}${tests}${ttc}`;
+  const v = report.verification;
+  return `PaCoRe: ${report.function}: ${report.status}, ${v.passed}/${v.total} tests, ${report.ttc_tokens} tokens`;
 }

@@ -25,6 +25,7 @@ import {
   doctorParams,
   findExecutable,
   findSolveAction,
+  isSolveReport,
   isSolveStarted,
   progressCancelParams,
   reportParams,
@@ -149,7 +150,8 @@ describe('VS Code client against the real server', { timeout: 300_000 }, () => {
       assert.equal(diag.severity, 3, 'the report diagnostic is Information');
 
       const report = await session.conn.sendRequest(ExecuteCommandRequest.type, reportParams(started.solveId));
-      const r = report as { status: string; function: string; verification: { passed: number; total: number } };
+      assert.ok(isSolveReport(report), `not a report: ${JSON.stringify(report)}`);
+      const r = report;
       assert.equal(r.status, 'solved', summarizeReport(report));
       assert.equal(r.function, 'add');
       assert.equal(r.verification.passed, 2);
