@@ -77,8 +77,9 @@ class PacoreLanguageServer(LanguageServer):
         """Re-resolve the settings (the workspace root's `[tool.pacore]` included)."""
         self.settings, problems = parse_settings(self._env_layer, self._init_layer,
                                                  self._config_layer, workspace=self.root_folder())
-        if announce:
-            self._announce(problems)
+        if announce:  # each problem once, until it is fixed
+            self._announce([p for p in problems if p not in self._announced])
+            self._announced = set(problems)
 
     def settings_for(self, folder: Path) -> LspSettings:
         """The settings for a solve in `folder`: the nearest `[tool.pacore]` is re-read, so an
