@@ -178,6 +178,15 @@ class RunConfig(BaseModel):
         default="all", description="tests that choose the answer; benchmarks use public only")
     early_stop: bool = Field(default=False, json_schema_extra=cli(),
                              description="stop once a candidate passes every test")
+    agreement: bool = Field(
+        default=False, json_schema_extra=cli(),
+        description="run every candidate on generated inputs; among candidates passing the same "
+        "tests prefer the one most others agree with, and show disagreements to the next round")
+    agreement_inputs: int = Field(
+        default=24, ge=0, le=200, description="agreement: inputs drawn from the type hints")
+    agreement_model_inputs: int = Field(
+        default=8, ge=0, le=100,
+        description="agreement: inputs the model is asked to write (inputs only, never outputs)")
     include_verdicts: bool = Field(
         default=True, description="show each reference's test verdict in the synthesis prompt")
     template: Path | None = Field(
@@ -224,6 +233,10 @@ class EditorSettings(BaseModel):
         default_factory=list, description="extra test files or pytest node ids")
     allow_weak_tests: bool = Field(
         default=False, description="solve on doctests / model-written tests when none are found")
+    solve_by_agreement: bool = Field(
+        default=False,
+        description="solve a stub with no tests by agreement among candidates on generated "
+        "inputs instead of refusing (the report says `agreement only (no tests)`)")
     keep_docstring: bool = Field(
         default=True, description="keep the docstring when replacing the stub")
     context_budget: int = Field(

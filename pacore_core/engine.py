@@ -12,7 +12,7 @@ import random
 import time
 from contextlib import aclosing
 
-from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
+from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
 from pacore_core.agreement.selecting import select_with_agreement
 from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
@@ -65,6 +65,7 @@ class Engine:
         self._on_event = on_event
         self._template = load_template(config.template, with_verdicts=config.include_verdicts)
         # execution agreement (pacore_core.agreement): generated inputs, behaviour clusters
+        agreement = agreement if agreement is not None else agreement_settings(config)
         self._inputs = InputGenerator(agreement, backend) if agreement is not None else None
         if self._inputs is not None and config.template is None and config.include_verdicts:
             self._template = load_template(agreement_template())

@@ -31,6 +31,7 @@ from pacore_core.agreement.stdin_format import check_stdin, format_checks
 from pacore_core.agreement.strategies import argument_strategy, draw
 from pacore_core.backends.base import Backend, BackendError, SampleRequest
 from pacore_core.code_extract import strip_reasoning
+from pacore_core.config import RunConfig
 from pacore_core.problem import Problem
 from sandbox.models import IOSuite
 
@@ -47,6 +48,13 @@ class AgreementSettings(BaseModel):
     per_call_s: float = Field(default=2.0, gt=0, description="time limit of one call on one input")
     generate_s: float = Field(default=10.0, gt=0, description="time budget of drawing typed inputs")
     max_tokens: int = Field(default=1024, ge=64, description="model tokens for writing inputs")
+
+
+def agreement_settings(config: RunConfig) -> AgreementSettings | None:
+    """The bounds a run's configuration asks for, or None when agreement is off."""
+    if not config.agreement:
+        return None
+    return AgreementSettings(typed_inputs=config.agreement_inputs, model_inputs=config.agreement_model_inputs)
 
 
 class InputGenerator:
