@@ -54,6 +54,26 @@ class RoundCompacted(BaseModel):
     trimmed: int
 
 
+class ModelRetrying(BaseModel):
+    """A model request got no usable answer and is sent again: a stalled or failing server
+    shows up while it happens, not when the run ends."""
+
+    type: Literal["model_retrying"] = "model_retrying"
+    round: int
+    attempt: int  # the attempt about to be made, 2 .. attempts
+    attempts: int  # attempts the retry policy allows
+    trajectories: int  # trajectories this request carries
+    endpoint: str
+    reason: str  # e.g. "no token within 60 s", "HTTP 500: ..."
+    no_answer: bool = False  # the server accepted the request but sent nothing in time
+    delay_s: float = 0.0
+
+    def describe(self) -> str:
+        """One line for a terminal or an editor's progress."""
+        lead = "no answer yet" if self.no_answer else "model request failed"
+        return f"{lead} ({self.reason}), retrying ({self.attempt}/{self.attempts})"
+
+
 class RunFinished(BaseModel):
     type: Literal["run_finished"] = "run_finished"
     status: str
@@ -65,7 +85,7 @@ class RunFinished(BaseModel):
 
 Event = Annotated[
     RunStarted | RoundStarted | TrajectoryFinished | CandidateVerified | RoundCompacted
-    | RunFinished,
+    | ModelRetrying | RunFinished,
     Field(discriminator="type"),
 ]
 

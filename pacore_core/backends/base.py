@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from pacore_core.errors import BackendError  # noqa: F401  (re-exported: backends raise it)
+from pacore_core.events import EventSink
 
 
 class ChatMessage(TypedDict):
@@ -45,7 +46,7 @@ class Trajectory(BaseModel):
     latency_s: float = 0.0
     error: str | None = None
     request_id: str | None = None  # trajectories sharing a request (n=K) share this
-    attempts: int = 1  # HTTP requests sent for this request id, retries included
+    failed_requests: int = 0  # requests of its call that reached a server but delivered nothing
 
     @property
     def ok(self) -> bool:
@@ -56,11 +57,14 @@ class Trajectory(BaseModel):
 class Backend(Protocol):
     name: str
 
-    def sample(self, request: SampleRequest) -> AsyncGenerator[Trajectory, None]:
+    def sample(
+        self, request: SampleRequest, on_event: EventSink | None = None
+    ) -> AsyncGenerator[Trajectory, None]:
         """Yield each of the `request.n` trajectories as soon as it finishes (any order).
 
         A trajectory that fails after retries is yielded with `error` set; the iterator
-        raises `BackendError` only when the server cannot be used at all.
+        raises `BackendError` only when the server cannot be used at all. Backends that
+        retry report each retry to `on_event` (a `ModelRetrying` event).
         """
         ...
 

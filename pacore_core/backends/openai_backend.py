@@ -4,30 +4,44 @@ A round of K trajectories is one request with ``n=K`` when the server supports i
 does), else K single requests with seeds ``seed+i`` under a concurrency limit; the backend
 switches to single requests by itself when a server rejects ``n``. Choices are assembled in
 `sse`, their token counts attributed in `usage`, counted with the server's tokenizer in
-`tokenizer`.
+`tokenizer`; with several endpoints, `endpoints` picks one per request.
+
+Time limits. Streaming, the first token (and every later chunk) must arrive within
+`first_token_timeout_s`: a server that accepts a request and never answers is noticed in
+a minute, while a long answer that keeps streaming is limited only by `timeout_s`, the
+overall limit per request. Without streaming nothing arrives before the whole answer, so
+`timeout_s` is the only limit.
 
 Failures. Connection errors, timeouts, dropped connections, 429 and 5xx are retried with
-jittered exponential backoff (``Retry-After`` respected). A context-length 400 shrinks
-``max_tokens`` to what fits and retries. A server that wants ``max_completion_tokens`` gets
-it. A trajectory that still fails is yielded with ``error`` set. `BackendError` is raised
-when the server cannot be used at all (unreachable, 401/403, unknown model or endpoint),
-with a message naming the URL and the cause, and a fix naming the setting to change.
+jittered exponential backoff (``Retry-After`` respected), each retry announced as a
+`ModelRetrying` event; with several endpoints the request first moves to another one. A
+context-length 400 shrinks ``max_tokens`` to what fits and retries. A server that wants
+``max_completion_tokens`` gets it. A trajectory that still fails is yielded with ``error``
+set. `BackendError` is raised when no server can be used at all (unreachable, 401/403,
+unknown model or endpoint, every endpoint down), with a message naming the URL and the
+cause, and a fix naming the setting to change.
+
+Model calls are counted honestly: a trajectory's `failed_requests` charges it with the
+HTTP requests of its call that reached a server but delivered nothing (each charged once),
+so a run's calls are its answered requests plus these.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from pacore_core.backends.base import BackendError, SampleRequest, Trajectory
+from pacore_core.backends.endpoints import Endpoint, EndpointPool
 from pacore_core.backends.retry import (
     RequestRejected,
     RetryPolicy,
@@ -40,19 +54,22 @@ from pacore_core.backends.retry import (
 from pacore_core.backends.sse import Choice, StreamAssembler, choices_from_json, iter_stream
 from pacore_core.backends.tokenizer import ServerTokenizer, server_root
 from pacore_core.backends.usage import attribute, stream_remainder, to_trajectory
+from pacore_core.events import EventSink, ModelRetrying
 
 log = logging.getLogger(__name__)
 
 _MAX_SHRINKS = 3
+_CONNECT_TIMEOUT_S = 10.0
 
 
 @dataclass
 class _Sampling:
-    """One `sample()` call: where finished trajectories go, and the failures held back
-    because no server was ever reached (they become one `BackendError` if nothing succeeds)."""
+    """One `sample()` call: where finished trajectories and retry events go, and the failures
+    held back because no server was ever reached (one `BackendError` if nothing succeeds)."""
 
     request: SampleRequest
     started: float
+    on_event: EventSink | None = None
     queue: asyncio.Queue[Trajectory | BaseException | None] = field(default_factory=asyncio.Queue)
     unreachable: list[Trajectory] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
@@ -68,8 +85,13 @@ class _Call:
     seed: int | None
     max_tokens: int
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:12]}")
-    attempt: int = 0
+    attempt: int = 0  # retries used
+    failovers: int = 0  # moves to another endpoint since the last retry
     shrinks: int = 0
+    tries: int = 0  # HTTP requests attempted, failovers included
+    uncharged: int = 0  # of those, failed ones not yet charged to a trajectory
+    delivered: int = 0
+    endpoint: Endpoint | None = None  # of the current attempt
 
     def single(self, index: int) -> _Call:
         """The call for trajectory `index` alone, with its own seed (``seed + index``)."""
@@ -79,41 +101,51 @@ class _Call:
     async def deliver(self, traj: Trajectory) -> None:
         if traj.index in self.remaining:
             self.remaining.remove(traj.index)
+        if self.uncharged:
+            traj.failed_requests, self.uncharged = traj.failed_requests + self.uncharged, 0
+        self.delivered += 1
         await self.sampling.queue.put(traj)
 
 
 class OpenAIBackend:
-    """Samples trajectories from an OpenAI-compatible ``/chat/completions`` endpoint."""
+    """Samples trajectories from one or several OpenAI-compatible ``/chat/completions`` endpoints."""
 
     name = "openai"
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         model: str,
         api_key: str | None = None,
         *,
         use_n: bool = True,
         stream: bool = False,
         max_concurrency: int = 16,
-        timeout_s: float = 600.0,
+        timeout_s: float = 1800.0,
+        first_token_timeout_s: float = 60.0,
         max_retries: int = 4,
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         exact_usage: bool = False,
+        endpoints: EndpointPool | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.endpoints = endpoints or EndpointPool(urls)
         self.model = model
         self.api_key = api_key
         self.use_n = use_n
         self.stream = stream
         self.max_concurrency = max_concurrency
         self.timeout_s = timeout_s
+        self.first_token_timeout_s = first_token_timeout_s
         self.exact_usage = exact_usage
         self.retry = retry or RetryPolicy(max_retries=max_retries)
+        # streaming: the read limit is the wait for the first token and between chunks
+        read = min(first_token_timeout_s, timeout_s) if stream else timeout_s
+        self._http_timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, _CONNECT_TIMEOUT_S), read=read)
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+            timeout=self._http_timeout,
             limits=httpx.Limits(
                 max_connections=max_concurrency + 8, max_keepalive_connections=max_concurrency + 8
             ),
@@ -122,26 +154,33 @@ class OpenAIBackend:
         self._tokenizer = ServerTokenizer(self._client, model, lambda: self.root_url, self._headers)
         self._n_supported: bool | None = None
         self._token_param = "max_tokens"
-        self._ever_reached = False
         self._context_window: int | None = None
 
     # -- URLs and headers --------------------------------------------------------------------
 
     @property
+    def base_url(self) -> str:
+        """The endpoint, or the endpoints separated by commas (for messages)."""
+        return ", ".join(self.endpoints.urls)
+
+    @property
     def root_url(self) -> str:
-        """The server root: vLLM serves `/tokenize` there, outside `/v1`."""
-        return server_root(self.base_url)
+        """The server root of an endpoint that is up: vLLM serves `/tokenize` there, outside `/v1`."""
+        up = self.endpoints.up() or self.endpoints.endpoints
+        return server_root(up[0].url)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     # -- Backend protocol ------------------------------------------------------------------
 
-    async def sample(self, request: SampleRequest) -> AsyncGenerator[Trajectory, None]:
+    async def sample(
+        self, request: SampleRequest, on_event: EventSink | None = None
+    ) -> AsyncGenerator[Trajectory, None]:
         """Yield the `request.n` trajectories as each finishes; see the module docstring."""
         if request.n <= 0:
             return
-        sampling = _Sampling(request, time.monotonic())
+        sampling = _Sampling(request, time.monotonic(), on_event)
         if request.n > 1 and self.use_n and self._n_supported is not False:
             calls = [_Call(sampling, list(range(request.n)), request.seed, request.max_tokens)]
         else:
@@ -173,6 +212,12 @@ class OpenAIBackend:
                 raise self._unreachable_error(sampling.causes[0] if sampling.causes else "?")
             for traj in sampling.unreachable:
                 yield traj
+            if succeeded == 0 and len(self.endpoints) > 1 and self.endpoints.all_down():
+                raise BackendError(
+                    f"all {len(self.endpoints)} model endpoints are down: {self.endpoints.describe()}",
+                    setting="base_url",
+                    fix="start the servers, or remove the ones that are gone from {base_url}",
+                )
         finally:
             for t in tasks:
                 t.cancel()
@@ -182,17 +227,19 @@ class OpenAIBackend:
         """`max_model_len` of this model from ``GET /v1/models`` (cached once known)."""
         if self._context_window is not None:
             return self._context_window
-        try:
-            resp = await self._client.get(f"{self.base_url}/models", headers=self._headers())
-            resp.raise_for_status()
-            data = resp.json().get("data") or []
-        except (httpx.HTTPError, ValueError, AttributeError) as e:
-            log.warning("could not read the context window from %s/models: %s", self.base_url, e)
+        for ep in self.endpoints.up() or self.endpoints.endpoints:
+            try:
+                resp = await self._client.get(f"{ep.url}/models", headers=self._headers())
+                resp.raise_for_status()
+                data = resp.json().get("data") or []
+            except (httpx.HTTPError, ValueError, AttributeError) as e:
+                log.warning("could not read the context window from %s/models: %s", ep.url, e)
+                continue
+            for entry in data:
+                if entry.get("id") == self.model and entry.get("max_model_len"):
+                    self._context_window = int(entry["max_model_len"])
+                    return self._context_window
             return None
-        for entry in data:
-            if entry.get("id") == self.model and entry.get("max_model_len"):
-                self._context_window = int(entry["max_model_len"])
-                return self._context_window
         return None
 
     async def count_tokens(self, text: str) -> int:
@@ -208,27 +255,44 @@ class OpenAIBackend:
     async def _run_call(self, call: _Call) -> None:
         """Obtain the trajectories of `call` with as many attempts as the policy allows."""
         while call.remaining:
+            delivered = call.delivered
+            call.tries += 1
             try:
                 async with self._sem:
-                    await self._attempt(call)
+                    with self.endpoints.lease() as ep:
+                        call.endpoint = ep
+                        await self._attempt(call, ep)
                 if call.remaining:
                     raise TransientError(
                         f"the response ended before {len(call.remaining)} of its choices finished"
                     )
             except TransientError as e:
+                if not e.unreachable and call.delivered == delivered:
+                    call.uncharged += 1
                 if not await self._after_transient(call, e):
                     return
             except RequestRejected as e:
+                call.uncharged += 1
                 if not await self._after_rejected(call, e):
                     return
 
     async def _after_transient(self, call: _Call, e: TransientError) -> bool:
-        """Wait and try again (True), or give up on the call's remaining trajectories."""
-        never_reached = e.unreachable and not self._ever_reached
+        """Move to another endpoint or wait and try again (True), or give up on the call."""
+        ep = call.endpoint
+        if ep is not None:
+            self.endpoints.failed(ep, str(e), rest_s=e.retry_after)
+            if self.endpoints.up() and call.failovers < len(self.endpoints) - 1:
+                call.failovers += 1
+                log.warning("%s: %s; sending the request to another endpoint", ep.url, e)
+                return True
+        call.failovers = 0
+        never_reached = e.unreachable and not self.endpoints.ever_reached
         retries = min(self.retry.max_retries, 1) if never_reached else self.retry.max_retries
         if call.attempt < retries:
-            await asyncio.sleep(self.retry.delay(call.attempt, e.retry_after))
+            delay = self.retry.delay(call.attempt, e.retry_after)
             call.attempt += 1
+            await self._emit(call, e, retries + 1, delay)
+            await asyncio.sleep(delay)
             return True
         errored = [self._failed(i, str(e), call) for i in call.remaining]
         if never_reached:  # held back: one clear error if nothing else succeeds
@@ -239,16 +303,35 @@ class OpenAIBackend:
                 await call.deliver(t)
         return False
 
+    async def _emit(self, call: _Call, e: TransientError, attempts: int, delay: float) -> None:
+        sink = call.sampling.on_event
+        if sink is None:
+            return
+        event = ModelRetrying(
+            round=call.sampling.request.round_index,
+            attempt=call.attempt + 1,
+            attempts=attempts,
+            trajectories=len(call.remaining),
+            endpoint=call.endpoint.url if call.endpoint else self.base_url,
+            reason=str(e),
+            no_answer=e.no_answer,
+            delay_s=round(delay, 3),
+        )
+        out = sink(event)
+        if inspect.isawaitable(out):
+            await out
+
     async def _after_rejected(self, call: _Call, e: RequestRejected) -> bool:
         """Adapt the request and try again (True), or fail the call's trajectories."""
+        url = call.endpoint.url if call.endpoint else self.base_url
         if e.status in (401, 403):
             raise BackendError(
-                f"the model server at {self.base_url} refused the request (HTTP {e.status}: {e.detail})",
+                f"the model server at {url} refused the request (HTTP {e.status}: {e.detail})",
                 setting="api_key",
                 fix="set {api_key} to the key the server was started with (vLLM's --api-key)",
             ) from None
         if e.status == 404:
-            raise await self._not_found_error(e.detail) from None
+            raise await self._not_found_error(url, e.detail) from None
         if e.status == 400 and self._token_param == "max_tokens" and wants_max_completion_tokens(e.detail):
             self._token_param = "max_completion_tokens"
             return True
@@ -266,20 +349,21 @@ class OpenAIBackend:
                 return True
         elif e.status == 400 and len(call.remaining) > 1:
             log.info(
-                "%s rejected n=%d (%s); sending single requests instead",
-                self.base_url,
-                len(call.remaining),
-                e.detail,
+                "%s rejected n=%d (%s); sending single requests instead", url, len(call.remaining), e.detail
             )
             self._n_supported = False
-            await asyncio.gather(*(self._run_call(call.single(i)) for i in list(call.remaining)))
+            singles = [call.single(i) for i in list(call.remaining)]
+            singles[0].uncharged, call.uncharged = call.uncharged, 0
+            await asyncio.gather(*(self._run_call(c) for c in singles))
             return False
         for i in list(call.remaining):
             await call.deliver(self._failed(i, str(e), call))
         return False
 
     def _failed(self, index: int, error: str, call: _Call) -> Trajectory:
-        return Trajectory(index=index, error=f"{error} (server {self.base_url})", request_id=call.request_id)
+        url = call.endpoint.url if call.endpoint else self.base_url
+        where = f"server {url}" + (f", after {call.tries} attempts" if call.tries > 1 else "")
+        return Trajectory(index=index, error=f"{error} ({where})", request_id=call.request_id)
 
     # -- one HTTP request --------------------------------------------------------------------
 
@@ -300,31 +384,52 @@ class OpenAIBackend:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def _attempt(self, call: _Call) -> None:
+    async def _attempt(self, call: _Call, ep: Endpoint) -> None:
         """One HTTP request for the trajectories still missing; delivers each finished one."""
         indices = list(call.remaining)
         body = self._payload(call)
-        url = f"{self.base_url}/chat/completions"
+        url = f"{ep.url}/chat/completions"
+        progress = _Progress()
         try:
-            if self.stream:
-                async with self._client.stream("POST", url, json=body, headers=self._headers()) as resp:
+            async with asyncio.timeout(self.timeout_s):
+                if self.stream:
+                    async with self._client.stream(
+                        "POST", url, json=body, headers=self._headers(), timeout=self._http_timeout
+                    ) as resp:
+                        if resp.status_code != 200:
+                            await resp.aread()
+                            raise_for_status(resp)
+                        self.endpoints.succeeded(ep)
+                        await self._read_stream(resp, indices, call, progress)
+                else:
+                    resp = await self._client.post(
+                        url, json=body, headers=self._headers(), timeout=self._http_timeout
+                    )
                     if resp.status_code != 200:
-                        await resp.aread()
                         raise_for_status(resp)
-                    self._ever_reached = True
-                    await self._read_stream(resp, indices, call)
-            else:
-                resp = await self._client.post(url, json=body, headers=self._headers())
-                if resp.status_code != 200:
-                    raise_for_status(resp)
-                self._ever_reached = True
-                await self._read_response(resp, indices, call)
+                    self.endpoints.succeeded(ep)
+                    await self._read_response(resp, indices, call)
+        except TimeoutError:
+            what = "complete answer" if progress.chunks else "answer"
+            raise TransientError(
+                f"timed out: no {what} within {self.timeout_s:g} s", no_answer=True
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             raise TransientError(describe(e), unreachable=True) from None
+        except httpx.ReadTimeout:
+            raise TransientError(self._read_timeout_reason(progress), no_answer=True) from None
         except httpx.TimeoutException as e:
-            raise TransientError(f"timed out after {self.timeout_s:g} s ({describe(e)})") from None
+            raise TransientError(f"timed out ({describe(e)})") from None
         except httpx.TransportError as e:
             raise TransientError(f"connection lost: {describe(e)}") from None
+
+    def _read_timeout_reason(self, progress: _Progress) -> str:
+        if not self.stream:
+            return f"timed out: no answer within {self.timeout_s:g} s"
+        limit = min(self.first_token_timeout_s, self.timeout_s)
+        if progress.chunks == 0:
+            return f"timed out: no token within {limit:g} s"
+        return f"timed out: the stream stopped for {limit:g} s after {progress.chunks} chunks"
 
     async def _read_response(self, resp: httpx.Response, indices: list[int], call: _Call) -> None:
         try:
@@ -340,18 +445,20 @@ class OpenAIBackend:
             count=self.count_tokens if self.exact_usage else None,
         )
         elapsed = time.monotonic() - call.sampling.started
-        rid = data.get("id") or call.request_id
+        rid = data.get("id") or f"{call.request_id}-{call.tries}"
         for pos, (i, n_tokens) in enumerate(zip(order, counts, strict=True)):
             traj = to_trajectory(
                 indices[i], choices[i], n_tokens, usage if pos == 0 else None, elapsed=elapsed, request_id=rid
             )
             await call.deliver(traj)
 
-    async def _read_stream(self, resp: httpx.Response, indices: list[int], call: _Call) -> None:
-        state = StreamAssembler(len(indices), call.request_id)
+    async def _read_stream(
+        self, resp: httpx.Response, indices: list[int], call: _Call, progress: _Progress
+    ) -> None:
+        state = StreamAssembler(len(indices), f"{call.request_id}-{call.tries}")
         started = call.sampling.started
         attributed = 0
-        async for ready in iter_stream(resp.aiter_bytes(), state):
+        async for ready in iter_stream(progress.count(resp.aiter_bytes()), state):
             for i in ready:
                 ch = state.choices[i]
                 n_tokens = ch.provisional_tokens()
@@ -376,8 +483,13 @@ class OpenAIBackend:
     # -- errors ------------------------------------------------------------------------------
 
     def _unreachable_error(self, cause: str) -> BackendError:
+        where = (
+            f"model server at {self.base_url}"
+            if len(self.endpoints) == 1
+            else f"any of the {len(self.endpoints)} model servers ({self.endpoints.describe()})"
+        )
         return BackendError(
-            f"cannot reach model server at {self.base_url}: {cause}",
+            f"cannot reach {where}: {cause}",
             setting="base_url",
             fix=(
                 f"start vLLM (`vllm serve {self.model}`) or set {{base_url}} to a running "
@@ -385,21 +497,32 @@ class OpenAIBackend:
             ),
         )
 
-    async def _not_found_error(self, detail: str) -> BackendError:
+    async def _not_found_error(self, url: str, detail: str) -> BackendError:
         if "model" not in detail.lower():
             return BackendError(
-                f"{self.base_url}/chat/completions does not exist (HTTP 404: {detail})",
+                f"{url}/chat/completions does not exist (HTTP 404: {detail})",
                 setting="base_url",
                 fix="set {base_url} to the OpenAI API root of the server, e.g. http://127.0.0.1:8000/v1",
             )
         served: list[str] = []
         with contextlib.suppress(httpx.HTTPError, ValueError, AttributeError, TypeError):
-            resp = await self._client.get(f"{self.base_url}/models", headers=self._headers())
+            resp = await self._client.get(f"{url}/models", headers=self._headers())
             served = [str(m.get("id")) for m in resp.json().get("data") or []]
         hint = f" It serves: {', '.join(served)}." if served else ""
         return BackendError(
-            f"the model server at {self.base_url} does not serve model {self.model!r} "
-            f"(HTTP 404: {detail}).{hint}",
+            f"the model server at {url} does not serve model {self.model!r} (HTTP 404: {detail}).{hint}",
             setting="model",
             fix="set {model} to a served model name",
         )
+
+
+class _Progress:
+    """Chunks received in one attempt: tells "no token at all" from "the stream stopped"."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+
+    async def count(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for raw in chunks:
+            self.chunks += 1
+            yield raw

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from pacore_core.backends.base import SampleRequest, Trajectory
+from pacore_core.events import EventSink
 from pacore_core.record import RoundRecord, RunRecord
 from pacore_core.tokens import estimate_tokens
 
@@ -42,7 +43,9 @@ class ReplayBackend:
         matches = [r for r in self.records if r.problem.statement in prompt]
         return max(matches, key=lambda r: len(r.problem.statement), default=None)
 
-    async def sample(self, request: SampleRequest) -> AsyncGenerator[Trajectory, None]:
+    async def sample(
+        self, request: SampleRequest, on_event: EventSink | None = None
+    ) -> AsyncGenerator[Trajectory, None]:
         record = self._record_for(request)
         rounds: dict[int, RoundRecord] = {r.round: r for r in record.result.rounds} if record else {}
         recorded = rounds.get(request.round_index)

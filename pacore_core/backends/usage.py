@@ -77,7 +77,6 @@ def to_trajectory(
     *,
     elapsed: float,
     request_id: str,
-    attempts: int = 1,
 ) -> Trajectory:
     """A finished choice as a trajectory; `usage` is given to the one that carries the prompt."""
     details = (usage or {}).get("prompt_tokens_details") or {}
@@ -91,5 +90,4 @@ def to_trajectory(
         cached_tokens=int(details.get("cached_tokens") or 0),
         latency_s=elapsed,
         request_id=request_id,
-        attempts=attempts,
     )

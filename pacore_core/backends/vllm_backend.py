@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from pacore_core.backends.base import BackendError, ChatMessage, SampleRequest, Trajectory
+from pacore_core.events import EventSink
 
 INSTALL_HINT = "pip install 'pacore-code[vllm]'"
 THINK_END = "</think>"
@@ -171,7 +172,9 @@ class VLLMBackend:
             return len(tokenizer.encode(prompt, add_special_tokens=False))
         return len(tokenizer.encode("\n".join(m["content"] for m in messages)))
 
-    async def sample(self, request: SampleRequest) -> AsyncGenerator[Trajectory, None]:
+    async def sample(
+        self, request: SampleRequest, on_event: EventSink | None = None
+    ) -> AsyncGenerator[Trajectory, None]:
         """Yield the request's K trajectories from one `n=K` call to the engine."""
         llm = await self._engine()
         vllm = _import_vllm()

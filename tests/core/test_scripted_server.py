@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from tests.support import (
     Drop,
     Error,
+    Hang,
     Reply,
     ScriptedServer,
     by_round,
@@ -242,6 +244,49 @@ def test_connection_drop(stream: bool) -> None:
         assert chat(srv, n=1).status_code == 200  # the server itself keeps serving
     if stream:
         assert events and "[DONE]" not in events
+
+
+def test_hang_with_headers_starts_a_stream_that_never_comes() -> None:
+    with ScriptedServer(Hang(headers=True)) as srv:
+        body = {"model": MODEL, "messages": MSGS, "stream": True}
+        with httpx.stream("POST", f"{srv.base_url}/chat/completions", json=body,
+                          timeout=httpx.Timeout(5, read=0.3)) as resp:
+            assert resp.status_code == 200
+            with pytest.raises(httpx.ReadTimeout):
+                resp.read()
+        calls = srv.calls
+    assert calls == 1
+
+
+def test_hang_without_headers_sends_nothing() -> None:
+    with ScriptedServer(Hang()) as srv, pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{srv.base_url}/chat/completions", json={"model": MODEL, "messages": MSGS},
+                   timeout=httpx.Timeout(5, read=0.3))
+    assert not srv.running
+
+
+def test_kill_cuts_open_requests_and_refuses_new_ones() -> None:
+    with ScriptedServer(Hang()) as srv:
+        errors: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                chat(srv)
+            except httpx.HTTPError as e:
+                errors.append(e)
+
+        t = threading.Thread(target=call)
+        t.start()
+        while srv.calls == 0:
+            time.sleep(0.01)
+        srv.kill()
+        t.join(10)
+        while srv.running:
+            time.sleep(0.01)
+        with pytest.raises(httpx.ConnectError):
+            chat(srv)
+    assert not t.is_alive() and len(errors) == 1
+    assert isinstance(errors[0], httpx.RemoteProtocolError | httpx.ReadError)
 
 
 def test_by_round_tells_synthesis_prompts_apart() -> None:

@@ -3,6 +3,7 @@
 from tests.support.scripted_server import (
     Drop,
     Error,
+    Hang,
     RecordedRequest,
     Reply,
     Responder,
@@ -21,6 +22,7 @@ from tests.support.scripted_server import (
 __all__ = [
     "Drop",
     "Error",
+    "Hang",
     "RecordedRequest",
     "Reply",
     "Responder",

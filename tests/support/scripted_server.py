@@ -11,8 +11,10 @@ under test (engine, LSP server, CLI, editors, benchmarks) runs unchanged:
 - ``POST /tokenize`` (and ``/v1/tokenize``) in vLLM's format.
 
 What each choice says is decided by a *responder*: ``(request_json, choice_index,
-call_index) -> Reply | Error | Drop``. ``call_index`` counts chat-completion calls (from 0);
-an ``Error`` or ``Drop`` returned for any choice applies to the whole request.
+call_index) -> Reply | Error | Drop | Hang``. ``call_index`` counts chat-completion calls
+(from 0); an ``Error``, ``Drop`` or ``Hang`` returned for any choice applies to the whole
+request. A responder may block (e.g. on a `threading.Event`) to hold a request open.
+`kill()` stops the server the hard way: it refuses new connections and cuts open ones.
 
 Tokenizer (documented so tests can compute expected numbers): a token is a match of the
 regex ``\\w+|[^\\w\\s]``. Chat messages are rendered as ``<|role|>\\ncontent\\n`` per
@@ -25,13 +27,15 @@ Run it in another process with::
     python -m tests.support.scripted_server --port 0 --script replies.json
 
 where ``replies.json`` is a JSON list of replies (a string, or an object with ``content``,
-``reasoning``, ``latency_s``, ``finish_reason``; or ``{"error": STATUS, "message": ...}``),
+``reasoning``, ``latency_s``, ``finish_reason``; or ``{"error": STATUS, "message": ...}``,
+``{"drop": true, "after_s": S}``, ``{"hang": true, "headers": BOOL}``),
 cycled over choices. The server prints its base URL on stdout once it accepts connections.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import re
@@ -149,9 +153,21 @@ class Drop:
     after_s: float = 0.0
 
 
-Outcome = Reply | Error | Drop
+@dataclass(frozen=True)
+class Hang:
+    """Accept the request and never answer (until the server stops or is killed).
+
+    With `headers` (streaming requests only) the status line and SSE headers are sent first,
+    as a stuck vLLM does; without, not a byte is sent.
+    """
+
+    headers: bool = False
+
+
+Outcome = Reply | Error | Drop | Hang
 Responder = Callable[[dict[str, Any], int, int], Outcome]
-ReplyLike = Reply | Error | Drop | str
+ReplyLike = Reply | Error | Drop | Hang | str
+_OUTCOMES = (Reply, Error, Drop, Hang)
 
 _ERROR_TYPES = {
     400: "BadRequestError",
@@ -167,7 +183,7 @@ _ERROR_TYPES = {
 
 def as_outcome(item: ReplyLike | dict[str, Any]) -> Outcome:
     """A string becomes `Reply(item)`; dicts follow the `--script` JSON format."""
-    if isinstance(item, Reply | Error | Drop):
+    if isinstance(item, _OUTCOMES):
         return item
     if isinstance(item, str):
         return Reply(item)
@@ -177,6 +193,8 @@ def as_outcome(item: ReplyLike | dict[str, Any]) -> Outcome:
                          float(item.get("after_s", 0.0)), item.get("retry_after"))
         if item.get("drop"):
             return Drop(float(item.get("after_s", 0.0)))
+        if item.get("hang"):
+            return Hang(bool(item.get("headers", False)))
         return Reply(str(item.get("content", "")), item.get("reasoning"),
                      float(item.get("latency_s", 0.0)), str(item.get("finish_reason", "stop")))
     raise TypeError(f"cannot script a reply from {item!r}")
@@ -243,9 +261,9 @@ def reference_count(request: dict[str, Any]) -> int:
 
 
 def _as_responder(spec: Responder | ReplyLike | Sequence[ReplyLike]) -> Responder:
-    if callable(spec) and not isinstance(spec, Reply | Error | Drop):
+    if callable(spec) and not isinstance(spec, _OUTCOMES):
         return spec
-    if isinstance(spec, Reply | Error | Drop | str):
+    if isinstance(spec, (*_OUTCOMES, str)):
         return cycle_replies([spec])
     return cycle_replies(spec)
 
@@ -276,11 +294,11 @@ def by_round(
 
 def fail_first(
     calls: int, responder: Responder | ReplyLike | Sequence[ReplyLike],
-    error: Error | Drop | None = None,
+    error: Error | Drop | Hang | None = None,
 ) -> Responder:
     """Fail the first `calls` chat-completion calls with `error` (default HTTP 500)."""
     inner = _as_responder(responder)
-    err: Error | Drop = error or Error(500, "injected failure")
+    err: Error | Drop | Hang = error or Error(500, "injected failure")
 
     def wrapped(req: dict[str, Any], choice: int, call: int) -> Outcome:
         return err if call < calls else inner(req, choice, call)
@@ -355,7 +373,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- routes
 
+    def _dead(self) -> bool:
+        """After `kill()`: drop anything that still gets through until the socket closes."""
+        if self.server.scripted._stopping.is_set():
+            self._drop()
+            return True
+        return False
+
     def do_GET(self) -> None:
+        if self._dead():
+            return
         srv = self.server.scripted
         path = self.path.split("?", 1)[0]
         srv._record(self, path, None, None)
@@ -376,6 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(404, {"detail": "Not Found"})
 
     def do_POST(self) -> None:
+        if self._dead():
+            return
         srv = self.server.scripted
         path = self.path.split("?", 1)[0]
         body = self._read_body()
@@ -442,6 +471,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_obj(Error(500, f"responder raised {type(e).__name__}: {e}"))
             return
         failure = next((o for o in outcomes if not isinstance(o, Reply)), None)
+        if isinstance(failure, Hang):
+            self._hang(failure, bool(body.get("stream")))
+            return
         if isinstance(failure, Error):
             _sleep_until(t0 + failure.after_s)
             self._send_error_obj(failure)
@@ -462,6 +494,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(rid, replies, t0, drop_at, usage if include_usage else None)
         else:
             self._complete(rid, replies, t0, drop_at, usage)
+
+    def _hang(self, hang: Hang, stream: bool) -> None:
+        """Hold the request open, sending nothing (or only headers), until the server stops."""
+        if hang.headers and stream:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+        self.server.scripted._stopping.wait()
+        self._drop()
 
     def _message(self, r: Reply) -> dict[str, Any]:
         msg: dict[str, Any] = {"role": "assistant", "content": r.content, "tool_calls": []}
@@ -594,7 +637,31 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, addr: tuple[str, int], scripted: ScriptedServer) -> None:
         self.scripted = scripted
+        self.open_connections: set[socket.socket] = set()
+        self.conn_lock = threading.Lock()
         super().__init__(addr, _Handler)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self.conn_lock:
+            self.open_connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.conn_lock:
+                self.open_connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (timeouts, cancelled runs, `kill()`) is not a server error."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+    def cut_connections(self) -> None:
+        with self.conn_lock:
+            conns = list(self.open_connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
 
 class ScriptedServer:
@@ -646,12 +713,14 @@ class ScriptedServer:
         self._httpd: _HTTPServer | None = None
         self._bound_port: int | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # releases `Hang` requests
 
     # --- lifecycle
 
     def start(self) -> ScriptedServer:
         if self._httpd is not None:
             return self
+        self._stopping.clear()
         self._httpd = _HTTPServer((self._host, self._port), self)
         self._bound_port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -663,12 +732,29 @@ class ScriptedServer:
     def stop(self) -> None:
         if self._httpd is None:
             return
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = None
         self._thread = None
+
+    def kill(self) -> None:
+        """Die like a crashed server: new connections are refused, open ones are cut.
+
+        Safe to call from a responder (the handler thread is not the serving thread)."""
+        httpd = self._httpd
+        if httpd is None:
+            return
+        self._stopping.set()  # handlers drop what arrives until the socket is closed
+        httpd.cut_connections()
+        threading.Thread(target=self.stop, name="scripted-server-kill", daemon=True).start()
+
+    @property
+    def running(self) -> bool:
+        """True until `stop()` (or `kill()`) has finished."""
+        return self._httpd is not None
 
     def __enter__(self) -> ScriptedServer:
         return self.start()
