@@ -14,6 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pydantic import ValidationError
 
+from lsp_server import agreed_tests
 from lsp_server.jobs import FunctionKey
 from lsp_server.protocol import (
     CMD_CANCEL,
@@ -95,15 +96,21 @@ def create_server(
         doc, version = ls.parsed(uri)
         pos = params.range.start
         target = stub_at(doc, pos.line, pos.character)
+        agreed = agreed_tests.code_action(ls, uri)  # after a solve by agreement
         if target is None:
-            return None
+            return [agreed] if agreed is not None else None
         arg = {"uri": uri, "position": {"line": pos.line, "character": pos.character},
                "version": version}
-        return [types.CodeAction(
+        actions = [types.CodeAction(
             title=TITLE,
             kind=types.CodeActionKind.RefactorRewrite,
             command=types.Command(title=TITLE, command=CMD_SOLVE, arguments=[arg]),
         )]
+        return actions + ([agreed] if agreed is not None else [])
+
+    @ls.command(agreed_tests.CMD_WRITE_AGREED)
+    async def write_agreed_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, str]:
+        return await agreed_tests.write_agreed_tests(ls, args)
 
     @ls.command(CMD_SOLVE)
     async def solve_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:

@@ -42,6 +42,13 @@ class SolveReport(BaseModel):
     uri: str
     verification: ReportVerification
     weak_verification: bool = Field(description="doctests or model-written tests only")
+    assurance: str = Field(
+        default="", description="how far to trust the code, e.g. `passed your tests`, "
+        "`passed samples + agreed with 6/8 candidates on 40 generated inputs`, "
+        "`agreement only (no tests): ...`; empty when agreement was off")
+    agreed_tests: str | None = Field(
+        default=None, description="a pytest module pinning the agreed input/output pairs "
+        "(offered by the code action that writes it next to the code)")
     rounds: list[ReportRound]
     ttc_tokens: int = Field(description="effective test-time compute: tokens over all trajectories")
     selected: SelectedCandidate | None
@@ -54,7 +61,7 @@ class SolveReport(BaseModel):
 
 def build_report(*, solve_id: str, uri: str, qualname: str, tests_label: str, weak: bool,
                  started: float, result: RunResult | None, status: SolveStatus,
-                 applied: Applied, detail: str = "") -> SolveReport:
+                 applied: Applied, detail: str = "", agreed_tests: str | None = None) -> SolveReport:
     """The report of a run (`result` is None when it ended before the engine answered)."""
     ver = result.verification if result is not None else None
     return SolveReport(
@@ -69,6 +76,8 @@ def build_report(*, solve_id: str, uri: str, qualname: str, tests_label: str, we
             tests=tests_label,
         ),
         weak_verification=weak,
+        assurance=result.assurance if result else "",
+        agreed_tests=agreed_tests,
         rounds=[ReportRound(round=r.round, k=r.k, trajectories=len(r.trajectories))
                 for r in (result.rounds if result else [])],
         ttc_tokens=result.ttc_tokens if result else 0,
@@ -88,6 +97,8 @@ def summary(rep: SolveReport) -> str:
     parts = [f"PaCoRe `{rep.function}`: {rep.status}",
              f"{v.passed}/{v.total} tests {v.verdict} ({v.tests})",
              f"rounds [{widths}]", f"TTC {rep.ttc_tokens} tokens"]
+    if rep.assurance:
+        parts.append(rep.assurance)
     sel = rep.selected
     if sel is not None and sel.source != "none":
         where = f" (round {sel.round}, #{sel.index})" if sel.source == "candidate" else ""

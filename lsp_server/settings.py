@@ -77,6 +77,10 @@ class LspSettings:
         return self.config.editor.allow_weak_tests
 
     @property
+    def solve_by_agreement(self) -> bool:
+        return self.config.editor.solve_by_agreement
+
+    @property
     def keep_docstring(self) -> bool:
         return self.config.editor.keep_docstring
 

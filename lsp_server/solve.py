@@ -25,6 +25,7 @@ from lsp_server.settings import LspSettings
 from lsp_server.targeting import ParsedDocument, StubTarget, stub_at
 from lsp_server.test_discovery import DiscoveredTests, discover, doctest_runner_source, module_name
 from lsp_server.verify import SplicingSandbox
+from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
 from pacore_core.config import editor_setting
 from pacore_core.errors import PacoreError
@@ -55,21 +56,29 @@ class SolveContext:
     settings: LspSettings
     weak: bool
     token: str
+    agreement: bool = False  # no workspace tests: candidates are compared on generated inputs
     started: float = field(default_factory=time.monotonic)
     generated_tests: str | None = None  # model-written tests, when the user allowed them
 
     def tests_label(self) -> str:
         if self.generated_tests is not None:
             return "model-written tests only (weaker verification)"
+        if self.agreement and not self.tests.doctest:
+            return "no tests (agreement only)"
         if self.weak:
             return "doctests only (weaker verification)"
         return f"{len(self.tests.node_ids)} workspace test(s)"
 
     def report(self, result: RunResult | None, status: SolveStatus, applied: Applied,
                detail: str = "") -> SolveReport:
+        agreed = None
+        if result is not None and self.target.class_name is None:
+            agreed = regression_tests(result.agreement, module=module_name(self.relpath),
+                                      entry_point=self.target.name)
         return build_report(solve_id=self.solve_id, uri=self.uri, qualname=self.target.qualname,
                             tests_label=self.tests_label(), weak=self.weak, started=self.started,
-                            result=result, status=status, applied=applied, detail=detail)
+                            result=result, status=status, applied=applied, detail=detail,
+                            agreed_tests=agreed)
 
 
 def no_tests_message(target: StubTarget, relpath: str, tests: DiscoveredTests) -> str:
@@ -84,6 +93,8 @@ def no_tests_message(target: StubTarget, relpath: str, tests: DiscoveredTests) -
     else:
         msg += (" Or set pacore.allowWeakTests to true to have the model write tests first "
                 "(weaker verification).")
+    msg += (" Or set pacore.solveByAgreement to true to choose the implementation most "
+            "candidates agree on over generated inputs (no tests at all).")
     if tests.missing:
         msg += f" Configured test paths not found: {', '.join(tests.missing)}."
     return msg
@@ -124,10 +135,12 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         discover, root, relpath, target.name, docstring=target.docstring,
         test_paths=settings.test_paths,
     )
-    weak = False
+    weak = agreement = False
     if not tests.has_workspace_tests:
         if settings.allow_weak_tests:
             weak = True  # doctests if there are any, else tests the model writes first
+        elif settings.solve_by_agreement:
+            weak = agreement = True  # doctests if there are any, and agreement on generated inputs
         else:
             msg = no_tests_message(target, relpath, tests)
             ls.show(msg, types.MessageType.Warning)
@@ -135,7 +148,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     solve_id = ls.jobs.new_id()
     ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
                        root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
-                       token=f"pacore/{solve_id}")
+                       token=f"pacore/{solve_id}", agreement=agreement)
     try:  # the factory may ask the endpoint for its model: off the event loop
         backend = await asyncio.to_thread(ls.backend_factory, settings)
         inner = ls.sandbox_for(settings)
@@ -199,7 +212,7 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
                 ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
                     message=message, percentage=state.percentage, cancellable=True))
 
-        if ctx.weak and not ctx.tests.doctest:
+        if ctx.weak and not ctx.tests.doctest and not ctx.agreement:
             if progress:
                 ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
                     message="writing tests (no tests found)", percentage=0, cancellable=True))
@@ -215,6 +228,10 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
                                   module_relpath=ctx.relpath,
                                   keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
         config = ctx.settings.core_settings().run
+        if ctx.agreement:
+            config = config.model_copy(update={"agreement": True})
+            if not node_ids:  # nothing to run: an empty project suite would run every test
+                problem = problem.model_copy(update={"public_tests": None})
         result = await Engine(backend, sandbox, config, on_event=on_event).solve(problem)
         applied, detail = await finish(ls, ctx, result)
         if progress:

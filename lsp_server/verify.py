@@ -10,7 +10,7 @@ from __future__ import annotations
 from lsp_server.splice import SpliceError, splice
 from lsp_server.targeting import ParsedDocument, StubTarget
 from sandbox.base import Sandbox
-from sandbox.models import Candidate, Limits, ProjectSuite, TestSuite, Verdict
+from sandbox.models import Candidate, Limits, ProbeSuite, ProjectSuite, TestSuite, Verdict
 
 
 class SplicingSandbox:
@@ -41,6 +41,14 @@ class SplicingSandbox:
     async def run(
         self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
     ) -> Verdict:
+        if isinstance(suite, ProbeSuite):  # agreement: call the function in the whole module
+            try:
+                module = splice(self._doc, self._target, candidate.code,
+                                keep_docstring=self._keep_docstring).module_text
+            except SpliceError as e:
+                return Verdict(verdict="compile_error", passed=0, total=len(suite.inputs),
+                               compile_output=str(e), backend=self.name)
+            return await self.inner.run(candidate.model_copy(update={"code": module}), suite, limits)
         if not isinstance(suite, ProjectSuite):
             return await self.inner.run(candidate, suite, limits)
         try:
