@@ -7,6 +7,9 @@
   passed, then lowest index). Without public tests, identical programs (same normalised
   syntax tree) form the clusters.
 * `pacore-low|medium|high` and `pacore:K1,K2,...`: the PaCoRe engine with those widths.
+* `...+agreement` after a PaCoRe strategy (`pacore-low+agreement`, `pacore:8,2+agreement`):
+  the same with execution agreement (generated inputs; selection by tests, then by the
+  weight of the candidate's behaviour cluster). Writing the inputs counts as TTC tokens.
 
 Strategies see only public tests: the harness hands them the problem without its hidden
 suite, so neither selection nor synthesis messages can depend on hidden tests.
@@ -21,6 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from pacore_core.agreement.inputs import agreement_settings
 from pacore_core.backends.base import Backend, BackendError
 from pacore_core.budget import ContextBudgetError
 from pacore_core.code_extract import normalised_form
@@ -38,14 +42,24 @@ class StrategySpec(BaseModel):
     kind: StrategyKind
     n: int = 1
     rounds: list[int] = Field(default_factory=list)
+    agreement: bool = False
 
 
 _BEST = re.compile(r"best-of-(\d+)")
 _SC = re.compile(r"self-consistency-(\d+)")
 
 
+AGREEMENT_SUFFIX = "+agreement"
+
+
 def parse_strategy(token: str) -> StrategySpec:
     t = token.strip().lower()
+    if t.endswith(AGREEMENT_SUFFIX):
+        base = parse_strategy(t.removesuffix(AGREEMENT_SUFFIX))
+        if base.kind != "pacore":
+            raise ValueError(f"strategy {token!r}: {AGREEMENT_SUFFIX} applies to PaCoRe strategies "
+                             "(pacore-low|medium|high, pacore:K1,K2)")
+        return base.model_copy(update={"name": base.name + AGREEMENT_SUFFIX, "agreement": True})
     if t == "single":
         return StrategySpec(name="single", kind="single")
     if m := _BEST.fullmatch(t):
@@ -82,7 +96,9 @@ def parse_strategies(text: str) -> list[StrategySpec]:
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        if part.isdigit() and tokens and tokens[-1].lower().startswith("pacore:"):
+        if (part.removesuffix(AGREEMENT_SUFFIX).isdigit() and tokens
+                and tokens[-1].lower().startswith("pacore:")
+                and not tokens[-1].lower().endswith(AGREEMENT_SUFFIX)):
             tokens[-1] += "," + part
         else:
             tokens.append(part)
@@ -134,7 +150,9 @@ async def run_strategy(
     try:
         if spec.kind == "pacore":
             cfg = cfg.model_copy(update={"rounds": list(spec.rounds)})
-            result = await Engine(backend, sandbox, cfg).solve(problem)
+            agreement = agreement_settings(cfg.model_copy(update={"agreement": True})) \
+                if spec.agreement else None
+            result = await Engine(backend, sandbox, cfg, agreement=agreement).solve(problem)
             out = StrategyOutcome(
                 code=result.code, public=result.verification.public,
                 reason=result.selected.reason,

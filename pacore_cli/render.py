@@ -137,6 +137,13 @@ def run_summary(result: RunResult, problem_id: str) -> Table:
         + (f"/{result.context_window:,}" if result.context_window else "")
         + f", wall {result.wall_s:.1f}s, sandbox {result.sandbox_s:.1f}s",
     ]
+    if result.assurance:
+        lines.insert(1, f"assurance: {result.assurance}")
+    if result.agreement is not None:
+        a = result.agreement
+        lines.append(f"agreement: {a.used_inputs} generated inputs used ({len(a.dropped)} dropped), "
+                     f"{len(a.clusters)} behaviour clusters over {a.candidates} candidates, "
+                     f"decided by {a.decided_by}")
     if result.replayed:
         lines.append("[bold]completions were replayed from a recorded run (no model)[/]")
     if result.error:

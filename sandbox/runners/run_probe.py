@@ -18,6 +18,7 @@ import hashlib
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from child_process import spawn, supervise
@@ -25,6 +26,7 @@ from proc_control import oom_kills
 from trim_text import trim
 
 SHOWN_CHARS = 600
+Progress = Callable[[dict[str, Any]], None]
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -90,8 +92,13 @@ def harness(emit: Any, entry_point: str, calls: list[dict[str, str]]) -> None:
         emit(report)
 
 
-def run_function(job: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every call in as few processes as possible; a hung or crashed call ends its process."""
+def _silent(_result: dict[str, Any]) -> None:
+    return None
+
+
+def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict[str, Any]]:
+    """Every call in as few processes as possible; a hung or crashed call ends its process.
+    `progress` hears of each finished call (the host's watchdog moves on with it)."""
     suite = job["suite"]
     limits = job["limits"]
     per_call = float(suite.get("per_call_s") or limits["timeout_s"])
@@ -124,6 +131,7 @@ def run_function(job: dict[str, Any]) -> list[dict[str, Any]]:
             if event.get("event") == "report":
                 keep = ("status", "actual", "message", "error_type", "duration_s")
                 results[event["name"]] = {"name": event["name"], **{k: event.get(k) for k in keep}}
+                progress(_brief(results[event["name"]]))
         current = state["current"]
         if current is not None and current not in results:
             status, message = _crash(run, oom_before)
@@ -131,6 +139,7 @@ def run_function(job: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": current, "status": status, "message": message,
                 "duration_s": time.monotonic() - state["start"],
             }  # fmt: skip
+            progress(_brief(results[current]))
         remaining = [c for c in pending if c["name"] not in results]
         if len(remaining) == len(pending):  # no progress: the process died before any call
             status, message = _crash(run, oom_before)
@@ -147,7 +156,11 @@ def _crash(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
     return crash_status(run, oom_before)
 
 
-def run_stdin(job: dict[str, Any]) -> list[dict[str, Any]]:
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result[k] for k in ("name", "status", "message", "duration_s") if k in result}
+
+
+def run_stdin(job: dict[str, Any], progress: Progress = _silent) -> list[dict[str, Any]]:
     """Each input on its own process's stdin; the output itself is the behaviour."""
     from suite_runners import run_io
 
@@ -156,7 +169,8 @@ def run_stdin(job: dict[str, Any]) -> list[dict[str, Any]]:
     limits["timeout_s"] = float(suite.get("per_call_s") or limits["timeout_s"])
     io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": suite["inputs"]}}
     out = []
-    for r in run_io(io_job):
+    ran = run_io(io_job) if progress is _silent else run_io(io_job, progress)
+    for r in ran:
         if r.get("status") == "ran":
             text = " ".join(str(r.get("stdout", "")).split())  # whitespace-insensitive, as tests compare
             r.update(status="passed", actual=trim(text, SHOWN_CHARS), message=digest(text))
@@ -164,5 +178,7 @@ def run_stdin(job: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def run_probe(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return run_stdin(job) if job["suite"].get("mode") == "io" else run_function(job)
+def run_probe(job: dict[str, Any], progress: Progress = _silent) -> list[dict[str, Any]]:
+    if job["suite"].get("mode") == "io":
+        return run_stdin(job, progress)
+    return run_function(job, progress)
