@@ -42,6 +42,7 @@ class BenchMeta(BaseModel):
     dataset: str
     model: str | None = None
     seed: int = 0
+    hide_examples: bool = False
 
 
 class BenchRow(RunCost):
@@ -85,6 +86,9 @@ class BenchSettings(BaseModel):
     seed: int = 0
     concurrency: int = Field(default=4, ge=1)
     sandbox_concurrency: int = Field(default=4, ge=1)
+    hide_examples: bool = Field(
+        default=False, description="strategies get no public tests (the statement still shows "
+        "the examples): selection cannot run them, only agreement or synthesis can decide")
 
 
 class BoundedSandbox:
@@ -132,8 +136,12 @@ def latest(rows: list[BenchRow]) -> dict[tuple[str, str, int], BenchRow]:
     return out
 
 
-def public_view(problem: Problem) -> Problem:
-    return problem.model_copy(update={"hidden_tests": None})
+def public_view(problem: Problem, *, hide_examples: bool = False) -> Problem:
+    """What a strategy may see: never the hidden tests; with `hide_examples`, no tests at all."""
+    hidden: dict[str, object] = {"hidden_tests": None}
+    if hide_examples:
+        hidden["public_tests"] = None
+    return problem.model_copy(update=hidden)
 
 
 def scoring_view(problem: Problem) -> tuple[Problem, Literal["hidden", "public"]]:
@@ -213,8 +221,8 @@ async def _run_row(
 ) -> BenchRow:
     seed = row_seed(settings.seed, problem.id, repeat)
     cfg = settings.run.model_copy(update={"seed": seed})
-    out = await run_strategy(spec, public_view(problem), backend=backend, sandbox=sandbox,
-                             config=cfg)
+    out = await run_strategy(spec, public_view(problem, hide_examples=settings.hide_examples),
+                             backend=backend, sandbox=sandbox, config=cfg)
     row = BenchRow(problem=problem.id, strategy=spec.name, repeat=repeat, seed=seed,
                    reason=out.reason, code=out.code, error=out.error,
                    **out.cost().model_dump())

@@ -62,6 +62,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--sandbox-concurrency", type=int,
                    help="sandbox runs at once (default: --concurrency)")
     p.add_argument("--seed", type=int, default=0, help="base seed; rows derive theirs from it")
+    p.add_argument("--hide-examples", action="store_true",
+                   help="strategies get no public tests (the prompt still shows the examples): "
+                   "selection by tests is impossible, agreement and synthesis still work")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     add_model_flags(p)
     p.set_defaults(run=run)
@@ -108,8 +111,10 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
         strategies=strategies, run=settings.run, repeats=args.repeats, seed=args.seed,
         concurrency=args.concurrency,
         sandbox_concurrency=args.sandbox_concurrency or args.concurrency,
+        hide_examples=args.hide_examples,
     )
-    meta = BenchMeta(dataset=args.dataset, model=settings.server.model, seed=args.seed)
+    meta = BenchMeta(dataset=args.dataset, model=settings.server.model, seed=args.seed,
+                     hide_examples=args.hide_examples)
     console.print(f"bench {args.dataset}: {len(problems)} problems x {len(strategies)} "
                   f"strategies x {args.repeats} repeats -> {out_dir}", highlight=False)
     errors = 0
