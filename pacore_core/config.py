@@ -165,11 +165,19 @@ class RunConfig(BaseModel):
         default=None, ge=1,
         description="model context in tokens; default: read from the server's `/v1/models`")
     request_timeout_s: float = Field(
-        default=600.0, gt=0, description="seconds one model request may take")
+        default=1800.0, gt=0, json_schema_extra=cli("--timeout", metavar="S"),
+        description="seconds one model request may take in all (a 32k-token reasoning answer "
+        "at 20 tokens/s streams for about 27 minutes)")
+    first_token_timeout_s: float = Field(
+        default=60.0, gt=0,
+        description="streaming: seconds to wait for the first token, and between chunks, "
+        "before the request counts as unanswered and is retried")
     max_retries: int = Field(default=4, ge=0, description="retries of a failed model request")
     max_concurrency: int = Field(default=16, ge=1, description="model requests in flight at most")
     use_n: bool = Field(default=True, description="ask for K samples in one request (`n=K`)")
-    stream: bool = Field(default=False, description="stream completions (SSE)")
+    stream: bool = Field(
+        default=True, description="stream completions (SSE): a silent server is noticed after "
+        "`first_token_timeout_s`, and candidates are verified as each one finishes")
     selection: Selection = Field(
         default="verified", json_schema_extra=cli(),
         description="`verified`: a passing program from any round; `synthesis`: the paper's "

@@ -52,26 +52,32 @@ def make_backend(server: ServerSettings, *, config: RunConfig, replay: Path | No
         return VLLMBackend(server.model, **{"max_model_len": config.context_window, **server.vllm_args})
     if not server.base_url:
         raise BackendConfigError("no model server configured", setting="base_url", fix=_NO_SERVER_FIX)
-    if len(server.base_url) > 1:
-        raise BackendConfigError(
-            f"{len(server.base_url)} endpoints are configured ({', '.join(server.base_url)}) but this "
-            "backend talks to one", setting="base_url",
-            fix="give {base_url} a single endpoint (a data-parallel vLLM deployment behind one URL "
-            "serves several replicas)")
-    url = server.base_url[0]
-    model = server.model or discover_model(url, server.api_key)
+    model = server.model or _discover_on_any(server.base_url, server.api_key)
     from pacore_core.backends.openai_backend import OpenAIBackend
 
     return OpenAIBackend(
-        url,
+        server.base_url,  # several endpoints: see pacore_core.backends.endpoints
         model,
         server.api_key,
         use_n=config.use_n,
         stream=config.stream,
         max_concurrency=config.max_concurrency,
         timeout_s=config.request_timeout_s,
+        first_token_timeout_s=config.first_token_timeout_s,
         max_retries=config.max_retries,
     )
+
+
+def _discover_on_any(urls: list[str], api_key: str | None) -> str:
+    """`discover_model` on the first endpoint that answers (replicas serve the same model)."""
+    first: BackendConfigError | None = None
+    for url in urls:
+        try:
+            return discover_model(url, api_key)
+        except BackendConfigError as e:
+            first = first or e
+    assert first is not None
+    raise first
 
 
 def discover_model(base_url: str, api_key: str | None = None, *, timeout_s: float = 10.0) -> str:
