@@ -1,13 +1,25 @@
-"""Entry point of the `pacore` command: one sub-module per sub-command."""
+"""Entry point of the `pacore` command: one sub-module per sub-command.
+
+Here, once for every command: usage errors (exit 2), Ctrl-C and SIGTERM (cancel, clean up,
+exit 130 / 143), a reader that closes the pipe early (quiet), and with `--json` exactly one
+JSON object on stdout whatever happens (see `output_guard`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
-# one module per sub-command, each exposing `add_parser(subparsers)` and `run(args) -> int`
+from pacore_cli.output_guard import ErrorObject, JsonStdout, generic_error, quiet_broken_pipe
+
+# one module per sub-command, each exposing `add_parser(subparsers)` and `run(args) -> int`,
+# and optionally `error_object(message)`: its --json shape of a failure
 COMMAND_MODULES = (
     "pacore_cli.solve_cmd",
     "pacore_cli.bench_cmd",
@@ -15,28 +27,121 @@ COMMAND_MODULES = (
     "pacore_cli.lsp_cmd",
     "pacore_cli.doctor_cmd",
 )
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
+
+
+class UsageError(Exception):
+    """argparse refused the command line; the message says why."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so a usage error can still be JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pacore",
         description="PaCoRe for code: parallel trajectories, execution-verified synthesis.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=Parser)
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_parser(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _error_object(argv: Sequence[str]) -> ErrorObject:
+    """The --json failure shape of the command named on the command line."""
+    command = next((a for a in argv if not a.startswith("-")), "")
+    name = f"pacore_cli.{command}_cmd"
+    if name in COMMAND_MODULES:
+        found = getattr(importlib.import_module(name), "error_object", None)
+        if callable(found):
+            return found
+    return generic_error
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C (editors and CI stop processes with it)."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[list[int]]:
+    """During the command SIGTERM interrupts like SIGINT: asyncio cancels the running task,
+    `finally` blocks close sandboxes (their containers) and backends, then we exit."""
+    received: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        signal.raise_signal(signal.SIGINT)
+
     try:
-        code: int = args.run(args)
-    except KeyboardInterrupt:
-        print("pacore: interrupted", file=sys.stderr)
-        return 130
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = "--json" in argv
+    guard = JsonStdout(_error_object(argv)) if json_mode else None
+    code = 1
+    fallback = "pacore failed"
+    try:
+        if guard is not None:
+            guard.__enter__()
+        code, fallback = _run(argv)
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        code = 141
+    finally:
+        if guard is not None:
+            guard.__exit__()
+            try:
+                guard.emit(fallback, code)
+            except BrokenPipeError:
+                quiet_broken_pipe()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_broken_pipe()
     return code
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    """Exit status and, for --json, the message to use when the command printed nothing."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:
+        e.parser.print_usage(sys.stderr)
+        print(f"{e.parser.prog}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE, f"{e.parser.prog}: {e}"
+    with _sigterm_as_interrupt() as received:
+        try:
+            code: int = args.run(args)
+        except KeyboardInterrupt:
+            what = "terminated" if received else "interrupted"
+            print(f"pacore: {what}", file=sys.stderr)
+            return (EXIT_TERMINATED if received else EXIT_INTERRUPTED), f"pacore: {what}"
+        except BrokenPipeError:
+            raise
+        except Exception as e:  # a bug: keep the traceback, and the promise of one JSON object
+            traceback.print_exc()
+            return 1, f"pacore: internal error: {type(e).__name__}: {e}"
+    return code, "pacore failed"
 
 
 if __name__ == "__main__":

@@ -69,7 +69,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _io_tests_from_json(path: Path) -> list[IOTest]:
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     if not isinstance(data, list):
         raise UsageError(f"{path}: expected a JSON list of {{input, output}} objects")
     tests = []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from pacore_bench.strategies import run_failure
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
@@ -138,8 +139,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, console, str(e), EXIT_USAGE)
 
 
+def say_error(console: Console, prog: str, message: str) -> None:
+    """One error line: the message verbatim (no markup, e.g. `[tool.pacore]`; no wrapping)."""
+    console.print(f"[bold red]{prog}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -> int:
-    console.print(f"[bold red]pacore solve:[/] {message}", highlight=False)
+    say_error(console, "pacore solve", message)
     if args.json:
         print(json.dumps(error_object(message)))
     return code
@@ -151,6 +157,9 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     except ProblemLoadError as e:
         raise UsageError(str(e)) from None
     settings = settings_from_args(args)
+    for path, flag in ((args.output, "--output"), (args.record, "--record")):
+        if path is not None:
+            check_writable(path, flag)
     pool = _load_pool(args.pool) if args.pool is not None else None
     backend = open_backend(settings, args.replay)
     try:
@@ -162,7 +171,8 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
             await sandbox.close()
     finally:
         await backend.close()
-    return _report(args, console, problem, settings, backend.name, result)
+    model = getattr(backend, "model", None) or settings.server.model
+    return _report(args, console, problem, settings, (backend.name, model), result)
 
 
 def _load_pool(path: Path) -> TrajectoryPool:
@@ -190,21 +200,59 @@ async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sa
     return result
 
 
-def _report(args: argparse.Namespace, console: Console, problem: Problem, settings: Settings,
-            backend_name: str, result: RunResult) -> int:
+def check_writable(path: Path, flag: str) -> None:
+    """Refuse before any token is spent a path the result could not be written to."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path} is a directory: give a file name, e.g. "
+                         f"{path / ('run.json' if flag == '--record' else 'solution.py')}")
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{flag} {path}: cannot create its directory, {ancestor} is a file")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: {ancestor} is not writable")
+
+
+def _write_outputs(args: argparse.Namespace, problem: Problem, settings: Settings,
+                   who: tuple[str, str | None], result: RunResult) -> list[str]:
+    """Write the record and the program; what could not be written, one message each."""
+    failed: list[str] = []
     if args.record is not None:
-        RunRecord(backend=backend_name, model=settings.server.model, config=settings.run,
-                  problem=problem, result=result).save(args.record)
+        try:
+            args.record.parent.mkdir(parents=True, exist_ok=True)
+            RunRecord(backend=who[0], model=who[1], config=settings.run, problem=problem,
+                      result=result).save(args.record)
+        except OSError as e:
+            failed.append(f"could not write the run record to {args.record}: {e.strerror or e}")
     if args.output is not None and result.code is not None:
-        atomic_write(args.output, result.code)
+        try:
+            atomic_write(args.output, result.code)
+        except OSError as e:
+            failed.append(f"could not write the program to {args.output}: {e.strerror or e}")
+    return failed
+
+
+def _report(args: argparse.Namespace, console: Console, problem: Problem, settings: Settings,
+            who: tuple[str, str | None], result: RunResult) -> int:
+    failed = _write_outputs(args, problem, settings, who, result)
     console.print(run_summary(result, problem.id))
-    if args.output is not None:
+    if args.output is not None and not any(str(args.output) in f for f in failed):
         console.print(f"wrote {args.output}" if result.code is not None
                       else f"no program to write to {args.output}", highlight=False)
     if result.status == "error" and result.error:
-        console.print(f"[bold red]pacore solve:[/] {result.error}", highlight=False)
+        say_error(console, "pacore solve", result.error)
+    for message in failed:
+        say_error(console, "pacore solve", message)
     if args.json:
         payload = result.model_dump(mode="json")
         payload["problem"] = problem.id
+        if failed:
+            payload["write_errors"] = failed
         sys.stdout.write(json.dumps(payload) + "\n")
+    elif failed and result.code is not None:
+        console.print("the program, so that it is not lost:", highlight=False)
+        sys.stdout.write(result.code.rstrip("\n") + "\n")
+    if failed:
+        return EXIT_UNSOLVED
     return EXIT_SOLVED if result.status == "solved" else EXIT_UNSOLVED
