@@ -73,7 +73,7 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[list[int]]:
+def _sigterm_as_interrupt(enabled: bool = True) -> Iterator[list[int]]:
     """During the command SIGTERM interrupts like SIGINT: asyncio cancels the running task,
     `finally` blocks close sandboxes (their containers) and backends, then we exit."""
     received: list[int] = []
@@ -82,6 +82,9 @@ def _sigterm_as_interrupt() -> Iterator[list[int]]:
         received.append(signum)
         signal.raise_signal(signal.SIGINT)
 
+    if not enabled:
+        yield received
+        return
     try:
         previous = signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread (embedded use): leave signals alone
@@ -129,7 +132,9 @@ def _run(argv: list[str]) -> tuple[int, str]:
         e.parser.print_usage(sys.stderr)
         print(f"{e.parser.prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE, f"{e.parser.prog}: {e}"
-    with _sigterm_as_interrupt() as received:
+    # the language server handles its own shutdown (a stdin reader thread would keep an
+    # interrupted server alive): SIGTERM keeps its default there
+    with _sigterm_as_interrupt(enabled=args.command != "lsp") as received:
         try:
             code: int = args.run(args)
         except KeyboardInterrupt:
