@@ -102,7 +102,6 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
     suite = job["suite"]
     limits = job["limits"]
     per_call = float(suite.get("per_call_s") or limits["timeout_s"])
-    cap = int(limits["output_kb"]) * 1024
     pending = list(suite["inputs"])
     results: dict[str, dict[str, Any]] = {}
     while pending:
@@ -119,7 +118,7 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
 
         oom_before = oom_kills()
         child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c))
-        run = supervise(child, timeout_s=per_call + 5.0, output_cap=cap, on_event=on_event)
+        run = supervise(child, timeout_s=per_call + 5.0, on_event=on_event, **_caps(limits))
         for event in run["events"]:
             if event.get("event") == "import_error":
                 message = f"the module failed to import: {event.get('message', '')}"
@@ -148,6 +147,15 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
             break
         pending = remaining
     return [results[c["name"]] for c in suite["inputs"]]
+
+
+def _caps(limits: dict[str, Any]) -> dict[str, int]:
+    """`supervise`'s output caps: `stream_caps` where child_process has it (separate stdout
+    and stderr caps), else the single combined cap of the older supervisor."""
+    import child_process
+
+    caps = getattr(child_process, "stream_caps", None)
+    return caps(limits) if caps is not None else {"output_cap": int(limits["output_kb"]) * 1024}
 
 
 def _crash(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
