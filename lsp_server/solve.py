@@ -31,6 +31,7 @@ from pacore_core.config import editor_setting
 from pacore_core.errors import PacoreError
 from pacore_core.events import Event
 from pacore_core.record import RunResult
+from pacore_core.stubs import STUB_DEFINITION
 from sandbox.base import Sandbox
 
 if TYPE_CHECKING:
@@ -118,8 +119,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     target = stub_at(doc, a.position.line, a.position.character)
     if target is None:
         raise fail(f"no function stub at {a.position.line + 1}:{a.position.character + 1}; "
-                   "PaCoRe solves functions whose body is `...`, `pass`, `raise "
-                   "NotImplementedError`, only a docstring, or a TODO comment")
+                   f"PaCoRe solves functions whose body is {STUB_DEFINITION}")
     key = FunctionKey(a.uri, target.qualname)
     if (other := ls.jobs.running_on(key)) is not None:
         raise fail(f"a PaCoRe solve ({other.solve_id}) is already running on "

@@ -199,6 +199,11 @@ class RunConfig(BaseModel):
         default=True, description="show each reference's test verdict in the synthesis prompt")
     template: Path | None = Field(
         default=None, description="synthesis prompt template (jinja2) replacing the built-in one")
+    template_dir: Path | None = Field(
+        default=None,
+        description="directory of prompt templates overriding the bundled ones by file name "
+        "(`function.j2`, `function_from_tests.j2`, `io.j2`, `workspace_function.j2`, "
+        "`synthesis.j2`, `synthesis_code.j2`)")
     sandbox_parallelism: int | None = Field(
         default=None, ge=1, description="candidates verified at once; default: the CPU count")
     limits: Limits = Field(

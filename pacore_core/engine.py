@@ -63,7 +63,9 @@ class Engine:
         self.config = config
         self.pool = pool
         self._on_event = on_event
-        self._template = load_template(config.template, with_verdicts=config.include_verdicts)
+        self._template = load_template(
+            config.template, with_verdicts=config.include_verdicts, template_dir=config.template_dir
+        )
         # execution agreement (pacore_core.agreement): generated inputs, behaviour clusters
         agreement = agreement if agreement is not None else agreement_settings(config)
         self._inputs = InputGenerator(agreement, backend) if agreement is not None else None

@@ -1,10 +1,25 @@
-"""How a problem is phrased for the model, for function stubs and stdin/stdout tasks."""
+"""How a problem is phrased for the model: the statement x, rendered from a template.
+
+One function per kind of problem (function stub, directory of tests, stdin/stdout task,
+stub in the editor); each renders its template from `pacore_core/templates/`, which a
+user's `template_dir` may override (`pacore_core.prompting.Templates`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pacore_core.prompting import (
+    FUNCTION_FROM_TESTS_TEMPLATE,
+    FUNCTION_TEMPLATE,
+    IO_TEMPLATE,
+    WORKSPACE_FUNCTION_TEMPLATE,
+    Templates,
+)
 from sandbox.models import Language
 
-_FENCE = {"python": "python", "cpp": "cpp"}
+_FENCE: dict[Language, str] = {"python": "python", "cpp": "cpp"}
+_LANGUAGE_NAME: dict[Language, str] = {"python": "Python 3", "cpp": "C++17"}
 
 
 def function_statement(
@@ -14,36 +29,76 @@ def function_statement(
     context: str | None = None,
     tests: str | None = None,
     language: Language = "python",
+    description: str | None = None,
+    templates: Templates | None = None,
 ) -> str:
     """Prompt for implementing `entry_point`: the stub, surrounding code and visible tests."""
-    fence = _FENCE[language]
-    parts = [f"Implement the function `{entry_point}`. Keep its signature."]
-    if context:
-        parts.append(
-            f"Surrounding code in the same module (for reference):\n```{fence}\n{context.strip()}\n```"
-        )
-    parts.append(f"Function to implement:\n```{fence}\n{stub.strip()}\n```")
-    if tests:
-        parts.append(
-            "Tests it must pass (`solution` is the module holding your code):\n"
-            f"```{fence}\n{tests.strip()}\n```"
-        )
-    parts.append(
-        f"Answer with one complete ```{fence} code block containing `{entry_point}` and any "
-        "imports or helpers it needs."
+    return (templates or Templates()).render_statement(
+        FUNCTION_TEMPLATE,
+        entry_point=entry_point,
+        stub=stub,
+        fence=_FENCE[language],
+        context=context,
+        tests=tests,
+        description=description,
     )
-    return "\n\n".join(parts)
 
 
-def io_statement(statement: str, samples: str | None = None, *, language: Language = "python") -> str:
+def function_from_tests_statement(
+    entry_point: str,
+    *,
+    tests: str | None = None,
+    description: str | None = None,
+    templates: Templates | None = None,
+) -> str:
+    """Prompt for a module defining `entry_point` when only its tests say what it is."""
+    return (templates or Templates()).render_statement(
+        FUNCTION_FROM_TESTS_TEMPLATE, entry_point=entry_point, tests=tests,
+        description=description or "",
+    )
+
+
+def io_statement(
+    statement: str,
+    samples: str | None = None,
+    *,
+    language: Language = "python",
+    templates: Templates | None = None,
+) -> str:
     """Prompt for a stdin/stdout task in the given language."""
-    lang = "Python 3" if language == "python" else "C++17"
-    fence = _FENCE[language]
-    parts = [statement.strip()]
-    if samples:
-        parts.append(f"Sample tests:\n{samples.strip()}")
-    parts.append(
-        f"Write a complete {lang} program that reads from standard input and writes to "
-        f"standard output. Answer with one ```{fence} code block."
+    return (templates or Templates()).render_statement(
+        IO_TEMPLATE,
+        statement=statement,
+        samples=samples,
+        language=language,
+        language_name=_LANGUAGE_NAME[language],
+        fence=_FENCE[language],
     )
-    return "\n\n".join(parts)
+
+
+def workspace_function_statement(
+    *,
+    qualname: str,
+    name: str,
+    class_name: str | None,
+    module: str,
+    relpath: str,
+    function: str,
+    context: str,
+    tests: Mapping[str, str],
+    doctests: bool,
+    templates: Templates | None = None,
+) -> str:
+    """Prompt for a stub in the user's workspace, tests excerpted from their files."""
+    return (templates or Templates()).render_statement(
+        WORKSPACE_FUNCTION_TEMPLATE,
+        qualname=qualname,
+        name=name,
+        class_name=class_name,
+        module=module,
+        relpath=relpath,
+        function=function,
+        context=context,
+        tests=dict(tests),
+        doctests=doctests,
+    )

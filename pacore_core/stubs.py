@@ -1,7 +1,10 @@
 """What counts as a function stub: one definition for the language server and the CLI.
 
 A stub's body, after an optional docstring, holds only `...`, `pass` or
-`raise NotImplementedError(...)`; comments (a `# TODO`) may stand beside them.
+`raise NotImplementedError(...)`, or nothing but the docstring; comments (a `# TODO`) may
+stand beside them, but a comment alone is no body (Python needs a statement). Error
+messages and the docs state this as `STUB_DEFINITION` (tests/core/test_stubs.py checks the
+README and the protocol doc against it).
 """
 
 from __future__ import annotations
@@ -9,6 +12,12 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from pacore_core.code_extract import is_docstring_statement, parse_python
+
+STUB_DEFINITION = (
+    "`...`, `pass`, `raise NotImplementedError` or only a docstring (a comment such as "
+    "`# TODO` may stand beside them)"
+)
+"""Completes "a function whose body is ..." wherever a stub is described to a user."""
 
 
 def _is_stub_statement(node: Node) -> bool:
@@ -27,7 +36,9 @@ def _is_stub_statement(node: Node) -> bool:
 def is_stub_body(block: Node) -> bool:
     """`...`, `pass`, `raise NotImplementedError(...)`, or a docstring (with comments) only."""
     statements = [c for c in block.named_children if c.type != "comment"]
-    if statements and is_docstring_statement(statements[0]):
+    if not statements:  # comments alone are no body: the file does not even parse
+        return False
+    if is_docstring_statement(statements[0]):
         statements = statements[1:]
     return all(_is_stub_statement(s) for s in statements)
 
