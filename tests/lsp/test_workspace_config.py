@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pygls.exceptions import JsonRpcException
+
 from tests.lsp.conftest import wait_for
 
 
@@ -44,3 +47,37 @@ async def test_bad_workspace_value_is_named_and_the_rest_applies(
     assert text.count("max_tokens") == 1  # announced once, not again at the solve
     assert {r["temperature"] for r in requests} == {0.4}
     assert {r["max_tokens"] for r in requests} <= {4096}
+
+
+async def test_rounds_as_a_number_in_the_editor(session_factory: Any) -> None:
+    async with session_factory(sandbox="local", settings={"rounds": 3}) as s:
+        await s.solve("def add(")
+        await s.wait_report("add")
+        requests = s.server.chat_requests
+        warnings = [m.message for m in s.client.messages]
+    assert [r.get("n", 1) for r in requests] == [3, 1]
+    assert warnings == []
+
+
+async def test_a_float_rounds_is_named_and_the_other_settings_are_kept(
+        session_factory: Any) -> None:
+    async with session_factory(sandbox="local", settings={"rounds": 2.5}) as s:
+        await wait_for(lambda: any("pacore.rounds" in m.message for m in s.client.messages), 10,
+                       "the rounds warning")
+        await s.solve("def add(")  # the model is still configured: the layer was not dropped
+        await s.wait_report("add")
+        requests = s.server.chat_requests
+        text = "\n".join(m.message for m in s.client.messages)
+    assert "pacore.rounds: invalid value 2.5: must be whole numbers" in text
+    assert "using the preset's widths" in text
+    assert [r.get("n", 1) for r in requests] == [4, 1]
+
+
+async def test_configuration_errors_name_editor_settings(session_factory: Any) -> None:
+    async with session_factory(sandbox="local", settings={"baseUrl": ""}) as s:
+        with pytest.raises(JsonRpcException) as err:
+            await s.solve("def add(")
+    message = str(err.value)
+    assert "no model server configured" in message
+    assert "pacore.baseUrl" in message and "pacore.replay" in message, message
+    assert "--base-url" not in message and "PACORE_BASE_URL" not in message, message
