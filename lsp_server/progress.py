@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pacore_core.events import (
     CandidateVerified,
     Event,
+    ModelRetrying,
     RoundCompacted,
     RoundStarted,
     RunFinished,
@@ -28,6 +29,7 @@ class ProgressState:
     best_total: int = 0
     finished_before: int = 0  # trajectories of completed rounds
     phase: str = "starting"
+    notice: str = ""  # "no answer yet (...), retrying (2/5)" until an answer arrives
 
     def apply(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -40,8 +42,12 @@ class ProgressState:
             if not self.widths:
                 self.widths = [event.k] * event.rounds
             self.phase = "sampling"
+            self.notice = ""
+        elif isinstance(event, ModelRetrying):
+            self.notice = event.describe()
         elif isinstance(event, TrajectoryFinished):
             self.done = max(self.done, event.done)
+            self.notice = ""
         elif isinstance(event, CandidateVerified):
             self.verified = max(self.verified, event.verified)
             self.best_passed, self.best_total = event.best_passed, event.best_total
@@ -68,4 +74,6 @@ class ProgressState:
             parts.append(f"best {self.best_passed}/{self.best_total} tests")
         elif self.verified:
             parts.append(f"{self.verified} verified")
+        if self.notice:
+            parts.append(self.notice)
         return " · ".join(parts)

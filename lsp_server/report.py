@@ -64,6 +64,8 @@ def build_report(*, solve_id: str, uri: str, qualname: str, tests_label: str, we
                  applied: Applied, detail: str = "", agreed_tests: str | None = None) -> SolveReport:
     """The report of a run (`result` is None when it ended before the engine answered)."""
     ver = result.verification if result is not None else None
+    if result is not None and result.warnings:  # e.g. solved, but a later round failed
+        detail = "; ".join([*([detail] if detail else []), *(f"warning: {w}" for w in result.warnings)])
     return SolveReport(
         solveId=solve_id,
         status=status,

@@ -18,6 +18,7 @@ from pacore_bench.harness import BenchRow, StrategySummary
 from pacore_core.events import (
     CandidateVerified,
     Event,
+    ModelRetrying,
     RoundCompacted,
     RoundStarted,
     RunFinished,
@@ -94,6 +95,10 @@ class SolveProgress:
         elif isinstance(event, RoundCompacted):
             self._log(f"round {event.round}: {event.messages} reference messages (merged "
                       f"{event.merged}, trimmed {event.trimmed}, dropped {event.dropped})")
+        elif isinstance(event, ModelRetrying):  # shown live too: a stalled server must be visible
+            self.status = f"round {event.round}: {event.describe()}"
+            self.console.print(f"round {event.round}: {event.endpoint}: {event.describe()}",
+                               markup=False, highlight=False)
         elif isinstance(event, RunFinished):
             self.status = event.status
             self._log(f"finished: {event.status}, {event.passed}/{event.total} tests, "
@@ -148,6 +153,7 @@ def run_summary(result: RunResult, problem_id: str) -> Table:
         lines.append("[bold]completions were replayed from a recorded run (no model)[/]")
     if result.error:
         lines.append(f"[red]error: {result.error}[/]")
+    lines.extend(f"[yellow]warning: {w}[/]" for w in result.warnings)
     table.caption = "\n".join(lines)
     table.caption_justify = "left"
     return table

@@ -15,7 +15,7 @@ from contextlib import aclosing
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
 from pacore_core.agreement.selecting import select_with_agreement
 from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
-from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
+from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory, count_model_calls
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
 from pacore_core.compaction import MessageGroup, compact, group_duplicates
@@ -115,8 +115,16 @@ class Engine:
                     result.early_stopped = r < len(widths)
                     break
         except* (BackendError, ContextBudgetError) as group:
-            result.status = "error"
-            result.error = "; ".join(str(e) for e in _leaves(group))
+            failures = _leaves(group)
+            result.rounds.extend(  # what a failed round spent counts; an empty one is noise
+                e.record for e in failures if isinstance(e, RoundFailedError) and e.record.trajectories
+            )
+            message = "; ".join(str(e) for e in failures)
+            if leader.solved:  # a verified answer outlives a later model failure
+                result.warnings.append(f"a later round failed, the answer is a verified candidate: {message}")
+            else:
+                result.status = "error"
+                result.error = message
         self._apply_selection(result, problem, agreement)
         self._account(result)
         result.wall_s = time.perf_counter() - start
@@ -164,6 +172,7 @@ class Engine:
         start = time.perf_counter()
         done = 0
         verified = 0
+        failure: BackendError | None = None
 
         async def judge(traj: Trajectory) -> None:
             nonlocal verified
@@ -218,9 +227,13 @@ class Engine:
                 max_tokens=max_tokens or cfg.max_tokens,
                 seed=None if cfg.seed is None else cfg.seed + 1000 * round_index,
             )
-            async with aclosing(self.backend.sample(request)) as stream:
-                async for traj in stream:
-                    await arrived(traj.model_copy(update={"index": traj.index + len(pooled)}), tg)
+            nonlocal failure
+            try:
+                async with aclosing(self.backend.sample(request, on_event=self._emit)) as stream:
+                    async for traj in stream:
+                        await arrived(traj.model_copy(update={"index": traj.index + len(pooled)}), tg)
+            except BackendError as e:  # candidates already sampled are still verified
+                failure = e
             rec.generation_s = time.perf_counter() - start
 
         async with asyncio.TaskGroup() as tg:
@@ -229,11 +242,18 @@ class Engine:
         rec.wall_s = time.perf_counter() - start
         if not rec.generation_s:
             rec.generation_s = rec.wall_s
+        if failure is not None:
+            raise RoundFailedError(
+                f"round {round_index}: {failure.message}", rec, setting=failure.setting, fix=failure.fix
+            )
         if rec.trajectories and all(t.error for t in rec.trajectories):
             first = rec.trajectories[0].error
             where = getattr(self.backend, "base_url", None) or self.backend.name
-            raise BackendError(
-                f"round {round_index}: all {len(rec.trajectories)} trajectories failed on {where}: {first}"
+            raise RoundFailedError(
+                f"round {round_index}: all {len(rec.trajectories)} trajectories failed on {where}: {first}",
+                rec,
+                setting="base_url",
+                fix="check that the model server set in {base_url} is up and generating",
             )
         return rec
 
@@ -393,14 +413,7 @@ class Engine:
         result.ttc_tokens = sum(t.completion_tokens for t in trajs)
         result.prompt_tokens = sum(t.prompt_tokens for t in trajs)
         result.cached_tokens = sum(t.cached_tokens for t in trajs)
-        result.model_calls = len(
-            {
-                (r.round, t.request_id or f"#{t.index}")
-                for r in result.rounds
-                for t in r.trajectories
-                if t.request_id != "pool"
-            }
-        )
+        result.model_calls = sum(count_model_calls(r.trajectories) for r in result.rounds)
         result.max_input_tokens = max((r.input_tokens for r in result.rounds), default=0)
         result.sandbox_s = sum(t.verification.duration_s for t in trajs if t.verification)
         if result.agreement is not None:  # writing inputs is test-time compute too
@@ -425,6 +438,14 @@ class Engine:
         out = self._on_event(event)
         if inspect.isawaitable(out):
             await out
+
+
+class RoundFailedError(BackendError):
+    """A round could not be sampled; `record` keeps what it did (trajectories, requests)."""
+
+    def __init__(self, message: str, record: RoundRecord, *, setting: str | None, fix: str | None) -> None:
+        super().__init__(message, setting=setting, fix=fix)
+        self.record = record
 
 
 def _leaves(group: BaseExceptionGroup) -> list[BaseException]:

@@ -95,6 +95,7 @@ class RunResult(BaseModel):
     wall_s: float = 0.0
     sandbox_s: float = 0.0
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list)  # e.g. solved, but a later round failed
     replayed: bool = False
     early_stopped: bool = False
     agreement: AgreementRecord | None = None  # generated inputs, clusters (execution agreement)

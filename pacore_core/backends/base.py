@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -51,6 +51,19 @@ class Trajectory(BaseModel):
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def count_model_calls(trajectories: Iterable[Trajectory]) -> int:
+    """Requests that reached a model: one per request id, plus the failed ones charged to
+    trajectories. Pooled trajectories cost nothing; an errored one without an id never
+    reached a server."""
+    trajectories = list(trajectories)
+    ids = {
+        t.request_id or f"#{t.index}"
+        for t in trajectories
+        if t.request_id != "pool" and not (t.error and t.request_id is None)
+    }
+    return len(ids) + sum(t.failed_requests for t in trajectories)
 
 
 @runtime_checkable

@@ -21,9 +21,9 @@ set. `BackendError` is raised when no server can be used at all (unreachable, 40
 unknown model or endpoint, every endpoint down), with a message naming the URL and the
 cause, and a fix naming the setting to change.
 
-Model calls are counted honestly: a trajectory's `failed_requests` charges it with the
-HTTP requests of its call that reached a server but delivered nothing (each charged once),
-so a run's calls are its answered requests plus these.
+Model calls are counted honestly (`base.count_model_calls`): every request that reached a
+server is either the `request_id` of the trajectories it delivered (or failed) or is
+charged once, as `failed_requests`, to a trajectory of the same call.
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ class OpenAIBackend:
             await self._emit(call, e, retries + 1, delay)
             await asyncio.sleep(delay)
             return True
-        errored = [self._failed(i, str(e), call) for i in call.remaining]
+        errored = self._give_up(call, str(e), reached=not e.unreachable)
         if never_reached:  # held back: one clear error if nothing else succeeds
             call.sampling.causes.append(str(e))
             call.sampling.unreachable.extend(errored)
@@ -356,14 +356,21 @@ class OpenAIBackend:
             singles[0].uncharged, call.uncharged = call.uncharged, 0
             await asyncio.gather(*(self._run_call(c) for c in singles))
             return False
-        for i in list(call.remaining):
-            await call.deliver(self._failed(i, str(e), call))
+        for t in self._give_up(call, str(e), reached=True):
+            await call.deliver(t)
         return False
 
-    def _failed(self, index: int, error: str, call: _Call) -> Trajectory:
+    def _give_up(self, call: _Call, error: str, *, reached: bool) -> list[Trajectory]:
+        """The call's remaining trajectories, failed with `error`.
+
+        When the last request reached a server they carry its id, so it counts as one model
+        call (and not again among the uncharged); when it did not, they carry no id."""
         url = call.endpoint.url if call.endpoint else self.base_url
         where = f"server {url}" + (f", after {call.tries} attempts" if call.tries > 1 else "")
-        return Trajectory(index=index, error=f"{error} ({where})", request_id=call.request_id)
+        rid = f"{call.request_id}-{call.tries}" if reached else None
+        if reached:
+            call.uncharged = max(0, call.uncharged - 1)
+        return [Trajectory(index=i, error=f"{error} ({where})", request_id=rid) for i in call.remaining]
 
     # -- one HTTP request --------------------------------------------------------------------
 

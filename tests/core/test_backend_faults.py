@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pacore_core.backends.base import SampleRequest, Trajectory
+from pacore_core.backends.base import SampleRequest, Trajectory, count_model_calls
 from pacore_core.backends.openai_backend import OpenAIBackend
 from pacore_core.backends.retry import RetryPolicy
 from pacore_core.events import Event, ModelRetrying
@@ -41,7 +41,7 @@ async def test_a_server_that_never_answers_a_stream_is_noticed_at_the_first_toke
                           timeout_s=60, retry=fast_retry(2))
         trajs = await run(b, 2, events)
         calls = srv.calls
-    assert calls == 3  # the first attempt and two retries, then it gives up
+    assert calls == 3 == count_model_calls(trajs)  # the first attempt and two retries
     assert [t.ok for t in trajs] == [False, False]
     err = trajs[0].error or ""
     assert "no token within 0.3 s" in err and srv.base_url in err and "after 3 attempts" in err
@@ -77,7 +77,7 @@ async def test_a_hang_then_an_answer_recovers_and_says_so() -> None:
         calls = srv.calls
     assert calls == 2 and trajs[0].ok and trajs[0].content == "fine"
     assert [(e.attempt, e.attempts) for e in events if isinstance(e, ModelRetrying)] == [(2, 5)]
-    assert trajs[0].failed_requests == 1  # the hung request is a model call too
+    assert count_model_calls(trajs) == 2  # the hung request is a model call too
 
 
 async def test_http_500_retries_are_announced_and_every_request_is_counted() -> None:
@@ -87,7 +87,7 @@ async def test_http_500_retries_are_announced_and_every_request_is_counted() -> 
         trajs = await run(b, 2, events)
         calls = srv.calls
     assert calls == 5
-    assert sum(t.failed_requests for t in trajs) == 5  # "model calls 0" was the bug
+    assert count_model_calls(trajs) == 5  # "model calls 0" was the bug
     retries = [e for e in events if isinstance(e, ModelRetrying)]
     assert [e.attempt for e in retries] == [2, 3, 4, 5]
     assert not retries[0].no_answer
@@ -100,8 +100,7 @@ async def test_failed_then_answered_requests_add_up_to_the_calls_received(stream
         b = OpenAIBackend(srv.base_url, srv.model, stream=stream, retry=fast_retry(4))
         trajs = await run(b, 3)
         calls = srv.calls
-    answered = {t.request_id for t in trajs if t.ok}
-    assert len(answered) + sum(t.failed_requests for t in trajs) == calls == 3
+    assert count_model_calls(trajs) == calls == 3
 
 
 async def test_a_rejected_n_request_is_counted_once() -> None:
@@ -109,8 +108,7 @@ async def test_a_rejected_n_request_is_counted_once() -> None:
         b = OpenAIBackend(srv.base_url, srv.model, retry=fast_retry(1))
         trajs = await run(b, 3)
         calls = srv.calls
-    answered = {t.request_id for t in trajs if t.ok}
-    assert calls == 4 and len(answered) + sum(t.failed_requests for t in trajs) == 4
+    assert calls == 4 and count_model_calls(trajs) == 4
 
 
 def _no_events(_: Any) -> None:  # a sink that must not be called
@@ -124,3 +122,24 @@ async def test_no_retry_events_on_the_happy_path() -> None:
         trajs = [t async for t in b.sample(request, on_event=_no_events)]
         await b.close()
     assert all(t.ok for t in trajs)
+
+
+async def test_an_unreachable_endpoint_is_not_a_model_call() -> None:
+    with ScriptedServer("ok") as good:
+        dead = ScriptedServer("never").start()
+        dead_url = dead.base_url
+        dead.stop()
+        b = OpenAIBackend([good.base_url, dead_url], good.model, use_n=False, retry=fast_retry(1))
+        trajs = await run(b, 4)
+        calls = good.calls
+    assert all(t.ok for t in trajs) and count_model_calls(trajs) == calls == 4
+
+
+async def test_a_prompt_that_never_fits_is_one_call() -> None:
+    huge = [{"role": "user", "content": "word " * 400}]
+    with ScriptedServer(max_model_len=100) as srv:
+        b = OpenAIBackend(srv.base_url, srv.model, retry=fast_retry(2))
+        request = SampleRequest(messages=huge, n=2)  # type: ignore[arg-type]
+        trajs = [t async for t in b.sample(request)]
+        await b.close()
+    assert srv.calls == 1 == count_model_calls(trajs) and not any(t.ok for t in trajs)
