@@ -176,3 +176,11 @@ def test_readme_table_is_the_generated_one() -> None:
     assert table == markdown_table(), (
         "README's configuration table is out of date: replace it with the output of "
         "`python -c 'from pacore_core.config import markdown_table; print(markdown_table())'`")
+
+
+def test_readme_editor_settings_are_table_keys() -> None:
+    text = README.read_text().split("#### Settings", 1)[1].split("VS Code adds", 1)[0]
+    named = re.findall(r"`([a-z][A-Za-z]+)`", text)
+    assert len(named) >= 10, named
+    unknown = [n for n in named if n != "pacore" and n not in {s.editor for s in KEYS.values()}]
+    assert unknown == [], f"README names editor settings that are not configuration keys: {unknown}"
