@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pacore_core.agreement.signatures import FunctionSignature, eval_annotation, literal_text
 
 MAX_LIST = 6
+ALPHABET = "abcxyzAB 019!"
 MAX_DEPTH = 3
 
 
@@ -28,8 +29,8 @@ class _Enough(Exception):
     """Stops hypothesis once enough inputs were collected or the time budget is spent."""
 
 
-def strategy_for(tp: Any, depth: int = 0) -> st.SearchStrategy[Any]:
-    """A strategy of literal-representable values of type `tp`."""
+def strategy_for(tp: Any, depth: int = 0, alphabet: str = ALPHABET) -> st.SearchStrategy[Any]:
+    """A strategy of literal-representable values of type `tp`; strings draw from `alphabet`."""
     if depth > MAX_DEPTH:
         return st.none()
     origin = typing.get_origin(tp)
@@ -46,32 +47,34 @@ def strategy_for(tp: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         return st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.5, -3.75]), small)
     if tp is str:
         return st.one_of(st.sampled_from(["", "a", "ab", "aba", "Hello World", " ", "abc def", "Aa1"]),
-                         st.text(alphabet="abcxyzAB 019!", max_size=10))  # fmt: skip
+                         st.text(alphabet=alphabet, max_size=10))  # fmt: skip
     if tp is bytes:
         return st.binary(max_size=8)
     if tp is typing.Any:
-        return strategy_for(int, depth)
+        return strategy_for(int, depth, alphabet)
     if origin in (typing.Union, types.UnionType):
-        return st.one_of(*(strategy_for(a, depth + 1) for a in args))
+        return st.one_of(*(strategy_for(a, depth + 1, alphabet) for a in args))
     if origin in (list, Sequence, typing.Iterable, Sequence) or tp in (list,):
-        return st.lists(strategy_for(args[0] if args else int, depth + 1), max_size=MAX_LIST)
+        return st.lists(strategy_for(args[0] if args else int, depth + 1, alphabet), max_size=MAX_LIST)
     if origin in (set, frozenset) or tp in (set, frozenset):
-        inner = st.sets(_hashable(args[0] if args else int, depth + 1), max_size=MAX_LIST)
+        inner = st.sets(_hashable(args[0] if args else int, depth + 1, alphabet), max_size=MAX_LIST)
         return inner if (origin or tp) is set else inner.map(frozenset)
     if origin is tuple or tp is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return st.lists(strategy_for(args[0], depth + 1), max_size=MAX_LIST).map(tuple)
+            return st.lists(strategy_for(args[0], depth + 1, alphabet), max_size=MAX_LIST).map(tuple)
         if args:
-            return st.tuples(*(strategy_for(a, depth + 1) for a in args))
-        return st.lists(strategy_for(int, depth + 1), max_size=MAX_LIST).map(tuple)
+            return st.tuples(*(strategy_for(a, depth + 1, alphabet) for a in args))
+        return st.lists(strategy_for(int, depth + 1, alphabet), max_size=MAX_LIST).map(tuple)
     if origin in (dict, Mapping) or tp is dict:
         key, value = args if len(args) == 2 else (str, int)
-        return st.dictionaries(_hashable(key, depth + 1), strategy_for(value, depth + 1), max_size=4)
+        return st.dictionaries(
+            _hashable(key, depth + 1, alphabet), strategy_for(value, depth + 1, alphabet), max_size=4
+        )
     return st.from_type(tp)
 
 
-def _hashable(tp: Any, depth: int) -> st.SearchStrategy[Any]:
-    return strategy_for(tp if tp in (int, str, bool, float, bytes) else int, depth)
+def _hashable(tp: Any, depth: int, alphabet: str) -> st.SearchStrategy[Any]:
+    return strategy_for(tp if tp in (int, str, bool, float, bytes) else int, depth, alphabet)
 
 
 def type_of_value(value: Any) -> Any:
@@ -89,11 +92,33 @@ def type_of_value(value: Any) -> Any:
     return int
 
 
+def _example_alphabet(examples: list[tuple[Any, ...]]) -> str:
+    """Characters of the strings in the example calls (brackets, digits, ...), plus a few
+    defaults: random text in the problem's own alphabet reaches its interesting cases."""
+    chars: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            chars.update(v)
+        elif isinstance(v, list | tuple | set | frozenset):
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+
+    for e in examples:
+        walk(e)
+    return "".join(sorted(chars | set("ab "))) if chars else ALPHABET
+
+
 def argument_strategy(
     sig: FunctionSignature, examples: list[tuple[Any, ...]]
 ) -> st.SearchStrategy[tuple[Any, ...]] | None:
     """Tuples for the positional parameters (defaults omitted); None if nothing is known."""
     params = [p for p in sig.positional() if not p.has_default]
+    alphabet = _example_alphabet(examples)
     parts = []
     for i, p in enumerate(params):
         tp = eval_annotation(p.annotation)
@@ -102,7 +127,7 @@ def argument_strategy(
             tp = typed[0] if typed else None
         if tp is None:
             return None
-        parts.append(strategy_for(tp))
+        parts.append(strategy_for(tp, alphabet=alphabet))
     return st.tuples(*parts)
 
 
