@@ -80,8 +80,8 @@ class Minority:
 def minorities(
     me: str, behaviours: dict[str, Behaviour], inputs: list[ProbeInput], dropped: dict[str, str]
 ) -> list[Minority]:
-    """Kept inputs where `me` differs from what strictly more of the others did; the most
-    lopsided first, then the shortest input (easiest to reason about)."""
+    """Kept inputs where `me` differs from what strictly more of the others did (and at least
+    two of them); the most lopsided first, then the shortest input (easiest to reason about)."""
     mine = behaviours.get(me)
     if mine is None:
         return []
@@ -95,7 +95,7 @@ def minorities(
             continue
         top, count = keys.most_common(1)[0]
         my_key = mine.outcomes[p.name].key
-        if top != my_key and count > keys.get(my_key, 0):
+        if top != my_key and count >= 2 and count > keys.get(my_key, 0):  # one other is no crowd
             out.append(Minority(p, my_key, top, count, sum(keys.values())))
     out.sort(key=lambda m: (-(m.majority_count / max(m.others, 1)), len(m.input.args or m.input.stdin or "")))
     return out
