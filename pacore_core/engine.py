@@ -420,6 +420,7 @@ class Engine:
             result.ttc_tokens += result.agreement.completion_tokens
             result.prompt_tokens += result.agreement.prompt_tokens
             result.model_calls += 1 if result.agreement.completion_tokens else 0
+            result.sandbox_s += result.agreement.probe_s
 
     async def _emit_compacted(self, rec: RoundRecord) -> None:
         await self._emit(

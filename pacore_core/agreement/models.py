@@ -91,6 +91,7 @@ class AgreementRecord(BaseModel):
     clusters: list[ClusterRecord] = Field(default_factory=list)
     completion_tokens: int = 0
     prompt_tokens: int = 0
+    probe_s: float = 0.0  # sandbox time of running candidates on the inputs
     decided_by: Literal["tests", "agreement", "none"] = "none"
     chosen_cluster: int | None = None  # index into clusters
     candidates: int = 0  # candidates with a behaviour

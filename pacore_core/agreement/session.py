@@ -76,6 +76,7 @@ class AgreementSession:
         )
         if behaviour is not None:
             self.behaviours[key] = behaviour
+            self.record.probe_s += behaviour.duration_s
         return behaviour
 
     def evidence(self, key: str, peers: list[str], *, level: int = FULL) -> str:
