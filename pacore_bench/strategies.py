@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.agreement.inputs import agreement_settings
-from pacore_core.backends.base import Backend, BackendError
+from pacore_core.backends.base import Backend, BackendError, count_model_calls
 from pacore_core.budget import ContextBudgetError
 from pacore_core.code_extract import normalised_form
 from pacore_core.config import PRESETS, RunConfig
@@ -197,7 +197,7 @@ def _from_round(rec: RoundRecord) -> StrategyOutcome:
         trajectories=len(trajs),
         ttc_tokens=sum(t.completion_tokens for t in trajs),
         prompt_tokens=sum(t.prompt_tokens for t in trajs),
-        model_calls=len({t.request_id or f"#{t.index}" for t in trajs}),
+        model_calls=count_model_calls(trajs),
         sandbox_s=sum(t.verification.duration_s for t in trajs if t.verification),
     )
 
