@@ -152,11 +152,12 @@ def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -
 
 
 async def _solve(args: argparse.Namespace, console: Console) -> int:
-    try:
-        problem = load_problem(args.problem, tests=args.tests, language=args.language)
-    except ProblemLoadError as e:
-        raise UsageError(str(e)) from None
     settings = settings_from_args(args)
+    try:
+        problem = load_problem(args.problem, tests=args.tests, language=args.language,
+                               require_tests=not settings.run.agreement)
+    except ProblemLoadError as e:
+        raise UsageError(e.render(cli_flag)) from None
     for path, flag in ((args.output, "--output"), (args.record, "--record")):
         if path is not None:
             check_writable(path, flag)

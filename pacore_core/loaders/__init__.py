@@ -77,10 +77,12 @@ def load_problem(
     tests: Path | None = None,
     language: Language | None = None,
     templates: Templates | None = None,
+    require_tests: bool = True,
 ) -> Problem:
     """Dispatch on what `path` is. Raises ProblemLoadError with an actionable message.
 
     `templates` phrase the statement (a user's `template_dir`); default: the bundled ones.
+    `require_tests=False` accepts a problem without tests (agreement chooses the answer).
     """
     path = Path(path)
     if not path.exists():
@@ -95,10 +97,13 @@ def load_problem(
         problem = load_python_stub(path, tests=tests, templates=templates)
     else:
         problem = load_statement_file(path, tests=tests, language=language, templates=templates)
-    if not problem.has_tests:
+    if require_tests and not problem.has_tests:
         raise ProblemLoadError(
             f"no tests found for {path}: add sample blocks to the statement (a fenced block "
             "under 'Sample Input' and one under 'Sample Output'), NAME.in/NAME.out files in a "
-            "tests/ directory, or test_*.py files; or pass --tests PATH"
+            "tests/ directory, or test_*.py files; or pass --tests PATH",
+            setting="agreement",
+            fix="or turn on {agreement} to choose among the candidates by their agreement on "
+            "generated inputs (no tests at all)",
         )
     return problem
