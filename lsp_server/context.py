@@ -10,6 +10,8 @@ from tree_sitter import Node
 from lsp_server.targeting import ParsedDocument, StubTarget
 from lsp_server.test_discovery import DiscoveredTests, module_name
 from pacore_core.problem import Problem
+from pacore_core.prompting import Templates
+from pacore_core.statement import workspace_function_statement
 from sandbox.models import ProjectSuite
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -81,27 +83,25 @@ def module_context(doc: ParsedDocument, target: StubTarget, used_text: str, budg
 
 
 def problem_statement(
-    target: StubTarget, relpath: str, context: str, tests: DiscoveredTests
+    target: StubTarget,
+    relpath: str,
+    context: str,
+    tests: DiscoveredTests,
+    templates: Templates | None = None,
 ) -> str:
-    mod = module_name(relpath)
-    fn = _dedent_block(target.def_indent + target.function_text, target.def_indent)
-    parts = [f"Implement the function `{target.qualname}` in module `{mod}` (file `{relpath}`). "
-             "Keep its signature."]
-    if context:
-        parts.append(f"Surrounding code in the same module (for reference):\n```python\n"
-                     f"{context.strip()}\n```")
-    parts.append(f"Function to implement:\n```python\n{fn.strip()}\n```")
-    if tests.sources:
-        shown = "\n\n".join(f"# {rel}\n{src.strip()}" for rel, src in tests.sources.items())
-        parts.append(f"Tests it must pass (they import it from `{mod}`):\n```python\n{shown}\n```")
-    elif tests.doctest:
-        parts.append("Its docstring examples (doctests) must pass.")
-    where = (f"a method of class `{target.class_name}`: write it as `def {target.name}(self, ...)`"
-             " at the top level of the block (or inside `class "
-             f"{target.class_name}:`)" if target.class_name else f"`{target.name}`")
-    parts.append(f"Answer with one complete ```python code block containing {where}, with the "
-                 "same signature, plus any imports or helper functions it needs.")
-    return "\n\n".join(parts)
+    """The statement x, rendered from the `workspace_function.j2` template."""
+    return workspace_function_statement(
+        qualname=target.qualname,
+        name=target.name,
+        class_name=target.class_name,
+        module=module_name(relpath),
+        relpath=relpath,
+        function=_dedent_block(target.def_indent + target.function_text, target.def_indent),
+        context=context,
+        tests=tests.sources,
+        doctests=bool(tests.doctest),
+        templates=templates,
+    )
 
 
 def build_problem(
@@ -114,12 +114,13 @@ def build_problem(
     node_ids: list[str],
     context_budget: int = 6000,
     weak: bool = False,
+    templates: Templates | None = None,
 ) -> Problem:
     """The Problem for a stub: its public tests are the workspace tests as a `ProjectSuite`
     whose overlay the splicing sandbox fills in per candidate."""
     used = target.function_text + "\n" + "\n".join(tests.sources.values())
     context = module_context(doc, target, used, context_budget)
-    statement = problem_statement(target, relpath, context, tests)
+    statement = problem_statement(target, relpath, context, tests, templates)
     tests_text = "\n\n".join(tests.sources.values()) or tests.doctest
     return Problem(
         id=f"{module_name(relpath)}.{target.qualname}",

@@ -30,6 +30,7 @@ from pacore_core.backends.base import Backend
 from pacore_core.config import editor_setting
 from pacore_core.errors import PacoreError
 from pacore_core.events import Event
+from pacore_core.prompting import Templates
 from pacore_core.record import RunResult
 from pacore_core.stubs import STUB_DEFINITION
 from sandbox.base import Sandbox
@@ -223,7 +224,8 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
         node_ids, extra = suite_node_ids(ctx)
         problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
                                 tests=ctx.tests, node_ids=node_ids,
-                                context_budget=ctx.settings.context_budget, weak=ctx.weak)
+                                context_budget=ctx.settings.context_budget, weak=ctx.weak,
+                                templates=Templates(ctx.settings.core_settings().run.template_dir))
         sandbox = SplicingSandbox(inner, doc=ctx.doc, target=ctx.target,
                                   module_relpath=ctx.relpath,
                                   keep_docstring=ctx.settings.keep_docstring, extra_files=extra)

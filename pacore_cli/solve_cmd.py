@@ -24,8 +24,9 @@ from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError
-from pacore_core.loaders import ProblemLoadError, load_problem
+from pacore_core.loaders import load_problem
 from pacore_core.problem import Problem
+from pacore_core.prompting import Templates
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
 from sandbox.base import Sandbox
 
@@ -155,8 +156,9 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from_args(args)
     try:
         problem = load_problem(args.problem, tests=args.tests, language=args.language,
+                               templates=Templates(settings.run.template_dir),
                                require_tests=not settings.run.agreement)
-    except ProblemLoadError as e:
+    except PacoreError as e:  # a malformed problem, or a template_dir that is not usable
         raise UsageError(e.render(cli_flag)) from None
     for path, flag in ((args.output, "--output"), (args.record, "--record")):
         if path is not None:
