@@ -30,17 +30,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from pacore_core.backends.base import BackendError, SampleRequest, Trajectory
+from pacore_core.backends.calls import ModelCall, Sampling
 from pacore_core.backends.endpoints import Endpoint, EndpointPool
 from pacore_core.backends.retry import (
     RequestRejected,
@@ -54,57 +52,12 @@ from pacore_core.backends.retry import (
 from pacore_core.backends.sse import Choice, StreamAssembler, choices_from_json, iter_stream
 from pacore_core.backends.tokenizer import ServerTokenizer, server_root
 from pacore_core.backends.usage import attribute, stream_remainder, to_trajectory
-from pacore_core.events import EventSink, ModelRetrying
+from pacore_core.events import EventSink
 
 log = logging.getLogger(__name__)
 
 _MAX_SHRINKS = 3
 _CONNECT_TIMEOUT_S = 10.0
-
-
-@dataclass
-class _Sampling:
-    """One `sample()` call: where finished trajectories and retry events go, and the failures
-    held back because no server was ever reached (one `BackendError` if nothing succeeds)."""
-
-    request: SampleRequest
-    started: float
-    on_event: EventSink | None = None
-    queue: asyncio.Queue[Trajectory | BaseException | None] = field(default_factory=asyncio.Queue)
-    unreachable: list[Trajectory] = field(default_factory=list)
-    causes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Call:
-    """One logical model call across its attempts: the trajectories `remaining` under one
-    request id, with the `max_tokens` that currently fits."""
-
-    sampling: _Sampling
-    remaining: list[int]
-    seed: int | None
-    max_tokens: int
-    request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:12]}")
-    attempt: int = 0  # retries used
-    failovers: int = 0  # moves to another endpoint since the last retry
-    shrinks: int = 0
-    tries: int = 0  # HTTP requests attempted, failovers included
-    uncharged: int = 0  # of those, failed ones not yet charged to a trajectory
-    delivered: int = 0
-    endpoint: Endpoint | None = None  # of the current attempt
-
-    def single(self, index: int) -> _Call:
-        """The call for trajectory `index` alone, with its own seed (``seed + index``)."""
-        seed = None if self.seed is None else self.seed + index
-        return _Call(self.sampling, [index], seed, self.max_tokens)
-
-    async def deliver(self, traj: Trajectory) -> None:
-        if traj.index in self.remaining:
-            self.remaining.remove(traj.index)
-        if self.uncharged:
-            traj.failed_requests, self.uncharged = traj.failed_requests + self.uncharged, 0
-        self.delivered += 1
-        await self.sampling.queue.put(traj)
 
 
 class OpenAIBackend:
@@ -180,14 +133,14 @@ class OpenAIBackend:
         """Yield the `request.n` trajectories as each finishes; see the module docstring."""
         if request.n <= 0:
             return
-        sampling = _Sampling(request, time.monotonic(), on_event)
+        sampling = Sampling(request, time.monotonic(), on_event)
         if request.n > 1 and self.use_n and self._n_supported is not False:
-            calls = [_Call(sampling, list(range(request.n)), request.seed, request.max_tokens)]
+            calls = [ModelCall(sampling, list(range(request.n)), request.seed, request.max_tokens)]
         else:
-            whole = _Call(sampling, [], request.seed, request.max_tokens)
+            whole = ModelCall(sampling, [], request.seed, request.max_tokens)
             calls = [whole.single(i) for i in range(request.n)]
 
-        async def run(call: _Call) -> None:
+        async def run(call: ModelCall) -> None:
             try:
                 await self._run_call(call)
             except Exception as e:  # handed to the consumer, which raises it
@@ -252,7 +205,7 @@ class OpenAIBackend:
 
     # -- one logical call, its attempts ------------------------------------------------------
 
-    async def _run_call(self, call: _Call) -> None:
+    async def _run_call(self, call: ModelCall) -> None:
         """Obtain the trajectories of `call` with as many attempts as the policy allows."""
         while call.remaining:
             delivered = call.delivered
@@ -276,7 +229,7 @@ class OpenAIBackend:
                 if not await self._after_rejected(call, e):
                     return
 
-    async def _after_transient(self, call: _Call, e: TransientError) -> bool:
+    async def _after_transient(self, call: ModelCall, e: TransientError) -> bool:
         """Move to another endpoint or wait and try again (True), or give up on the call."""
         ep = call.endpoint
         if ep is not None:
@@ -288,13 +241,13 @@ class OpenAIBackend:
         call.failovers = 0
         never_reached = e.unreachable and not self.endpoints.ever_reached
         retries = min(self.retry.max_retries, 1) if never_reached else self.retry.max_retries
-        if call.attempt < retries:
-            delay = self.retry.delay(call.attempt, e.retry_after)
-            call.attempt += 1
-            await self._emit(call, e, retries + 1, delay)
+        if call.retries < retries:
+            delay = self.retry.delay(call.retries, e.retry_after)
+            call.retries += 1
+            await call.announce_retry(e, attempts=retries + 1, delay=delay, url=self._url(call))
             await asyncio.sleep(delay)
             return True
-        errored = self._give_up(call, str(e), reached=not e.unreachable)
+        errored = call.give_up(str(e), url=self._url(call), reached=not e.unreachable)
         if never_reached:  # held back: one clear error if nothing else succeeds
             call.sampling.causes.append(str(e))
             call.sampling.unreachable.extend(errored)
@@ -303,27 +256,12 @@ class OpenAIBackend:
                 await call.deliver(t)
         return False
 
-    async def _emit(self, call: _Call, e: TransientError, attempts: int, delay: float) -> None:
-        sink = call.sampling.on_event
-        if sink is None:
-            return
-        event = ModelRetrying(
-            round=call.sampling.request.round_index,
-            attempt=call.attempt + 1,
-            attempts=attempts,
-            trajectories=len(call.remaining),
-            endpoint=call.endpoint.url if call.endpoint else self.base_url,
-            reason=str(e),
-            no_answer=e.no_answer,
-            delay_s=round(delay, 3),
-        )
-        out = sink(event)
-        if inspect.isawaitable(out):
-            await out
+    def _url(self, call: ModelCall) -> str:
+        return call.endpoint.url if call.endpoint else self.base_url
 
-    async def _after_rejected(self, call: _Call, e: RequestRejected) -> bool:
+    async def _after_rejected(self, call: ModelCall, e: RequestRejected) -> bool:
         """Adapt the request and try again (True), or fail the call's trajectories."""
-        url = call.endpoint.url if call.endpoint else self.base_url
+        url = self._url(call)
         if e.status in (401, 403):
             raise BackendError(
                 f"the model server at {url} refused the request (HTTP {e.status}: {e.detail})",
@@ -352,29 +290,15 @@ class OpenAIBackend:
                 "%s rejected n=%d (%s); sending single requests instead", url, len(call.remaining), e.detail
             )
             self._n_supported = False
-            singles = [call.single(i) for i in list(call.remaining)]
-            singles[0].uncharged, call.uncharged = call.uncharged, 0
-            await asyncio.gather(*(self._run_call(c) for c in singles))
+            await asyncio.gather(*(self._run_call(c) for c in call.split()))
             return False
-        for t in self._give_up(call, str(e), reached=True):
+        for t in call.give_up(str(e), url=url, reached=True):
             await call.deliver(t)
         return False
 
-    def _give_up(self, call: _Call, error: str, *, reached: bool) -> list[Trajectory]:
-        """The call's remaining trajectories, failed with `error`.
-
-        When the last request reached a server they carry its id, so it counts as one model
-        call (and not again among the uncharged); when it did not, they carry no id."""
-        url = call.endpoint.url if call.endpoint else self.base_url
-        where = f"server {url}" + (f", after {call.tries} attempts" if call.tries > 1 else "")
-        rid = f"{call.request_id}-{call.tries}" if reached else None
-        if reached:
-            call.uncharged = max(0, call.uncharged - 1)
-        return [Trajectory(index=i, error=f"{error} ({where})", request_id=rid) for i in call.remaining]
-
     # -- one HTTP request --------------------------------------------------------------------
 
-    def _payload(self, call: _Call) -> dict[str, Any]:
+    def _payload(self, call: ModelCall) -> dict[str, Any]:
         request = call.sampling.request
         body: dict[str, Any] = {
             "model": self.model,
@@ -391,12 +315,12 @@ class OpenAIBackend:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def _attempt(self, call: _Call, ep: Endpoint) -> None:
+    async def _attempt(self, call: ModelCall, ep: Endpoint) -> None:
         """One HTTP request for the trajectories still missing; delivers each finished one."""
         indices = list(call.remaining)
         body = self._payload(call)
         url = f"{ep.url}/chat/completions"
-        progress = _Progress()
+        call.chunks = 0
         try:
             async with asyncio.timeout(self.timeout_s):
                 if self.stream:
@@ -407,7 +331,7 @@ class OpenAIBackend:
                             await resp.aread()
                             raise_for_status(resp)
                         self.endpoints.succeeded(ep)
-                        await self._read_stream(resp, indices, call, progress)
+                        await self._read_stream(resp, indices, call)
                 else:
                     resp = await self._client.post(
                         url, json=body, headers=self._headers(), timeout=self._http_timeout
@@ -417,28 +341,28 @@ class OpenAIBackend:
                     self.endpoints.succeeded(ep)
                     await self._read_response(resp, indices, call)
         except TimeoutError:
-            what = "complete answer" if progress.chunks else "answer"
+            what = "complete answer" if call.chunks else "answer"
             raise TransientError(
                 f"timed out: no {what} within {self.timeout_s:g} s", no_answer=True
             ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             raise TransientError(describe(e), unreachable=True) from None
         except httpx.ReadTimeout:
-            raise TransientError(self._read_timeout_reason(progress), no_answer=True) from None
+            raise TransientError(self._read_timeout_reason(call), no_answer=True) from None
         except httpx.TimeoutException as e:
             raise TransientError(f"timed out ({describe(e)})") from None
         except httpx.TransportError as e:
             raise TransientError(f"connection lost: {describe(e)}") from None
 
-    def _read_timeout_reason(self, progress: _Progress) -> str:
+    def _read_timeout_reason(self, call: ModelCall) -> str:
         if not self.stream:
             return f"timed out: no answer within {self.timeout_s:g} s"
         limit = min(self.first_token_timeout_s, self.timeout_s)
-        if progress.chunks == 0:
+        if call.chunks == 0:
             return f"timed out: no token within {limit:g} s"
-        return f"timed out: the stream stopped for {limit:g} s after {progress.chunks} chunks"
+        return f"timed out: the stream stopped for {limit:g} s after {call.chunks} chunks"
 
-    async def _read_response(self, resp: httpx.Response, indices: list[int], call: _Call) -> None:
+    async def _read_response(self, resp: httpx.Response, indices: list[int], call: ModelCall) -> None:
         try:
             data = resp.json()
         except ValueError:
@@ -459,13 +383,11 @@ class OpenAIBackend:
             )
             await call.deliver(traj)
 
-    async def _read_stream(
-        self, resp: httpx.Response, indices: list[int], call: _Call, progress: _Progress
-    ) -> None:
+    async def _read_stream(self, resp: httpx.Response, indices: list[int], call: ModelCall) -> None:
         state = StreamAssembler(len(indices), f"{call.request_id}-{call.tries}")
         started = call.sampling.started
         attributed = 0
-        async for ready in iter_stream(progress.count(resp.aiter_bytes()), state):
+        async for ready in iter_stream(self._counted(resp.aiter_bytes(), call), state):
             for i in ready:
                 ch = state.choices[i]
                 n_tokens = ch.provisional_tokens()
@@ -522,14 +444,9 @@ class OpenAIBackend:
             fix="set {model} to a served model name",
         )
 
-
-class _Progress:
-    """Chunks received in one attempt: tells "no token at all" from "the stream stopped"."""
-
-    def __init__(self) -> None:
-        self.chunks = 0
-
-    async def count(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    @staticmethod
+    async def _counted(chunks: AsyncIterator[bytes], call: ModelCall) -> AsyncIterator[bytes]:
+        """Count chunks: a timeout then tells "no token at all" from "the stream stopped"."""
         async for raw in chunks:
-            self.chunks += 1
+            call.chunks += 1
             yield raw
