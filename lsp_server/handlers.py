@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from typing import Any
 
 from lsprotocol import types
@@ -50,13 +51,14 @@ def create_server(
 
     @ls.feature(types.INITIALIZE)
     def initialize(ls: PacoreLanguageServer, params: types.InitializeParams) -> None:
+        ls.install_signal_handlers()
         ls._init_layer = params.initialization_options
         ls.refresh_settings(announce=False)
 
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: PacoreLanguageServer, params: types.InitializedParams) -> None:
         ls.refresh_settings(announce=True)
-        await ls.pull_configuration()
+        await ls.pull_configuration_soon()
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -64,7 +66,7 @@ def create_server(
     ) -> None:
         caps = ls.client_capabilities.workspace
         if caps is not None and caps.configuration:
-            await ls.pull_configuration()
+            await ls.pull_configuration_soon()
         else:
             ls._config_layer = params.settings
             ls.refresh_settings()
@@ -91,9 +93,12 @@ def create_server(
                             for k in only):
             return None
         uri = params.text_document.uri
-        if not uri.endswith((".py", ".pyi")):
-            return None
-        doc, version = ls.parsed(uri)
+        if not uri.endswith(".py"):
+            return None  # `.pyi` stubs are declarations: there is nothing to implement
+        try:
+            doc, version = ls.parsed(uri)
+        except (OSError, UnicodeDecodeError) as e:
+            raise fail(f"cannot read {uri}: {e}") from None
         pos = params.range.start
         target = stub_at(doc, pos.line, pos.character)
         agreed = agreed_tests.code_action(ls, uri)  # after a solve by agreement
@@ -194,6 +199,8 @@ def serve(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> No
     """Run the server until the client exits (stdio) or forever (TCP)."""
     logging.basicConfig(level=os.environ.get("PACORE_LSP_LOG", "WARNING"))
     ls = create_server()
+    # Until `initialize` installs the loop's handler nothing runs: SIGTERM just exits.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: os._exit(128 + signum))
     if tcp:
         ls.start_tcp(host, port)
     else:

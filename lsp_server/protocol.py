@@ -6,7 +6,7 @@ JSON schema, see scripts/gen_protocol_ts.py) and the docs have one source.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 TITLE = "Solve with PaCoRe"
@@ -34,8 +34,8 @@ def invalid(message: str) -> JsonRpcInvalidParams:
 class Position(BaseModel):
     """An LSP position (zero-based line, column in the negotiated encoding)."""
 
-    line: int
-    character: int
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
 
 
 class SolveArgs(BaseModel):

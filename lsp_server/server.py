@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pygls.lsp.server import LanguageServer
 from lsp_server.diagnostics import SummaryDiagnostics
 from lsp_server.jobs import JobRegistry
 from lsp_server.report import SolveReport, summary
+from lsp_server.rpc import PacoreProtocol
 from lsp_server.settings import LspSettings, env_layer, parse_settings
 from lsp_server.targeting import DocumentCache, ParsedDocument
 from pacore_core.backends.base import Backend
@@ -42,9 +44,10 @@ def default_backend_factory(settings: LspSettings) -> Backend:
 def default_sandbox_factory(settings: LspSettings) -> Sandbox:
     from sandbox import make_sandbox
 
-    if settings.sandbox_runtime:
-        return make_sandbox(settings.sandbox, image=settings.image, runtime=settings.sandbox_runtime)
-    return make_sandbox(settings.sandbox, image=settings.image)
+    kw: dict[str, Any] = {"runtime": settings.sandbox_runtime} if settings.sandbox_runtime else {}
+    if settings.sandbox == "docker":  # a missing image is named before the solve, not built in it
+        kw["build_missing"] = False
+    return make_sandbox(settings.sandbox, image=settings.image, **kw)
 
 
 class PacoreLanguageServer(LanguageServer):
@@ -54,7 +57,7 @@ class PacoreLanguageServer(LanguageServer):
         sandbox_factory: SandboxFactory = default_sandbox_factory,
         env: dict[str, str] | None = None,
     ) -> None:
-        super().__init__("pacore-lsp", "0.1.0")
+        super().__init__("pacore-lsp", "0.1.0", protocol_cls=PacoreProtocol)
         self.backend_factory = backend_factory
         self.sandbox_factory = sandbox_factory
         self.docs = DocumentCache()
@@ -69,6 +72,8 @@ class PacoreLanguageServer(LanguageServer):
         self._announced: set[str] = set()
         self._sandboxes: dict[str, Sandbox] = {}
         self._closing = asyncio.Lock()
+        self._config_pull: asyncio.Task[None] | None = None
+        self._terminating: asyncio.Task[None] | None = None
         self.summaries = SummaryDiagnostics()
 
     # -- settings ---------------------------------------------------------------------------
@@ -103,6 +108,24 @@ class PacoreLanguageServer(LanguageServer):
                 type=types.MessageType.Warning, message=f"PaCoRe settings: {p}"))
             self.window_log_message(types.LogMessageParams(
                 type=types.MessageType.Warning, message=f"PaCoRe settings: {p}"))
+
+    def pull_configuration_soon(self) -> asyncio.Task[None]:
+        """Ask for workspace/configuration; solves wait for the answer (`configuration_ready`)."""
+        task = asyncio.ensure_future(self.pull_configuration())
+        self._config_pull = task
+        return task
+
+    async def configuration_ready(self, timeout_s: float = 10.0) -> None:
+        """Wait for a workspace/configuration request in flight, so that a solve sent right
+        after `initialized` uses the editor's settings, not the layers below them."""
+        task = self._config_pull
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout_s)
+        except TimeoutError:
+            log.warning("no answer to workspace/configuration after %.0f s; solving with "
+                        "the other settings layers", timeout_s)
 
     async def pull_configuration(self) -> None:
         caps = self.client_capabilities.workspace
@@ -190,6 +213,35 @@ class PacoreLanguageServer(LanguageServer):
     def _publish(self, uri: str) -> None:
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, diagnostics=self.summaries.diagnostics(uri)))
+
+    # -- termination ------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM (how editors and CI stop a server) is handled like Ctrl-C: cancel the
+        solves, remove their containers, exit. Called from inside the running loop."""
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here (not main thread)
+            log.info("SIGTERM handler not installed (not in the main thread)")
+
+    def _on_sigterm(self) -> None:
+        if self._terminating is None:
+            self._terminating = asyncio.ensure_future(self.terminate(128 + signal.SIGTERM))
+
+    async def terminate(self, exit_code: int) -> None:
+        """Cancel every solve and close the sandboxes (their containers go), then exit."""
+        running = self.jobs.all()
+        log.warning("terminated: cancelling %d solve(s) and closing the sandboxes", len(running))
+        try:
+            await asyncio.wait_for(self.jobs.cancel(running), 60)
+            await asyncio.wait_for(self.close_sandboxes(), 60)
+        except Exception as e:  # exit regardless; the next pacore process reaps leftovers
+            log.warning("cleanup on termination failed: %s", e)
+        finally:
+            logging.shutdown()
+            # the stdin reader thread cannot be interrupted: leave without joining it
+            os._exit(exit_code)
 
     def record_report(self, rep: SolveReport) -> None:
         """Keep the report for `pacore.report` and log its summary."""

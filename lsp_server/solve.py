@@ -18,6 +18,13 @@ from lsp_server.context import build_problem
 from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.jobs import AlreadyRunning, FunctionKey
+from lsp_server.preflight import (
+    check_collection,
+    check_sources,
+    prepare_sandbox,
+    syntax_problem,
+    unparsable_tests,
+)
 from lsp_server.progress import ProgressState
 from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
@@ -102,6 +109,13 @@ def no_tests_message(target: StubTarget, relpath: str, tests: DiscoveredTests) -
     return msg
 
 
+def anticipated(e: BaseException) -> PacoreError | None:
+    """The PacoreError behind `e` (also alone inside task-group exception groups), if any."""
+    while isinstance(e, BaseExceptionGroup) and len(e.exceptions) == 1:
+        e = e.exceptions[0]
+    return e if isinstance(e, PacoreError) else None
+
+
 async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     """Validate, find the stub and its tests, then start the solve task and return at once."""
     if not a.uri.startswith("file:"):
@@ -114,9 +128,13 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         doc, version = ls.parsed(a.uri)
     except (OSError, UnicodeDecodeError) as e:
         raise fail(f"cannot read {a.uri}: {e}") from None
+    await ls.configuration_ready()  # settings from workspace/configuration, if still coming
     if a.version is not None and version is not None and a.version != version:
         raise fail(f"the document changed since the action was offered (version {a.version}, "
                    f"now {version}); ask for the code action again")
+    if (problem := syntax_problem(doc.text, path.name)) is not None:
+        raise fail(f"{problem}. Fix it first: every candidate is tested inside this module, "
+                   "so none could pass. No model request was made.")
     target = stub_at(doc, a.position.line, a.position.character)
     if target is None:
         raise fail(f"no function stub at {a.position.line + 1}:{a.position.character + 1}; "
@@ -138,6 +156,10 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     )
     weak = agreement = False
     if not tests.has_workspace_tests:
+        broken = await asyncio.to_thread(unparsable_tests, root, target.name)
+        if broken:
+            raise fail(f"{'; '.join(broken)}. Fix the test file first: its tests of "
+                       f"`{target.qualname}` cannot be read. No model request was made.")
         if settings.allow_weak_tests:
             weak = True  # doctests if there are any, else tests the model writes first
         elif settings.solve_by_agreement:
@@ -146,6 +168,10 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
             msg = no_tests_message(target, relpath, tests)
             ls.show(msg, types.MessageType.Warning)
             raise fail(msg)
+    try:
+        check_sources(doc.text, relpath, tests.sources)
+    except PacoreError as e:
+        raise fail(e.render(editor_setting)) from None
     solve_id = ls.jobs.new_id()
     ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
                        root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
@@ -157,6 +183,12 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
     except Exception as e:
         raise fail(f"PaCoRe cannot start: {e}") from None
+    try:  # the sandbox's image and runtime, before any token is spent
+        await prepare_sandbox(inner)
+    except PacoreError as e:
+        await backend.close()
+        await ls.close_sandboxes_if_idle()
+        raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
     try:
         ls.jobs.start(solve_id, key, ctx.token, run_solve(ls, ctx, backend, inner))
     except AlreadyRunning as e:
@@ -213,6 +245,13 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
                 ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
                     message=message, percentage=state.percentage, cancellable=True))
 
+        node_ids, extra = suite_node_ids(ctx)
+        if node_ids:  # the tests must at least be collectable, before any token is spent
+            if progress:
+                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
+                    message="checking the tests", percentage=0, cancellable=True))
+            await check_collection(inner, root=ctx.root, node_ids=node_ids,
+                                   overlay={**extra, ctx.relpath: ctx.doc.text})
         if ctx.weak and not ctx.tests.doctest and not ctx.agreement:
             if progress:
                 ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
@@ -247,6 +286,18 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
         ls.record_report(ctx.report(None, "cancelled", "none", "cancelled by the user"))
         raise
     except Exception as e:  # report, never crash the server
+        known = anticipated(e)
+        if known is not None:  # a refusal or a failure we name: no traceback
+            message = known.render(editor_setting)
+            log.warning("solve %s: %s", ctx.solve_id, message)
+            if progress:
+                ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(
+                    message=f"error: {message}"))
+            rep = ctx.report(None, "error", "none", message)
+            ls.show(f"PaCoRe failed on `{ctx.target.qualname}`: {message}",
+                    types.MessageType.Error)
+            ls.record_report(rep)
+            return
         log.exception("solve %s failed", ctx.solve_id)
         if progress:
             ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(message=f"error: {e}"))

@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
+from pygls.protocol import default_converter
+from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from tests.support.scripted_server import Reply, ScriptedServer, last_user_text
 
@@ -216,6 +218,10 @@ class Session:
     sandbox: str = "docker"
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     apply_result: bool = True
+    log_path: Path | None = None  # the server's stderr
+
+    def server_log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
 
     @property
     def server_pid(self) -> int:
@@ -276,6 +282,22 @@ def child_processes(pid: int) -> list[str]:
     return [line for line in out.stdout.splitlines() if line.strip()]
 
 
+def make_client(config_delay_s: float = 0.0) -> LanguageClient:
+    """pytest-lsp's test client; its workspace/configuration answers may come late."""
+    client = LanguageClient(converter_factory=default_converter)
+    features = dict(DEFAULT_CLIENT_FEATURES)
+    if config_delay_s:
+        answer = features[types.WORKSPACE_CONFIGURATION]
+
+        async def late(client: LanguageClient, params: types.ConfigurationParams) -> Any:
+            await asyncio.sleep(config_delay_s)
+            return answer(client, params)
+
+        features[types.WORKSPACE_CONFIGURATION] = late
+    register_lsp_features(client, features)
+    return client
+
+
 @pytest.fixture
 def session_factory(tmp_path: Path) -> Callable[..., Any]:
     """`async with session_factory(...) as s:` a server on a fresh workspace."""
@@ -284,26 +306,40 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
         def __init__(
             self, *, client: str = "visual-studio-code", document_changes: bool = True,
             settings: dict[str, Any] | None = None, latency: dict[str, float] | None = None,
-            sandbox: str = "docker", workspace_configuration: dict[str, Any] | None = None,
-            open_doc: bool = True,
+            sandbox: str = "docker",
+            workspace_configuration: dict[str, Any] | Callable[[ScriptedServer], dict[str, Any]]
+            | None = None,
+            open_doc: bool = True, config_delay_s: float = 0.0,
+            files: dict[str, str] | None = None,
         ) -> None:
+            """`settings` go in initializationOptions over the defaults (None removes a
+            key); `config_delay_s` delays the client's workspace/configuration answers;
+            `files` are written into the workspace (relative path -> text)."""
             self.kw = dict(client=client, document_changes=document_changes)
             self.settings = settings
             self.latency = latency
             self.sandbox = sandbox
             self.workspace_configuration = workspace_configuration
             self.open_doc = open_doc
+            self.config_delay_s = config_delay_s
+            self.files = files or {}
             self.session: Session | None = None
 
         async def __aenter__(self) -> Session:
             root = make_workspace(tmp_path / "ws")
+            for rel, text in self.files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(text)
             srv = ScriptedServer(responder(self.latency))
             srv.__enter__()
-            client = make_test_lsp_client()
+            client = make_client(self.config_delay_s)
             if self.workspace_configuration is not None:
-                client.set_configuration(self.workspace_configuration, section="pacore")
+                conf = self.workspace_configuration
+                client.set_configuration(conf(srv) if callable(conf) else conf, section="pacore")
+            text = self.files.get("pkg/mathx.py", MODULE)
             sess = Session(client=client, root=root, uri=(root / "pkg" / "mathx.py").as_uri(),
-                           text=MODULE, server=srv, sandbox=self.sandbox)
+                           text=text, server=srv, sandbox=self.sandbox,
+                           log_path=tmp_path / "server.log")
 
             @client.feature(types.WORKSPACE_APPLY_EDIT)
             def apply_edit(params: types.ApplyWorkspaceEditParams
@@ -312,10 +348,12 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
                 return types.ApplyWorkspaceEditResult(applied=sess.apply_result)
 
             env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
-            await client.start_io(sys.executable, "-m", "pacore_cli.main", "lsp", cwd=str(REPO),
-                                  env=env)
-            options = {"pacore": {"baseUrl": srv.base_url, "model": srv.model, "rounds": "2",
-                                  "sandbox": self.sandbox, **(self.settings or {})}}
+            # `exec`: the server is the shell's process (server_pid), its stderr goes to a file
+            await client.start_io("/bin/sh", "-c", f'exec "{sys.executable}" -m pacore_cli.main '
+                                  f'lsp 2>>"{sess.log_path}"', cwd=str(REPO), env=env)
+            section = {"baseUrl": srv.base_url, "model": srv.model, "rounds": "2",
+                       "sandbox": self.sandbox, **(self.settings or {})}
+            options = {"pacore": {k: v for k, v in section.items() if v is not None}}
             await client.initialize_session(types.InitializeParams(
                 capabilities=capabilities(**self.kw),  # type: ignore[arg-type]
                 root_uri=root.as_uri(),
@@ -328,8 +366,10 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
 
         async def __aexit__(self, *exc: object) -> None:
             assert self.session is not None
+            proc = self.session.client._server
             try:
-                await asyncio.wait_for(self.session.client.shutdown_session(), 60)
+                if proc is not None and proc.returncode is None:  # not stopped by the test
+                    await asyncio.wait_for(self.session.client.shutdown_session(), 60)
             finally:
                 await self.session.client.stop()
                 self.session.server.__exit__(None, None, None)
