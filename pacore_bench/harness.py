@@ -25,6 +25,7 @@ from pacore_bench.strategies import RunCost, StrategySpec, run_strategy
 from pacore_core.backends.base import Backend
 from pacore_core.config import RunConfig
 from pacore_core.errors import BenchError
+from pacore_core.files import atomic_write
 from pacore_core.problem import Problem
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
@@ -164,9 +165,7 @@ def check_meta(out_dir: Path, meta: BenchMeta) -> None:
                 "use another --out directory"
             )
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(meta.model_dump_json(indent=1))
-    tmp.replace(path)
+    atomic_write(path, meta.model_dump_json(indent=1))
 
 
 async def run_bench(
@@ -209,9 +208,7 @@ async def run_bench(
     wanted = {(p.id, s.name, rep) for p, s, rep in jobs}
     rows = [r for k, r in latest(load_rows(results)).items() if k in wanted]
     summaries = summarise(rows, [s.name for s in settings.strategies])
-    tmp = out_dir / (SUMMARY + ".tmp")
-    tmp.write_text(json.dumps([s.model_dump() for s in summaries], indent=1))
-    tmp.replace(out_dir / SUMMARY)
+    atomic_write(out_dir / SUMMARY, json.dumps([s.model_dump() for s in summaries], indent=1))
     return summaries
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pacore_bench.harness import StrategySummary
+from pacore_core.files import replacing
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 5.0, 100  # 800 x 500 pixels
 
@@ -42,9 +43,8 @@ def plot_scaling(summaries: list[StrategySummary], path: Path, *, title: str = "
         ax.set_title(title or "pass@1 vs test-time compute")
         if families:
             ax.legend(loc="lower right")
-        tmp = path.with_name(path.name + ".tmp.png")
-        fig.savefig(tmp, dpi=DPI, format="png")
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=DPI, format="png")
     finally:
         plt.close(fig)
     return path

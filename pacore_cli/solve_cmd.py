@@ -24,6 +24,7 @@ from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError
+from pacore_core.files import atomic_write
 from pacore_core.loaders import load_problem
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
@@ -94,17 +95,6 @@ def open_sandbox(kind: str, parallelism: int | None = None, *, image: str | None
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write to a sibling temp file, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- solve
@@ -181,10 +171,8 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
 def _load_pool(path: Path) -> TrajectoryPool:
     try:
         return TrajectoryPool.load(path)
-    except FileNotFoundError:
-        raise UsageError(f"pool {path} does not exist") from None
-    except ValueError as e:
-        raise UsageError(f"{path} is not a trajectory pool or run record: {_first_line(e)}") from None
+    except PacoreError as e:  # missing or malformed: the message names the file and field
+        raise UsageError(e.render(cli_flag)) from None
 
 
 async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sandbox: Sandbox,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic_core import from_json
 
 from pacore_core.agreement.models import AgreementRecord
 from pacore_core.backends.base import Trajectory
 from pacore_core.config import RunConfig
+from pacore_core.files import DataFileError, atomic_write, parse_model, read_text
 from pacore_core.problem import Problem
 from sandbox.models import TestResult
 
@@ -113,18 +114,12 @@ class RunRecord(BaseModel):
 
     def save(self, path: Path) -> None:
         """Write atomically so an interrupted run never leaves a half-written record."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=1))
-        tmp.replace(path)
+        atomic_write(path, self.model_dump_json(indent=1))
 
     @classmethod
     def load(cls, path: Path) -> RunRecord:
-        try:
-            return cls.model_validate_json(path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(f"run record {path} does not exist") from None
-        except ValueError as e:
-            raise ValueError(f"{path} is not a PaCoRe run record: {e}") from None
+        """Read a record someone gave us: JSON data only; errors name the file and field."""
+        return parse_model(cls, read_text(path, "run record"), path, "PaCoRe run record")
 
 
 class TrajectoryPool(BaseModel):
@@ -134,10 +129,22 @@ class TrajectoryPool(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> TrajectoryPool:
-        """Accept a pool file, or a run record (its first round becomes the pool)."""
-        data = json.loads(path.read_text())
+        """Accept a pool file, or a run record (its first round becomes the pool).
+
+        Like records, pools are read as JSON data only; errors name the file and field.
+        """
+        text = read_text(path, "pool")
+        try:
+            data = from_json(text)
+        except ValueError as e:
+            raise DataFileError(f"{path} is not a pool or run record: not valid JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise DataFileError(
+                f"{path} is not a pool or run record: it holds a JSON {type(data).__name__}, "
+                'not an object such as {"problems": {"ID": [trajectories]}}'
+            )
         if "result" in data and "problem" in data:
-            rec = RunRecord.model_validate(data)
+            rec = parse_model(RunRecord, data, path, "run record")
             first = rec.result.rounds[0].trajectories if rec.result.rounds else []
             return cls(
                 problems={
@@ -146,7 +153,7 @@ class TrajectoryPool(BaseModel):
                     ]
                 }
             )
-        return cls.model_validate(data)
+        return parse_model(cls, data, path, "trajectory pool")
 
     def take(self, problem_id: str, k: int) -> list[Trajectory]:
         return list(self.problems.get(problem_id, []))[:k]
