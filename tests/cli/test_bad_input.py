@@ -88,6 +88,10 @@ CASES = [
     Case("doctor-bad-url", ["doctor", "--base-url", "ftp://x"],
          ["--base-url: invalid value 'ftp://x': 'ftp://x' must start with http:// or https://"]),
     # bad files
+    Case("replay-record-unparsable", [*SOLVE, "--replay", "run.json"],
+         ["run.json", "not valid JSON"], files={"run.json": "{"}, error="run.json"),
+    Case("pool-unparsable", [*SOLVE, "--pool", "pool.json"], ["pool.json", "not valid JSON"],
+         files={"pool.json": "[1,"}, error="pool.json"),
     Case("tests-json-unparsable", ["sandbox", "run", "--backend", "local", "--code", "a.py",
                                    "--tests", "bad.json"],
          ["bad.json: not valid JSON (line 1, column 12"], files={"a.py": "print(1)\n",
