@@ -93,7 +93,9 @@ def load_problem(
         problem = load_directory(path, tests, language, templates)
     elif path.suffix == ".py":
         if language == "cpp":
-            raise ProblemLoadError(f"{path} is a Python stub; --language cpp needs a statement")
+            raise ProblemLoadError(
+                f"{path} is a Python stub; language cpp needs a statement (a .md or .txt task)"
+            )
         problem = load_python_stub(path, tests=tests, templates=templates)
     else:
         problem = load_statement_file(path, tests=tests, language=language, templates=templates)
@@ -101,7 +103,7 @@ def load_problem(
         raise ProblemLoadError(
             f"no tests found for {path}: add sample blocks to the statement (a fenced block "
             "under 'Sample Input' and one under 'Sample Output'), NAME.in/NAME.out files in a "
-            "tests/ directory, or test_*.py files; or pass --tests PATH",
+            "tests/ directory, or test_*.py files; or give the path of the tests",
             setting="agreement",
             fix="or turn on {agreement} to choose among the candidates by their agreement on "
             "generated inputs (no tests at all)",

@@ -42,7 +42,7 @@ def load_directory(
         return load_statement_file(statement, tests=tests_dir, language=language,
                                    problem_id=d.name, templates=templates)
     if language == "cpp":
-        raise ProblemLoadError(f"{d}: pytest tests need --language python")
+        raise ProblemLoadError(f"{d}: pytest tests judge Python programs; the language must be python")
     description = parse_front_matter(read_text(statement)).body if statement is not None else None
     if stub.is_file():
         problem = _stub_with_tests(stub, py_tests, description, templates)
