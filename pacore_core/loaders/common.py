@@ -30,4 +30,5 @@ def parse_python(source: str, path: Path) -> ast.Module:
     try:
         return ast.parse(source, filename=str(path))
     except SyntaxError as e:
-        raise ProblemLoadError(f"{path}:{e.lineno}: not valid Python: {e.msg}") from None
+        where = f"{path}:{e.lineno}" if e.lineno else str(path)  # NUL bytes have no line
+        raise ProblemLoadError(f"{where}: not valid Python: {e.msg}") from None

@@ -101,3 +101,12 @@ def test_humaneval_hidden_check_and_public_examples() -> None:
     first = select(problems, ids=["HumanEval/0"])[0]
     assert first.public_tests is not None and "has_close_elements" in first.statement
     assert select(problems, limit=3)[-1].id == "HumanEval/2"
+
+
+def test_a_file_of_nul_bytes_is_named_without_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "zeros.py"
+    path.write_bytes(b"\x00" * 64)
+    with pytest.raises(ProblemLoadError) as err:
+        load_problem(path)
+    assert str(err.value).startswith(f"{path}: not valid Python"), err.value
+    assert "None" not in str(err.value)
