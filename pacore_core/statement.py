@@ -22,83 +22,45 @@ _FENCE: dict[Language, str] = {"python": "python", "cpp": "cpp"}
 _LANGUAGE_NAME: dict[Language, str] = {"python": "Python 3", "cpp": "C++17"}
 
 
+def _render(templates: Templates | None, template_name: str, /, **values: object) -> str:
+    return (templates or Templates()).render_statement(template_name, **values)
+
+
 def function_statement(
-    stub: str,
-    entry_point: str,
-    *,
-    context: str | None = None,
-    tests: str | None = None,
-    language: Language = "python",
-    description: str | None = None,
+    stub: str, entry_point: str, *, context: str | None = None, tests: str | None = None,
+    language: Language = "python", description: str | None = None,
     templates: Templates | None = None,
 ) -> str:
     """Prompt for implementing `entry_point`: the stub, surrounding code and visible tests."""
-    return (templates or Templates()).render_statement(
-        FUNCTION_TEMPLATE,
-        entry_point=entry_point,
-        stub=stub,
-        fence=_FENCE[language],
-        context=context,
-        tests=tests,
-        description=description,
-    )
+    return _render(templates, FUNCTION_TEMPLATE, entry_point=entry_point, stub=stub,
+                   fence=_FENCE[language], context=context, tests=tests, description=description)
 
 
 def function_from_tests_statement(
-    entry_point: str,
-    *,
-    tests: str | None = None,
-    description: str | None = None,
+    entry_point: str, *, tests: str | None = None, description: str | None = None,
     templates: Templates | None = None,
 ) -> str:
     """Prompt for a module defining `entry_point` when only its tests say what it is."""
-    return (templates or Templates()).render_statement(
-        FUNCTION_FROM_TESTS_TEMPLATE, entry_point=entry_point, tests=tests,
-        description=description or "",
-    )
+    return _render(templates, FUNCTION_FROM_TESTS_TEMPLATE, entry_point=entry_point, tests=tests,
+                   description=description or "")
 
 
 def io_statement(
-    statement: str,
-    samples: str | None = None,
-    *,
-    language: Language = "python",
+    statement: str, samples: str | None = None, *, language: Language = "python",
     templates: Templates | None = None,
 ) -> str:
     """Prompt for a stdin/stdout task in the given language."""
-    return (templates or Templates()).render_statement(
-        IO_TEMPLATE,
-        statement=statement,
-        samples=samples,
-        language=language,
-        language_name=_LANGUAGE_NAME[language],
-        fence=_FENCE[language],
-    )
+    return _render(templates, IO_TEMPLATE, statement=statement, samples=samples,
+                   language=language, language_name=_LANGUAGE_NAME[language],
+                   fence=_FENCE[language])
 
 
 def workspace_function_statement(
-    *,
-    qualname: str,
-    name: str,
-    class_name: str | None,
-    module: str,
-    relpath: str,
-    function: str,
-    context: str,
-    tests: Mapping[str, str],
-    doctests: bool,
+    *, qualname: str, name: str, class_name: str | None, module: str, relpath: str,
+    function: str, context: str, tests: Mapping[str, str], doctests: bool,
     templates: Templates | None = None,
 ) -> str:
     """Prompt for a stub in the user's workspace, tests excerpted from their files."""
-    return (templates or Templates()).render_statement(
-        WORKSPACE_FUNCTION_TEMPLATE,
-        qualname=qualname,
-        name=name,
-        class_name=class_name,
-        module=module,
-        relpath=relpath,
-        function=function,
-        context=context,
-        tests=dict(tests),
-        doctests=doctests,
-    )
+    return _render(templates, WORKSPACE_FUNCTION_TEMPLATE, qualname=qualname, name=name,
+                   class_name=class_name, module=module, relpath=relpath, function=function,
+                   context=context, tests=dict(tests), doctests=doctests)
