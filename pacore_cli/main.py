@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from pacore_cli.output_guard import ErrorObject, JsonStdout, generic_error, quiet_broken_pipe
+from pacore_core.config import cli_flag
+from pacore_core.errors import ConfigError, DatasetError, PacoreError, ProblemError
 
 # one module per sub-command, each exposing `add_parser(subparsers)` and `run(args) -> int`,
 # and optionally `error_object(message)`: its --json shape of a failure
@@ -143,6 +145,11 @@ def _run(argv: list[str]) -> tuple[int, str]:
             return (EXIT_TERMINATED if received else EXIT_INTERRUPTED), f"pacore: {what}"
         except BrokenPipeError:
             raise
+        except PacoreError as e:  # anticipated, but not caught by the command: no traceback
+            message = f"pacore {args.command}: {e.render(cli_flag)}"
+            print(message, file=sys.stderr)
+            return (EXIT_USAGE if isinstance(e, ConfigError | ProblemError | DatasetError)
+                    else 1), message
         except Exception as e:  # a bug: keep the traceback, and the promise of one JSON object
             traceback.print_exc()
             return 1, f"pacore: internal error: {type(e).__name__}: {e}"

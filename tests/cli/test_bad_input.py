@@ -76,6 +76,9 @@ CASES = [
     Case("record-under-a-file", [*SOLVE, "--record", "afile/run.json"],
          ["--record afile/run.json: cannot create its directory, afile is a file"],
          files={"afile": "x"}),
+    Case("template-missing", [*SOLVE, "--sandbox", "local"],
+         ["cannot read synthesis template {tmp}/nope.j2", "set PACORE_TEMPLATE"],
+         files={"pyproject.toml": '[tool.pacore]\ntemplate = "nope.j2"\n'}, error="nope.j2"),
     # usage errors
     Case("unknown-flag", [*SOLVE, "--bogus"], ["unrecognized arguments: --bogus"],
          error="unrecognized arguments: --bogus"),
