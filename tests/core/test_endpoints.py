@@ -37,6 +37,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def wait_until(condition: Any, what: str) -> None:
+    """Poll `condition` (a guard against hanging, not a timing assertion)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -123,8 +132,7 @@ async def test_requests_go_to_the_endpoint_with_the_fewest_outstanding() -> None
     with ScriptedServer(held) as a, ScriptedServer("fast") as b:
         be = backend([a.base_url, b.base_url], max_concurrency=2)
         first = asyncio.create_task(collect(be, 1))  # goes to a (tie, a first) and stays there
-        while a.calls == 0:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: a.calls == 1, "the held request")
         later = [await collect(be, 1) for _ in range(4)]  # one at a time, a still busy
         calls_while_held = (a.calls, b.calls)
         release.set()
@@ -146,13 +154,11 @@ async def test_killing_one_endpoint_mid_run_still_completes_the_run() -> None:
     with ScriptedServer(Reply("from a", latency_s=0.05)) as a, ScriptedServer(dying) as b:
         be = backend([a.base_url, b.base_url], max_concurrency=4)
         run = asyncio.create_task(collect(be, 8))
-        while not b_holds.is_set():
-            await asyncio.sleep(0.01)
+        await wait_until(b_holds.is_set, "a request on b")
         b.kill()  # its open requests are cut, new connections refused
         trajs = await run
         await be.close()
-        while b.running:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: not b.running, "b to stop")
         calls = (a.calls, b.calls)
     assert sorted(t.index for t in trajs) == list(range(8))
     assert all(t.ok and t.content == "from a" for t in trajs)
