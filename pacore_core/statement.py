@@ -15,6 +15,7 @@ from pacore_core.prompting import (
     IO_TEMPLATE,
     WORKSPACE_FUNCTION_TEMPLATE,
     Templates,
+    templates_for,
 )
 from sandbox.models import Language
 
@@ -23,7 +24,7 @@ _LANGUAGE_NAME: dict[Language, str] = {"python": "Python 3", "cpp": "C++17"}
 
 
 def _render(templates: Templates | None, template_name: str, /, **values: object) -> str:
-    return (templates or Templates()).render_statement(template_name, **values)
+    return (templates or templates_for()).render_statement(template_name, **values)
 
 
 def function_statement(
