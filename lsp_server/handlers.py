@@ -171,7 +171,7 @@ def create_server(
     async def doctor_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
         s = ls.settings
         report = await run_checks_async(s.base_url, s.model, s.api_key, image=s.image,
-                                        sandbox=s.sandbox)
+                                        sandbox=s.sandbox, runtime=s.sandbox_runtime)
         for c in report.checks:
             ls.log(f"PaCoRe doctor: [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.message}"
                    + (f" — fix: {c.fix}" if not c.ok and c.fix else ""),

@@ -119,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except BrokenPipeError:
                 quiet_broken_pipe()
     try:
-        sys.stdout.flush()
+        if not sys.stdout.closed:  # `pacore lsp` closes it when the client says exit
+            sys.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe()
     return code

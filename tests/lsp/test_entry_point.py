@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import tomllib
+from typing import Any
 
 from tests.lsp.conftest import REPO
 
@@ -20,3 +22,12 @@ def test_pacore_lsp_goes_through_the_cli() -> None:
     assert "--tcp" in proc.stdout
     for path in (REPO / "lsp_server").glob("*.py"):
         assert "argparse" not in path.read_text(), f"{path.name} parses arguments of its own"
+
+
+async def test_shutdown_and_exit_are_clean(session_factory: Any) -> None:
+    async with session_factory(sandbox="local") as s:
+        pass  # the fixture sends shutdown and exit
+    proc = s.client._server
+    assert proc is not None
+    assert await asyncio.wait_for(proc.wait(), 30) == 0
+    assert "Traceback" not in s.server_log(), s.server_log()[-3000:]
