@@ -7,6 +7,8 @@ tests read (editor lines, notifications, squiggles, the output panel).
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,31 +54,39 @@ class Workbench:
     def wait_ready(self) -> None:
         self.page.wait_for_selector(".monaco-workbench .part.editor", timeout=120_000)
         self.page.wait_for_selector(".explorer-folders-view .monaco-list-row", timeout=120_000)
+        if self.page.locator(".part.auxiliarybar").filter(visible=True).count():
+            self.palette("View: Close Secondary Side Bar")  # an empty chat area: more room
 
     # -- files and the editor ----------------------------------------------------------------
 
     def quick_open(self, relpath: str) -> None:
-        """Ctrl+P, the file's name, Enter (the file index may take a moment to list it)."""
+        """Ctrl+P, the file's path, pick exactly that file (the file index may take a moment,
+        and rows move while results arrive: retried until its tab is the active one)."""
         name = Path(relpath).name
+        exact = self.page.locator(".label-name", has_text=re.compile(f"^{re.escape(name)}$"))
 
         def opened() -> bool:
+            if self.active_tab() == name:
+                return True
             self.page.keyboard.press("Control+P")
             box = self.page.locator(".quick-input-widget .quick-input-box input")
             box.wait_for(state="visible", timeout=10_000)
             box.fill(relpath)
-            row = self.page.locator(".quick-input-widget .monaco-list-row",
-                                    has_text=name).first
+            row = self.page.locator(".quick-input-widget .monaco-list-row").filter(has=exact).first
             try:
                 row.wait_for(state="visible", timeout=5_000)
+                self.page.wait_for_timeout(300)  # let the result list settle
+                row.click(timeout=5_000)
             except Exception:
                 self.page.keyboard.press("Escape")
                 return False
-            self.page.keyboard.press("Enter")
-            return True
+            with contextlib.suppress(Exception):
+                self.page.locator(f"{ACTIVE_GROUP} .tab.active[aria-label='{name}']").wait_for(
+                    timeout=5_000)
+            return self.active_tab() == name
 
-        self.wait_until(opened, f"{relpath} in quick open", 60)
-        self.wait_until(lambda: self.active_tab() == name, f"the tab of {name}", 30)
-        self.page.locator(ACTIVE_EDITOR).first.wait_for(state="visible", timeout=30_000)
+        self.wait_until(opened, f"{relpath} opened from quick open", 60)
+        self.page.locator(ACTIVE_EDITOR).filter(visible=True).first.wait_for(timeout=30_000)
 
     def active_tab(self) -> str:
         tab = self.page.locator(f"{ACTIVE_GROUP} .tab.active").first
@@ -84,7 +94,7 @@ class Workbench:
 
     def editor_text(self) -> str:
         """The active editor's lines as the user sees them (non-breaking spaces normalised)."""
-        editor = self.page.locator(ACTIVE_EDITOR).first
+        editor = self.page.locator(ACTIVE_EDITOR).filter(visible=True).first
         return str(editor.evaluate(_LINES_JS))
 
     def goto(self, line: int, column: int = 1) -> None:
