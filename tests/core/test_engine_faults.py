@@ -13,13 +13,14 @@ from pacore_core.config import RunConfig
 from pacore_core.engine import Engine
 from pacore_core.events import Event, ModelRetrying, RunFinished
 from pacore_core.record import RunResult
+from sandbox.base import Sandbox
 from tests.core.test_engine import GOOD, make_problem
 from tests.support import Error, Hang, Reply, ScriptedServer, by_round, fail_first
 
 pytestmark = pytest.mark.docker
 
 
-async def solve(srv: ScriptedServer, sandbox, config: RunConfig, events: list[Event] | None = None,  # type: ignore[no-untyped-def]
+async def solve(srv: ScriptedServer, sandbox: Sandbox, config: RunConfig, events: list[Event] | None = None,
                 **kw: object) -> RunResult:
     retry = RetryPolicy(max_retries=4, base_s=0.01, max_s=0.02)
     backend = OpenAIBackend(srv.base_url, srv.model, retry=retry, **kw)  # type: ignore[arg-type]
