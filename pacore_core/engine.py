@@ -253,7 +253,13 @@ class Engine:
                 f"round {round_index}: all {len(rec.trajectories)} trajectories failed on {where}: {first}",
                 rec,
                 setting="base_url",
-                fix="check that the model server set in {base_url} is up and generating",
+                fix="check that the model server set in {base_url} is up and generating"
+                + (
+                    "; a server that is only slow needs a larger {first_token_timeout_s} (streaming) "
+                    "or {request_timeout_s}"
+                    if first and "timed out" in first
+                    else ""
+                ),
             )
         return rec
 
