@@ -58,6 +58,8 @@ export interface PacoreSettings {
   rounds: string;
   sandbox: SandboxKind;
   image: string;
+  /** Seconds; 0 leaves the limit to the server (PACORE_REQUEST_TIMEOUT_S, [tool.pacore]). */
+  requestTimeoutS: number;
   testPaths: string[];
   allowWeakTests: boolean;
   keepDocstring: boolean;
@@ -75,6 +77,7 @@ export const DEFAULT_SETTINGS: Readonly<PacoreSettings> = Object.freeze({
   rounds: '',
   sandbox: '',
   image: '',
+  requestTimeoutS: 0,
   testPaths: [],
   allowWeakTests: false,
   keepDocstring: true,
@@ -93,6 +96,10 @@ type Getter = (key: keyof PacoreSettings) => unknown;
 
 function asString(v: unknown, fallback: string): string {
   return typeof v === 'string' ? v.trim() : fallback;
+}
+
+function asNumber(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
 function asBool(v: unknown, fallback: boolean): boolean {
@@ -116,6 +123,7 @@ export function readSettings(get: Getter): PacoreSettings {
     rounds,
     sandbox: sandbox as SandboxKind,
     image: asString(get('image'), d.image),
+    requestTimeoutS: asNumber(get('requestTimeoutS'), d.requestTimeoutS),
     testPaths: Array.isArray(rawPaths) ? rawPaths.filter((p): p is string => typeof p === 'string' && p !== '') : [],
     allowWeakTests: asBool(get('allowWeakTests'), d.allowWeakTests),
     keepDocstring: asBool(get('keepDocstring'), d.keepDocstring),
@@ -140,7 +148,7 @@ export function serverSection(s: PacoreSettings): Record<string, unknown> {
     if (CLIENT_ONLY_KEYS.includes(key)) {
       continue;
     }
-    if (value === '' || (Array.isArray(value) && value.length === 0)) {
+    if (value === '' || (Array.isArray(value) && value.length === 0) || (typeof value === 'number' && value <= 0)) {
       continue;
     }
     out[key] = value;

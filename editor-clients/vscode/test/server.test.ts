@@ -30,6 +30,7 @@ import {
   progressCancelParams,
   reportParams,
   serverCommand,
+  serverSection,
   settingsFrom,
   solveParams,
   SOLVE_ACTION_KIND,
@@ -239,5 +240,13 @@ describe('start failures', () => {
     assert.ok(message);
     assert.match(message, /cannot run the language server/);
     assert.match(message, /pacore\.pythonPath/);
+  });
+});
+
+describe('settings sent to the server', () => {
+  test('a request timeout is sent in seconds; 0 leaves it to the server', () => {
+    assert.equal(serverSection(settingsFrom({ requestTimeoutS: 90 })).requestTimeoutS, 90);
+    assert.ok(!('requestTimeoutS' in serverSection(settingsFrom({ requestTimeoutS: 0 }))));
+    assert.ok(!('requestTimeoutS' in serverSection(settingsFrom({ requestTimeoutS: 'soon' }))));
   });
 });
