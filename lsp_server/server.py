@@ -44,6 +44,9 @@ def default_backend_factory(settings: LspSettings) -> Backend:
 def default_sandbox_factory(settings: LspSettings) -> Sandbox:
     from sandbox import make_sandbox
 
+    if settings.sandbox == "ray":
+        return make_sandbox("ray", image=settings.image, runtime=settings.sandbox_runtime,
+                            address=settings.config.server.ray_address)
     kw: dict[str, Any] = {"runtime": settings.sandbox_runtime} if settings.sandbox_runtime else {}
     if settings.sandbox == "docker":  # a missing image is named before the solve, not built in it
         kw["build_missing"] = False

@@ -62,6 +62,7 @@ class BenchRow(RunCost):
     reason: str = ""
     score_s: float = 0.0
     code: str | None = None
+    node: str | None = None  # the cluster node that produced the row (Ray runs only)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -195,7 +196,7 @@ async def run_bench(
                 on_row(done[key], True)
             return
         async with tasks_limit:
-            row = await _run_row(problem, spec, repeat, settings, backend, bounded)
+            row = await run_row(problem, spec, repeat, settings, backend, bounded)
         async with write_lock:
             with results.open("a") as f:
                 f.write(row.model_dump_json() + "\n")
@@ -205,14 +206,20 @@ async def run_bench(
     async with asyncio.TaskGroup() as tg:
         for p, s, rep in jobs:
             tg.create_task(one(p, s, rep))
-    wanted = {(p.id, s.name, rep) for p, s, rep in jobs}
-    rows = [r for k, r in latest(load_rows(results)).items() if k in wanted]
-    summaries = summarise(rows, [s.name for s in settings.strategies])
+    return write_summary(out_dir, {(p.id, s.name, rep) for p, s, rep in jobs},
+                         [s.name for s in settings.strategies])
+
+
+def write_summary(out_dir: Path, wanted: set[tuple[str, str, int]],
+                  order: list[str]) -> list[StrategySummary]:
+    """Summarise the latest row of every wanted key into `summary.json`."""
+    rows = [r for k, r in latest(load_rows(out_dir / RESULTS)).items() if k in wanted]
+    summaries = summarise(rows, order)
     atomic_write(out_dir / SUMMARY, json.dumps([s.model_dump() for s in summaries], indent=1))
     return summaries
 
 
-async def _run_row(
+async def run_row(
     problem: Problem, spec: StrategySpec, repeat: int, settings: BenchSettings,
     backend: Backend, sandbox: Sandbox,
 ) -> BenchRow:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -37,6 +38,10 @@ from pacore_cli.solve_cmd import (
     open_sandbox,
     settings_from_args,
 )
+from pacore_core.config import Settings, cli_flag
+from pacore_core.errors import PacoreError
+from pacore_core.problem import Problem
+from sandbox import docker_status_sync
 
 DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
 
@@ -66,6 +71,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="strategies get no public tests (the prompt still shows the examples): "
                    "selection by tests is impossible, agreement and synthesis still work")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run each row as a task on a Ray cluster (extra pacore-code[ray]): `auto` "
+                   "for the cluster running here, HOST:PORT or ray://HOST:10001; without ADDRESS "
+                   "the ray_address setting, else a local Ray is started")
+    p.add_argument("--rows-per-cpu", type=int, default=4,
+                   help="with --ray: rows at once per node CPU (rows mostly wait on the model)")
     add_model_flags(p)
     p.set_defaults(run=run)
 
@@ -124,6 +135,10 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
         errors += row.status == "error" and not skipped
         console.print(bench_row_line(row, skipped), highlight=False, markup=False)
 
+    if args.ray is not None:
+        summaries, backend_name = await _bench_on_ray(args, problems, bench_settings, settings,
+                                                      out_dir, meta, console, on_row)
+        return _finish(args, console, summaries, out_dir, meta, backend_name, errors)
     backend = open_backend(settings, args.replay)
     try:
         sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
@@ -138,12 +153,55 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
             await sandbox.close()
     finally:
         await backend.close()
-    plot = plot_scaling(summaries, out_dir / PLOT, title=f"{args.dataset} ({meta.model or backend.name})")
+    return _finish(args, console, summaries, out_dir, meta, backend.name, errors)
+
+
+def _finish(args: argparse.Namespace, console: Console, summaries: list[StrategySummary],
+            out_dir: Path, meta: BenchMeta, backend_name: str, errors: int) -> int:
+    plot = plot_scaling(summaries, out_dir / PLOT, title=f"{args.dataset} ({meta.model or backend_name})")
     console.print(bench_summary(summaries, title=f"pacore bench {args.dataset}"))
     console.print(f"results: {out_dir / 'results.jsonl'}\nplot: {plot}", highlight=False)
     if args.json:
         print(json.dumps(_summary_json(summaries, out_dir, plot)))
     return 1 if errors else 0
+
+
+async def _bench_on_ray(args: argparse.Namespace, problems: list[Problem], bench: BenchSettings,
+                        settings: Settings, out_dir: Path, meta: BenchMeta, console: Console,
+                        on_row: Callable[[BenchRow, bool], None]) -> tuple[list[StrategySummary], str]:
+    """Rows as Ray tasks; the model settings are checked here, before any task starts."""
+    try:
+        from pacore_bench.ray_runner import RayBenchOptions, run_bench_on_ray
+        from pacore_cli.bench_progress import ClusterProgressView
+        from sandbox.ray_cluster import require_ray
+
+        require_ray()
+    except PacoreError as e:
+        raise UsageError(e.render(cli_flag)) from None
+    if args.rows_per_cpu < 1:
+        raise UsageError("--rows-per-cpu must be at least 1")
+    backend = open_backend(settings, args.replay)  # a bad model setting fails now, not per row
+    backend_name = backend.name
+    await backend.close()
+    server = settings.server
+    kind = server.sandbox if server.sandbox in ("docker", "local") else "docker"
+    if kind == "docker":
+        ok, message = docker_status_sync(server.image) if server.image else docker_status_sync()
+        if not ok:
+            raise UsageError(message)
+    options = RayBenchOptions(
+        address=args.ray or server.ray_address, sandbox_kind=kind, rows_per_cpu=args.rows_per_cpu,
+        sandbox_options={k: v for k, v in (("image", server.image),
+                                           ("runtime", server.sandbox_runtime)) if v},
+    )
+    try:
+        with ClusterProgressView(console) as view:
+            summaries = await run_bench_on_ray(
+                problems, bench, server=server, replay=args.replay, out_dir=out_dir, meta=meta,
+                options=options, on_row=on_row, on_progress=view)
+    except PacoreError as e:
+        raise UsageError(e.render(cli_flag)) from None
+    return summaries, backend_name
 
 
 def _summary_json(summaries: list[StrategySummary], out_dir: Path, plot: Path) -> dict[str, object]:

@@ -72,7 +72,7 @@ def open_backend(settings: Settings, replay: Path | str | None = None) -> Backen
 
 
 def open_sandbox(kind: str, parallelism: int | None = None, *, image: str | None = None,
-                 runtime: str | None = None) -> Sandbox:
+                 runtime: str | None = None, ray_address: str | None = None) -> Sandbox:
     """The sandbox backend by name. Docker is checked first (engine reachable, image
     present) so a missing piece is a clear usage error instead of a run full of sandbox
     errors."""
@@ -83,6 +83,8 @@ def open_sandbox(kind: str, parallelism: int | None = None, *, image: str | None
         if not ok:
             raise UsageError(message)
     try:
+        if kind == "ray":
+            return make_sandbox("ray", image=image, address=ray_address, runtime=runtime)
         if kind == "docker":
             extra = {"runtime": runtime} if runtime else {}
             return make_sandbox("docker", parallelism=parallelism, image=image, **extra)
@@ -157,7 +159,8 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     backend = open_backend(settings, args.replay)
     try:
         sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
-                               image=settings.server.image, runtime=settings.server.sandbox_runtime)
+                               image=settings.server.image, runtime=settings.server.sandbox_runtime,
+                               ray_address=settings.server.ray_address)
         try:
             result = await _run_engine(problem, settings, backend, sandbox, pool, console)
         finally:

@@ -25,7 +25,7 @@ from sandbox.models import Limits
 
 PresetName = Literal["low", "medium", "high"]
 PRESETS: dict[str, list[int]] = {"low": [4], "medium": [16], "high": [32, 4]}
-SandboxKind = Literal["docker", "local"]
+SandboxKind = Literal["docker", "local", "ray"]
 BackendKind = Literal["openai", "vllm", "replay"]
 Selection = Literal["verified", "synthesis"]
 MAX_WIDTH = 256
@@ -118,12 +118,16 @@ class ServerSettings(BaseModel):
         "`{ dtype = \"float32\" }`")
     sandbox: SandboxKind = Field(
         default="docker", json_schema_extra=cli(),
-        description="where candidates run: `docker` (isolated container) or `local` "
-        "(subprocesses, no isolation)")
+        description="where candidates run: `docker` (isolated container), `local` "
+        "(subprocesses, no isolation) or `ray` (every Ray node's Docker sandbox)")
     sandbox_runtime: str | None = Field(
         default=None, json_schema_extra=cli("--runtime", metavar="RUNTIME"),
         description="container runtime for the docker sandbox, e.g. `runsc` (gVisor); default "
         "the engine's (`runc`)")
+    ray_address: str | None = Field(
+        default=None, json_schema_extra=cli(metavar="ADDRESS"),
+        description="Ray cluster for `sandbox = \"ray\"` and `bench --ray`: `auto` (the one "
+        "running here), `HOST:PORT` or `ray://HOST:10001`; default: start a local Ray")
     image: str | None = Field(
         default=None, json_schema_extra=cli(metavar="IMAGE", env="PACORE_SANDBOX_IMAGE",
                             env_deprecated=("PACORE_IMAGE",)),

@@ -42,14 +42,16 @@ __all__ = [
 
 
 def make_sandbox(
-    kind: Literal["docker", "local"] = "docker",
+    kind: Literal["docker", "local", "ray"] = "docker",
     *,
     parallelism: int | None = None,
     image: str | None = None,
     **kw: Any,
 ) -> Sandbox:
     """A sandbox backend. docker kwargs: runtime ("runsc" for gVisor), max_uses, warm,
-    client, build_missing. local kwargs: python (interpreter for the supervisor)."""
+    client, build_missing. local kwargs: python (interpreter for the supervisor). ray kwargs:
+    address (None starts a local Ray, "auto" joins the running cluster) and docker kwargs
+    for each node's sandbox."""
     if kind == "docker":
         from sandbox.docker_backend import DockerSandbox
 
@@ -58,4 +60,9 @@ def make_sandbox(
         from sandbox.local_backend import LocalSandbox
 
         return LocalSandbox(parallelism=parallelism, **kw)
-    raise ValueError(f"unknown sandbox kind {kind!r} (expected 'docker' or 'local')")
+    if kind == "ray":  # every node's Docker sandbox, sized to its CPUs (the `ray` extra)
+        from sandbox.ray_backend import RaySandbox
+
+        address = kw.pop("address", None)
+        return RaySandbox(address=address, options={"image": image, **kw})
+    raise ValueError(f"unknown sandbox kind {kind!r} (expected 'docker', 'local' or 'ray')")
