@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_settings import BaseSettings, PyprojectTomlConfigSettingsSource, SettingsConfigDict
 
 from pacore_core.config import (
     BY_EDITOR_NAME,
@@ -74,6 +75,12 @@ class _Layer:
     where: dict[str, str] = field(default_factory=dict)
 
 
+class _PacoreTable(BaseSettings):
+    """Names the pyproject table for pydantic-settings' reader (never instantiated)."""
+
+    model_config = SettingsConfigDict(pyproject_toml_table_header=("tool", "pacore"))
+
+
 def find_pyproject(start: Path) -> Path | None:
     """The nearest `pyproject.toml` at or above `start`."""
     for d in [start, *start.parents]:
@@ -88,15 +95,16 @@ def _pyproject_layer(workspace: Path | None, problems: list[ConfigProblem]) -> _
     path = find_pyproject(workspace.resolve()) if workspace is not None else None
     if path is None:
         return layer
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:  # pydantic-settings reads the file and walks to the table
+        table: Any = PyprojectTomlConfigSettingsSource(_PacoreTable, toml_file=path).toml_data
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         problems.append(ConfigProblem(
             kind="unreadable", where=str(path),
             reason=f"cannot be read as TOML ({e}); its [tool.pacore] settings are ignored until "
             "it is fixed"))
         return layer
-    table = data.get("tool", {}).get("pacore", {})
+    except AttributeError:  # `tool` is not a table
+        table = None
     if not isinstance(table, dict):
         problems.append(ConfigProblem(kind="unreadable", where=f"{path} [tool.pacore]",
                                       reason="must be a table; ignored"))
