@@ -7,10 +7,13 @@ inner sandbox the suite with that module (and any generated test files) overlaid
 
 from __future__ import annotations
 
+import asyncio
+
 from lsp_server.splice import SpliceError, splice
 from lsp_server.targeting import ParsedDocument, StubTarget
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, Limits, ProbeSuite, ProjectSuite, TestSuite, Verdict
+from sandbox.project import ProjectSnapshot, take_snapshot
 
 
 class SplicingSandbox:
@@ -33,6 +36,8 @@ class SplicingSandbox:
         self._relpath = module_relpath
         self._keep_docstring = keep_docstring
         self._extra = dict(extra_files or {})
+        self._project: ProjectSnapshot | None = None
+        self._snapshot_lock = asyncio.Lock()
 
     def overlay_for(self, code: str) -> dict[str, str]:
         spliced = splice(self._doc, self._target, code, keep_docstring=self._keep_docstring)
@@ -56,8 +61,20 @@ class SplicingSandbox:
         except SpliceError as e:
             return Verdict(verdict="compile_error", passed=0, total=max(1, len(suite.node_ids)),
                            compile_output=str(e), backend=self.name)
-        project = suite.model_copy(update={"overlay": {**suite.overlay, **overlay}})
+        snapshot = await self._snapshot(suite)
+        project = suite.model_copy(update={"overlay": {**suite.overlay, **overlay}, "snapshot": snapshot})
         return await self.inner.run(candidate, project, limits)
+
+    async def _snapshot(self, suite: ProjectSuite) -> ProjectSnapshot:
+        """The workspace packed once per solve, in a worker thread: every candidate sees the
+        same files, a save during the solve changes none of them, and the editor's requests
+        are never stuck behind K archives being built on the event loop."""
+        async with self._snapshot_lock:
+            if self._project is None:
+                self._project = await asyncio.to_thread(
+                    take_snapshot, suite.root, suite.exclude, suite.include
+                )
+            return self._project
 
     async def close(self) -> None:
         return None

@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from pacore_core.config import Settings, cli_flag
+from pacore_core.errors import PacoreError
 from sandbox import (
     Candidate,
     CheckSuite,
@@ -47,12 +51,17 @@ def add_parser(subparsers: Any) -> None:
     )
     run_p.add_argument("--entry-point", help="function passed to check() (default: last def)")
     run_p.add_argument("--backend", choices=["docker", "local"], default=None,
-                       help="default: $PACORE_SANDBOX or docker")  # fmt: skip
-    run_p.add_argument("--timeout", type=float, default=None, help="seconds per test")
-    run_p.add_argument("--memory-mb", type=int, default=None)
+                       help="default: `sandbox` in [tool.pacore], $PACORE_SANDBOX, or docker")  # fmt: skip
+    run_p.add_argument("--timeout", type=float, default=None, help="seconds per test (> 0)")
+    run_p.add_argument("--memory-mb", type=int, default=None, help="memory per test in MB (>= 32)")
+    run_p.add_argument(
+        "--output-kb", type=int, default=None,
+        help="stdout cap per test in KB (raised to a margin over the largest expected output)",
+    )  # fmt: skip
     run_p.add_argument("--comparison", choices=["exact", "whitespace", "float"], default="whitespace")
     run_p.add_argument("--image", default=None, help="sandbox image (docker backend)")
-    run_p.add_argument("--runtime", default=None, help="container runtime, e.g. runsc (gVisor)")
+    run_p.add_argument("--runtime", default=None,
+                       help="runc, or runsc for gVisor (env PACORE_SANDBOX_RUNTIME)")  # fmt: skip
     run_p.add_argument("--json", action="store_true", help="print one JSON object")
 
     build_p = sub.add_parser("build", help="build the sandbox image (skipped when present)")
@@ -75,6 +84,8 @@ def _io_tests_from_json(path: Path) -> list[IOTest]:
         raise UsageError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     if not isinstance(data, list):
         raise UsageError(f"{path}: expected a JSON list of {{input, output}} objects")
+    if not data:
+        raise UsageError(f"{path}: the test list is empty; give at least one {{input, output}} object")
     tests = []
     for i, item in enumerate(data):
         if not isinstance(item, dict) or "input" not in item or "output" not in item:
@@ -135,29 +146,42 @@ def build_suite(args: argparse.Namespace, code: str) -> TestSuite:
     return PytestSuite(files={path.name: source})
 
 
-def _limits(args: argparse.Namespace) -> Limits:
-    limits = Limits()
-    if args.timeout is not None:
-        limits.timeout_s = args.timeout
-    if args.memory_mb is not None:
-        limits.memory_mb = args.memory_mb
-    return limits
+_LIMIT_FLAGS = {"timeout_s": "--timeout", "memory_mb": "--memory-mb", "output_kb": "--output-kb"}
 
 
-async def _run_once(args: argparse.Namespace, candidate: Candidate, suite: TestSuite) -> Verdict:
-    import os
+def _settings(args: argparse.Namespace) -> Settings:
+    """Defaults < [tool.pacore] < PACORE_* < these flags, as for every other command."""
+    from pacore_cli.config_flags import load_cli_settings
 
-    backend = args.backend or os.environ.get("PACORE_SANDBOX") or "docker"
-    if backend == "docker":
-        sandbox = make_sandbox(
-            "docker", parallelism=1, image=args.image, runtime=args.runtime, warm=0, max_uses=1
-        )
-    elif backend == "local":
-        sandbox = make_sandbox("local", parallelism=1)
-    else:
-        raise UsageError(f"unknown sandbox backend {backend!r} (docker or local)")
+    overrides = {"sandbox": args.backend, "sandbox_runtime": args.runtime, "image": args.image}
+    return load_cli_settings({k: v for k, v in overrides.items() if v is not None})
+
+
+def _limits(args: argparse.Namespace, base: Limits) -> Limits:
+    """The configured limits with the flags on top; an impossible value is a usage error."""
+    given = {"timeout_s": args.timeout, "memory_mb": args.memory_mb, "output_kb": args.output_kb}
     try:
-        return await sandbox.run(candidate, suite, _limits(args))
+        return Limits.model_validate(
+            {**base.model_dump(), **{k: v for k, v in given.items() if v is not None}}
+        )
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{_LIMIT_FLAGS.get(key, key)}: {err['msg'].lower()} (got {err['input']!r})")
+        raise UsageError("; ".join(problems)) from None
+
+
+async def _run_once(settings: Settings, limits: Limits, candidate: Candidate, suite: TestSuite) -> Verdict:
+    server = settings.server
+    if server.sandbox == "local":
+        sandbox = make_sandbox("local", parallelism=1)
+    else:  # docker; `ray` too: one candidate needs no cluster
+        sandbox = make_sandbox(
+            "docker", parallelism=1, image=server.image, runtime=server.sandbox_runtime, warm=0, max_uses=1
+        )
+    try:
+        return await sandbox.run(candidate, suite, limits)
     finally:
         await sandbox.close()
 
@@ -174,18 +198,32 @@ def _print_human(verdict: Verdict) -> None:
         print(line)
 
 
+def error_object(message: str) -> dict[str, Any]:
+    """The --json shape of a failure (printed by the entry point): a verdict's keys."""
+    return {"status": "error", "verdict": "error", "error": message, "passed": 0, "total": 0, "tests": []}
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    print(f"pacore sandbox run: {message}", file=sys.stderr)
+    return code
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
+        settings = _settings(args)
+        limits = _limits(args, settings.run.limits)
         code = args.code.read_text()
         suite = build_suite(args, code)
+    except PacoreError as exc:
+        return _fail(args, exc.render(cli_flag), 2)
     except (OSError, UsageError, ValueError) as exc:
-        print(f"pacore sandbox run: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, str(exc), 2)
     try:
-        verdict = asyncio.run(_run_once(args, Candidate(language=args.language, code=code), suite))
-    except UsageError as exc:
-        print(f"pacore sandbox run: {exc}", file=sys.stderr)
-        return 2
+        verdict = asyncio.run(
+            _run_once(settings, limits, Candidate(language=args.language, code=code), suite)
+        )
+    except PacoreError as exc:  # the sandbox is not set up (engine, image, runtime)
+        return _fail(args, exc.render(cli_flag), 2 if exc.setting else 1)
     if args.json:
         print(json.dumps(verdict.model_dump(mode="json")))
     else:

@@ -258,8 +258,12 @@ class EditorSettings(BaseModel):
         default=True, description="keep the docstring when replacing the stub")
     context_budget: int = Field(
         default=6000, ge=200, description="characters of the surrounding module shown to the model")
+    project_include: list[str] = Field(
+        default_factory=list,
+        description="secret-looking workspace paths (`.env*`, `*.pem`, `*.key`, `id_*`, `.netrc`, "
+        "credential folders) to copy into the sandbox anyway; none by default")
 
-    @field_validator("test_paths", mode="before")
+    @field_validator("test_paths", "project_include", mode="before")
     @classmethod
     def _paths(cls, v: Any) -> Any:
         return _csv(v)

@@ -103,11 +103,38 @@ def check_image(image: str = DEFAULT_IMAGE, timeout_s: float = 5.0) -> Check:
     return Check(name=name, ok=True, message=f"image {image} is present")
 
 
+def check_runtime(runtime: str | None, timeout_s: float = 5.0) -> Check:
+    """The container runtime candidates run under: registered with the engine or not."""
+    name = "sandbox runtime"
+    try:
+        client = _docker_client(timeout_s)
+        available = sorted((client.info().get("Runtimes") or {}).keys())
+        default = str(client.info().get("DefaultRuntime") or "runc")
+    except Exception as e:  # the engine is down: check_docker says how to fix that
+        return Check(name=name, ok=False, message=f"cannot list the engine's runtimes: {e}",
+                     fix="start Docker first")
+    gvisor = "runsc (gVisor) is registered" if "runsc" in available else (
+        "runsc (gVisor) is not registered: scripts/setup_gvisor.sh (root) adds it")
+    if runtime and runtime not in available:
+        fix = ("run scripts/setup_gvisor.sh as root (installs runsc, registers it in "
+               "/etc/docker/daemon.json, reloads the engine)" if runtime == "runsc" else
+               f"register {runtime!r} with the engine")
+        return Check(name=name, ok=False,
+                     message=f"configured runtime {runtime!r} is not registered with the Docker "
+                             f"engine (it has {', '.join(available) or 'none'})",
+                     fix=f"{fix}, or set PACORE_SANDBOX_RUNTIME (pacore.sandboxRuntime) to runc")
+    used = runtime or default
+    return Check(name=name, ok=True, message=f"candidates run under {used}; {gvisor}")
+
+
 def run_checks(base_url: str | None, model: str | None, api_key: str | None = None, *,
-               image: str | None = None, sandbox: str = "docker") -> DoctorReport:
+               image: str | None = None, sandbox: str = "docker",
+               runtime: str | None = None) -> DoctorReport:
     checks = [check_model(base_url, model, api_key), check_docker()]
     if checks[1].ok:
         checks.append(check_image(image or DEFAULT_IMAGE))
+        if sandbox != "local":
+            checks.append(check_runtime(runtime))
     elif sandbox == "docker":
         checks.append(Check(name="sandbox image", ok=False,
                             message="not checked: the Docker engine is not reachable",
@@ -116,6 +143,7 @@ def run_checks(base_url: str | None, model: str | None, api_key: str | None = No
 
 
 async def run_checks_async(base_url: str | None, model: str | None, api_key: str | None = None,
-                           *, image: str | None = None, sandbox: str = "docker") -> DoctorReport:
+                           *, image: str | None = None, sandbox: str = "docker",
+                           runtime: str | None = None) -> DoctorReport:
     return await asyncio.to_thread(run_checks, base_url, model, api_key, image=image,
-                                   sandbox=sandbox)
+                                   sandbox=sandbox, runtime=runtime)

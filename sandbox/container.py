@@ -28,6 +28,7 @@ STDOUT = 1
 READY_TIMEOUT_S = 60.0
 RESPONSE_CAP = 64 * 1024 * 1024
 POLL_S = 0.5
+GVISOR_PIDS_HEADROOM = 1024  # host threads of gVisor (sentry, gofer; ptrace: per-task stubs)
 
 
 class ContainerSpec(BaseModel, frozen=True):
@@ -49,8 +50,23 @@ class ContainerSpec(BaseModel, frozen=True):
         )  # fmt: skip
 
 
+def nproc_limit(spec: ContainerSpec) -> int | None:
+    """RLIMIT_NPROC for test processes. Only under gVisor, whose kernel counts per sandbox;
+    under runc it would count every process of uid 65534 on the host (other containers)."""
+    return spec.pids + 4 if spec.runtime == "runsc" else None
+
+
 class SupervisorGone(SandboxError):
-    """The container's supervisor closed its stream or missed the host watchdog."""
+    """The container's supervisor closed its stream or missed the host watchdog.
+
+    `progress` holds the per-test results streamed before it went; `watchdog` tells a
+    missed deadline (the candidate's time) from a broken stream (the infrastructure).
+    """
+
+    def __init__(self, message: str, *, watchdog: bool = False) -> None:
+        super().__init__(message)
+        self.watchdog = watchdog
+        self.progress: list[dict[str, Any]] = []
 
 
 def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
@@ -75,7 +91,10 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "security_opt": ["no-new-privileges"],
         "mem_limit": f"{memory}m",
         "memswap_limit": f"{memory}m",
-        "pids_limit": spec.pids + 8,  # + the supervisor and its bookkeeping
+        # + the supervisor and its bookkeeping; under gVisor the host cgroup also counts the
+        # sandbox kernel's own threads (reaching the limit kills the whole sandbox), so the
+        # candidate's processes are bounded inside it by RLIMIT_NPROC instead (see nproc_limit)
+        "pids_limit": spec.pids + 8 + (GVISOR_PIDS_HEADROOM if spec.runtime == "runsc" else 0),
         "nano_cpus": int(spec.cpus * 1e9),
         "ulimits": [
             Ulimit(name="nofile", soft=1024, hard=1024),
@@ -97,6 +116,7 @@ class WarmContainer:
     def __init__(self, client: Any, spec: ContainerSpec) -> None:
         self.spec = spec
         self.uses = 0
+        self.archive: str | None = None  # the project snapshot its supervisor holds
         self._destroyed = False
         self._client = client
         self._buf = bytearray()
@@ -122,7 +142,7 @@ class WarmContainer:
         while len(out) < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SupervisorGone("host watchdog: no answer in time")
+                raise SupervisorGone("host watchdog: no answer in time", watchdog=True)
             if self._destroyed:
                 raise SupervisorGone("the container was removed")
             # short slices: a reader never outlives destroy() by more than POLL_S
@@ -151,16 +171,37 @@ class WarmContainer:
         self._buf = bytearray(rest)
         return line
 
-    def request(self, job: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    def request(self, job: dict[str, Any], first_s: float, gap_s: float) -> dict[str, Any]:
+        """Send a job and return its answer. The deadline is `first_s` away, and `gap_s`
+        after each progress line; a `SupervisorGone` carries the progress received."""
         self.uses += 1
-        deadline = time.monotonic() + timeout_s
-        self._sock.settimeout(timeout_s)
+        deadline = time.monotonic() + first_s
+        progress: list[dict[str, Any]] = []
+        self._sock.settimeout(first_s)
         try:
             self._sock.sendall(json.dumps(job).encode() + b"\n")
         except OSError as exc:
             raise SupervisorGone(f"cannot send the job: {exc}") from exc
-        response: dict[str, Any] = json.loads(self._read_line(deadline))
-        return response
+        try:
+            while True:
+                message: dict[str, Any] = json.loads(self._read_line(deadline))
+                if "progress" not in message:
+                    return message
+                progress.append(message["progress"])
+                deadline = time.monotonic() + gap_s
+        except SupervisorGone as exc:
+            exc.progress = progress
+            raise
+
+    def ended_how(self, wait_s: float = 3.0) -> tuple[int, bool] | None:
+        """(exit code, OOM-killed) of a container whose stream closed; None if unknown."""
+        try:
+            self.container.wait(timeout=wait_s)
+            self.container.reload()
+            state = self.container.attrs.get("State") or {}
+            return int(state.get("ExitCode", -1)), bool(state.get("OOMKilled"))
+        except Exception:  # still running, or the engine is gone: nothing to learn
+            return None
 
     def destroy(self) -> None:
         """Kill and remove; idempotent and silent (the container may already be gone)."""

@@ -22,15 +22,37 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, remove_stale
+from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, nproc_limit, remove_stale
 from sandbox.images import IMAGE, ImageError, ensure_image, image_state
-from sandbox.jobs import SandboxFailure, build_job, failure_verdict, verdict_from_response
-from sandbox.models import Candidate, Limits, TestStatus, TestSuite, Verdict
-from sandbox.watchdog import watchdog_seconds
+from sandbox.jobs import (
+    SandboxFailure,
+    build_job,
+    failure_verdict,
+    interrupted_verdict,
+    verdict_from_response,
+)
+from sandbox.models import Candidate, Limits, ProjectSuite, TestStatus, TestSuite, Verdict
+from sandbox.status import check_runtime
+from sandbox.watchdog import DEFAULT_WATCHDOG, Watchdog
 
 log = logging.getLogger(__name__)
 REUSABLE_STATUSES = frozenset({"passed", "failed", "error", "compile_error", "skipped"})
 DEFAULT_MAX_USES = 32
+
+
+def _why_gone(warm: WarmContainer, exc: SupervisorGone) -> tuple[TestStatus, str]:
+    """Whose fault a lost supervisor is. A missed deadline is the candidate's time; a dead
+    container tells by its state: OOM-killed (under gVisor the whole sandbox is one host
+    process, so a memory or fork bomb stops it) or SIGKILLed from inside (gVisor lets a
+    process signal the sandbox's init); anything else is the infrastructure."""
+    if exc.watchdog:
+        return "timeout", str(exc)
+    ended = warm.ended_how()
+    if ended is not None and ended[1]:
+        return "memory_limit", "the sandbox ran out of memory and was stopped (container limit)"
+    if ended is not None and ended[0] == 137:
+        return "error", "the sandbox's supervisor was killed during the run (by the candidate)"
+    return "sandbox_error", str(exc)
 
 
 class _Pool:
@@ -121,6 +143,7 @@ class DockerSandbox:
         warm: int | None = None,
         client: Any = None,
         build_missing: bool = True,
+        watchdog: Watchdog = DEFAULT_WATCHDOG,
     ) -> None:
         import docker
 
@@ -135,11 +158,14 @@ class DockerSandbox:
         self._ready: asyncio.Lock = asyncio.Lock()
         self._started = False
         self._build_missing = build_missing
+        self._watchdog = watchdog
 
     async def _start(self) -> None:
         async with self._ready:
             if self._started:
                 return
+            # an unregistered runtime is a set-up error, said once, not a verdict per candidate
+            await asyncio.to_thread(check_runtime, self._client, self._runtime)
             stale = await asyncio.to_thread(remove_stale, self._client)
             if stale:
                 log.info("removed %d stale sandbox containers", len(stale))
@@ -166,8 +192,14 @@ class DockerSandbox:
     async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
         limits = limits or Limits()
         await self._start()
+        nproc = nproc_limit(ContainerSpec.from_limits(self._image, limits, self._runtime))
         try:
-            job = build_job(candidate, suite, limits, workdir="/tmp/job")
+            if isinstance(suite, ProjectSuite):  # may pack the project: off the event loop
+                job = await asyncio.to_thread(
+                    build_job, candidate, suite, limits, workdir="/tmp/job", nproc=nproc
+                )
+            else:
+                job = build_job(candidate, suite, limits, workdir="/tmp/job", nproc=nproc)
         except SandboxFailure as exc:
             return failure_verdict(suite, "sandbox_error", str(exc), backend=self.name,
                                    duration_s=0.0)  # fmt: skip
@@ -181,20 +213,26 @@ class DockerSandbox:
                     suite, "sandbox_error", f"cannot start a sandbox container: {exc}",
                     backend=self.name, duration_s=time.monotonic() - start,
                 )  # fmt: skip
-            budget = watchdog_seconds(suite, limits, candidate)
+            archive_id = job.get("archive_id")
+            if archive_id is not None and archive_id == warm.archive:
+                job = {**job, "archive": None}  # its supervisor keeps the project: overlay only
+            first_s = self._watchdog.first(suite, limits, candidate)
+            gap_s = self._watchdog.after_progress(limits)
             try:
-                response = await asyncio.to_thread(warm.request, job, budget)
+                response = await asyncio.to_thread(warm.request, job, first_s, gap_s)
             except asyncio.CancelledError:
                 await asyncio.shield(asyncio.to_thread(warm.destroy))
                 raise
             except SupervisorGone as exc:
+                status, message = await asyncio.to_thread(_why_gone, warm, exc)
                 await asyncio.to_thread(warm.destroy)
-                status: TestStatus = "timeout" if "watchdog" in str(exc) else "sandbox_error"
-                return failure_verdict(suite, status, str(exc), backend=self.name,
-                                       duration_s=time.monotonic() - start)  # fmt: skip
+                return interrupted_verdict(exc.progress, suite, status, message, backend=self.name,
+                                           duration_s=time.monotonic() - start)  # fmt: skip
             except BaseException:
                 await asyncio.shield(asyncio.to_thread(warm.destroy))
                 raise
+            if archive_id and not response.get("sandbox_error"):
+                warm.archive = archive_id
             verdict = verdict_from_response(
                 response, suite, backend=self.name, duration_s=time.monotonic() - start
             )

@@ -3,18 +3,13 @@ built from its answer. Both backends share them, so verdicts mean the same every
 
 from __future__ import annotations
 
-import base64
-import fnmatch
-import io
-import os
-import tarfile
-from pathlib import Path
 from typing import Any
 
 from pacore_core.errors import SandboxError
 from sandbox.compare import outputs_match
 from sandbox.models import (
     Candidate,
+    IOSuite,
     Limits,
     ProjectSuite,
     PytestSuite,
@@ -24,10 +19,12 @@ from sandbox.models import (
     Verdict,
     overall_status,
 )
+from sandbox.project import ProjectTooLarge, take_snapshot
 from sandbox.runners.trim_text import trim
 
 OUTPUT_TRIM = 2000
-PROJECT_MAX_BYTES = 64 * 1024 * 1024
+ANSWER_MARGIN = 2  # the answer stream may be this many times the largest expected output
+ANSWER_SLACK_KB = 64  # ... plus this much
 SOURCE_NAME = {"python": "solution.py", "cpp": "solution.cpp"}
 
 
@@ -35,31 +32,13 @@ class SandboxFailure(SandboxError):
     """The infrastructure failed (not the candidate): every test becomes sandbox_error."""
 
 
-def _excluded(rel: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatch(part, pat) for part in Path(rel).parts for pat in patterns)
-
-
-def project_archive(suite: ProjectSuite) -> str:
-    """The project tree minus excludes, as a base64 tar.gz (overlay files written later)."""
-    buf = io.BytesIO()
-    total = 0
-    root = suite.root.resolve()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
-        for dirpath, dirnames, filenames in os.walk(root):
-            rel_dir = os.path.relpath(dirpath, root)
-            dirnames[:] = [d for d in dirnames if not _excluded(os.path.join(rel_dir, d), suite.exclude)]
-            for name in filenames:
-                rel = os.path.normpath(os.path.join(rel_dir, name))
-                full = os.path.join(dirpath, name)
-                if _excluded(rel, suite.exclude) or os.path.islink(full):
-                    continue
-                if rel in suite.overlay:
-                    continue
-                total += os.path.getsize(full)
-                if total > PROJECT_MAX_BYTES:
-                    raise SandboxFailure(f"project copy exceeds {PROJECT_MAX_BYTES} bytes")
-                tar.add(full, arcname=rel, recursive=False)
-    return base64.b64encode(buf.getvalue()).decode()
+def answer_cap_kb(suite: TestSuite, limits: Limits) -> int:
+    """The stdout cap: `output_kb`, raised for stdin/stdout suites to a margin over the
+    largest expected output, so a correct long answer is never an output-limit verdict."""
+    if not isinstance(suite, IOSuite) or not suite.tests:
+        return limits.output_kb
+    largest = max(len(t.expected.encode()) for t in suite.tests)
+    return max(limits.output_kb, -(-(ANSWER_MARGIN * largest) // 1024) + ANSWER_SLACK_KB)
 
 
 def build_job(
@@ -77,7 +56,12 @@ def build_job(
     suite_data: dict[str, Any] = suite.model_dump(mode="json")
     job: dict[str, Any] = {"language": candidate.language, "workdir": workdir, "python": python}
     if isinstance(suite, ProjectSuite):
-        job["archive"] = project_archive(suite)
+        try:
+            snapshot = suite.snapshot or take_snapshot(suite.root, suite.exclude, suite.include)
+        except ProjectTooLarge as exc:
+            raise SandboxFailure(exc.render()) from exc
+        job["archive_id"] = snapshot.digest  # a container that has it gets only the overlay
+        job["archive"] = snapshot.archive
         files.update(suite.overlay)
         suite_data = {"kind": "project", "node_ids": suite.node_ids, "targets": []}
     else:
@@ -86,7 +70,9 @@ def build_job(
         files.update(suite.files)
         targets = sorted(n for n in suite.files if n.endswith(".py") and n != "conftest.py")
         suite_data = {"kind": "pytest", "node_ids": suite.node_ids, "targets": targets}
-    job.update(files=files, suite=suite_data, limits=limits.model_dump(), nproc=nproc)
+    limits_data = limits.model_dump()
+    limits_data["output_kb"] = answer_cap_kb(suite, limits)
+    job.update(files=files, suite=suite_data, limits=limits_data, nproc=nproc)
     job["env"] = env or {}
     return job
 
@@ -143,8 +129,36 @@ def _result(raw: dict[str, Any], suite: TestSuite) -> TestResult:
     return TestResult(**fields)
 
 
+def interrupted_verdict(
+    progress: list[dict[str, Any]],
+    suite: TestSuite,
+    status: TestStatus,
+    message: str,
+    *,
+    backend: str,
+    duration_s: float,
+) -> Verdict:
+    """The run ended without an answer (host watchdog, lost stream): the per-test results
+    streamed before are kept, every other expected test gets `status` and `message`."""
+    if not progress:
+        return failure_verdict(suite, status, message, backend=backend, duration_s=duration_s)
+    seen = {str(r.get("name")) for r in progress}
+    if all(name in seen for name in _expected_names(suite)):
+        # the tests still to come are unknown (pytest without node ids): never a pass
+        progress = [*progress, {"name": "suite", "status": status, "message": message}]
+    return verdict_from_response(
+        {"results": progress}, suite, backend=backend, duration_s=duration_s,
+        missing=(status, message),
+    )  # fmt: skip
+
+
 def verdict_from_response(
-    response: dict[str, Any], suite: TestSuite, *, backend: str, duration_s: float
+    response: dict[str, Any],
+    suite: TestSuite,
+    *,
+    backend: str,
+    duration_s: float,
+    missing: tuple[TestStatus, str] = ("error", "no result reported"),
 ) -> Verdict:
     if response.get("sandbox_error"):
         return failure_verdict(
@@ -162,7 +176,7 @@ def verdict_from_response(
     seen = {t.name for t in tests}
     for name in _expected_names(suite):
         if name not in seen:
-            tests.append(TestResult(name=name, status="error", message="no result reported"))
+            tests.append(TestResult(name=name, status=missing[0], message=missing[1]))
     return Verdict(
         verdict=overall_status(tests),
         passed=sum(t.status == "passed" for t in tests),

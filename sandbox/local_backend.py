@@ -19,10 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from sandbox.jobs import build_job, failure_verdict, verdict_from_response
+from sandbox.jobs import build_job, interrupted_verdict, verdict_from_response
 from sandbox.models import Candidate, Limits, TestSuite, Verdict
-from sandbox.watchdog import watchdog_seconds
+from sandbox.watchdog import DEFAULT_WATCHDOG, Watchdog
 
 log = logging.getLogger(__name__)
 SUPERVISOR = Path(__file__).with_name("runners") / "supervisor.py"
@@ -73,11 +74,13 @@ class LocalSandbox:
         parallelism: int | None = None,
         python: str | None = None,
         workdir_root: str | None = None,
+        watchdog: Watchdog = DEFAULT_WATCHDOG,
     ) -> None:
         self._sem = asyncio.Semaphore(parallelism or os.cpu_count() or 1)
         self._parallelism = parallelism or os.cpu_count() or 1
         self._python = python or sys.executable
         self._workdir_root = workdir_root  # parent of the per-run temp dirs (default: $TMPDIR)
+        self._watchdog = watchdog
         log.warning(
             "local sandbox: candidates run as host processes with rlimits only "
             "(no network, filesystem or PID isolation); use the docker backend for untrusted code"
@@ -96,12 +99,12 @@ class LocalSandbox:
         nproc = None if euid == 0 else _processes_of_uid(euid) + limits.pids * self._parallelism
         key, _, value = marker.partition("=")
         try:
-            job = build_job(
-                candidate, suite, limits, workdir=workdir, python=self._python, nproc=nproc,
-                env={key: value},
+            job = await asyncio.to_thread(
+                build_job, candidate, suite, limits, workdir=workdir, python=self._python,
+                nproc=nproc, env={key: value},
             )  # fmt: skip
             job["site_paths"] = _site_paths()
-            payload = (json.dumps(job) + "\n").encode()
+            payload = await asyncio.to_thread(lambda: (json.dumps(job) + "\n").encode())
             proc = await asyncio.create_subprocess_exec(
                 # -S: skip site processing (~30 ms per candidate); pytest's location is
                 # handed over in the job instead
@@ -111,13 +114,13 @@ class LocalSandbox:
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", key: value},
                 limit=RESPONSE_CAP,
             )  # fmt: skip
+            progress: list[dict[str, Any]] = []  # per-test results streamed so far
             try:
-                out, _ = await asyncio.wait_for(
-                    proc.communicate(payload), watchdog_seconds(suite, limits, candidate)
-                )
+                response = await self._exchange(proc, payload, progress, suite, limits, candidate)
             except TimeoutError:
-                return failure_verdict(
-                    suite, "timeout", "host watchdog: the run exceeded its time budget",
+                return interrupted_verdict(
+                    progress, suite, "timeout",
+                    "host watchdog: the run exceeded its time budget",
                     backend=self.name, duration_s=time.monotonic() - start,
                 )  # fmt: skip
             finally:
@@ -128,12 +131,9 @@ class LocalSandbox:
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
                     await proc.wait()
-            line = out.split(b"\n", 1)[0]
-            try:
-                response = json.loads(line)
-            except ValueError:
-                return failure_verdict(
-                    suite, "error",
+            if response is None:
+                return interrupted_verdict(
+                    progress, suite, "error",
                     f"the supervisor ended without a result (exit {proc.returncode})",
                     backend=self.name, duration_s=time.monotonic() - start,
                 )  # fmt: skip
@@ -142,6 +142,38 @@ class LocalSandbox:
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    async def _exchange(
+        self,
+        proc: asyncio.subprocess.Process,
+        payload: bytes,
+        progress: list[dict[str, Any]],
+        suite: TestSuite,
+        limits: Limits,
+        candidate: Candidate,
+    ) -> dict[str, Any] | None:
+        """Send the job; append progress lines (each moves the watchdog's deadline) to
+        `progress` until the answer, which is returned (None: the supervisor ended without
+        one). Raises TimeoutError when the deadline passes."""
+        assert proc.stdin is not None and proc.stdout is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._watchdog.first(suite, limits, candidate)
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # it died: read why below
+            proc.stdin.write(payload)
+            await asyncio.wait_for(proc.stdin.drain(), max(0.0, deadline - loop.time()))
+            proc.stdin.close()
+        while True:
+            line = await asyncio.wait_for(proc.stdout.readline(), max(0.0, deadline - loop.time()))
+            try:
+                message = json.loads(line) if line else None
+            except ValueError:
+                message = None
+            if not isinstance(message, dict):
+                return None
+            if "progress" not in message:
+                return message
+            progress.append(message["progress"])
+            deadline = loop.time() + self._watchdog.after_progress(limits)
 
     async def close(self) -> None:
         return None

@@ -7,8 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.project import ProjectSnapshot
+
 Language = Literal["python", "cpp"]
 Comparison = Literal["exact", "whitespace", "float"]
+MIN_MEMORY_MB = 32  # below this not even the interpreter starts: a usage error, not a verdict
 
 TestStatus = Literal[
     "passed",
@@ -24,15 +27,21 @@ TestStatus = Literal[
 
 
 class Limits(BaseModel):
-    """Per-candidate resource limits; the time limit applies to each test."""
+    """Per-candidate resource limits; the time limit applies to each test.
 
-    timeout_s: float = 10.0
-    memory_mb: int = 512
-    output_kb: int = 256
-    pids: int = 64
-    cpus: float = 1.0
-    file_size_mb: int = 16
-    open_files: int = 256
+    `output_kb` caps the answer stream (stdout); for stdin/stdout suites the sandbox raises
+    it to a margin over the largest expected output. stderr is never judged: it is drained
+    and kept head+tail, and only a flood beyond `stderr_kb` stops the test.
+    """
+
+    timeout_s: float = Field(default=10.0, gt=0, le=86400, description="seconds per test")
+    memory_mb: int = Field(default=512, ge=MIN_MEMORY_MB, description="memory per test (MB)")
+    output_kb: int = Field(default=256, ge=1, description="stdout cap per test (KB)")
+    stderr_kb: int = Field(default=8192, ge=1, description="stderr flood limit per test (KB)")
+    pids: int = Field(default=64, ge=1)
+    cpus: float = Field(default=1.0, gt=0)
+    file_size_mb: int = Field(default=16, ge=1)
+    open_files: int = Field(default=256, ge=16)
 
 
 class IOTest(BaseModel):
@@ -76,6 +85,10 @@ class ProjectSuite(BaseModel):
     exclude: list[str] = Field(
         default_factory=lambda: [".git", ".venv", "venv", "node_modules", "__pycache__"]
     )
+    # secret-looking paths (`.env*`, keys, credential folders) are copied only when listed here
+    include: list[str] = Field(default_factory=list)
+    # packed once per solve and shared by its candidates; never serialised (records, Ray)
+    snapshot: ProjectSnapshot | None = Field(default=None, exclude=True, repr=False)
 
 
 class ProbeCall(BaseModel):

@@ -1,10 +1,56 @@
-"""Cheap Docker reachability/image check for `pacore doctor` and backend selection."""
+"""Cheap Docker reachability, image and runtime checks for `pacore doctor`, backend
+selection and the Docker backend's start."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from pacore_core.errors import SandboxError
 from sandbox.images import IMAGE, image_state
+
+GVISOR_FIX = (
+    "install and register gVisor with scripts/setup_gvisor.sh (as root: apt-get install runsc, "
+    "adds it to /etc/docker/daemon.json and reloads the engine), or set {sandbox_runtime} to runc"
+)
+
+
+class RuntimeUnavailable(SandboxError):
+    """The Docker engine has no container runtime of the configured name."""
+
+    def __init__(self, runtime: str, available: list[str]) -> None:
+        super().__init__(
+            f"the Docker engine has no container runtime {runtime!r} "
+            f"(registered: {', '.join(available) or 'none'})",
+            setting="sandbox_runtime",
+            fix=GVISOR_FIX if runtime == "runsc" else "set {sandbox_runtime} to a registered runtime",
+        )
+        self.runtime = runtime
+        self.available = available
+
+
+def runtimes_of(client: Any) -> list[str]:
+    """Runtime names the engine knows (`docker info` Runtimes), e.g. ["runc", "runsc"]."""
+    return sorted((client.info().get("Runtimes") or {}).keys())
+
+
+def engine_runtimes() -> list[str]:
+    import docker
+
+    client = docker.from_env(timeout=5)
+    try:
+        return runtimes_of(client)
+    finally:
+        client.close()
+
+
+def check_runtime(client: Any, runtime: str | None) -> None:
+    """Raise `RuntimeUnavailable` unless `runtime` (None: the engine's default) is registered."""
+    if not runtime:
+        return
+    available = runtimes_of(client)
+    if runtime not in available:
+        raise RuntimeUnavailable(runtime, available)
 
 
 def docker_status_sync(image: str = IMAGE) -> tuple[bool, str]:

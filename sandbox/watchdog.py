@@ -1,30 +1,45 @@
-"""Host-side time budget of a whole run: the in-sandbox limits plus generous slack.
+"""Host-side time budget of a run: catches a supervisor that stopped answering, and never
+fires while the supervisor is honouring the inner limits.
 
-Why: the supervisor enforces per-test limits; this budget only catches a supervisor that
-itself stopped answering, so it must never fire before the inner limits would.
+Why a moving deadline: the supervisor enforces every per-test limit itself and streams a
+progress line per finished test. The first deadline covers compiling, collecting and one
+test; each progress line moves the deadline to "one more test (plus a restarted pytest
+session) from now". A suite of any length therefore finishes as long as results keep
+coming, and a stall is noticed within one test's budget. When the watchdog does fire, the
+results already received are kept (see `jobs.verdict_from_response`).
 """
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
+
 from sandbox.models import Candidate, Limits, TestSuite
 
-COMPILE_BUDGET_S = 60.0
+
+class Watchdog(BaseModel, frozen=True):
+    """Budget policy; `scale` shrinks every figure (tests use it to make a stall cheap)."""
+
+    base_s: float = Field(default=30.0, description="slack for start-up, unpacking, reset")
+    compile_s: float = Field(default=60.0, description="C++ compilation")
+    collect_s: float = Field(default=10.0, description="pytest collection, on top of a test")
+    grace_s: float = Field(default=5.0, description="a killed test's clean-up")
+    scale: float = Field(default=1.0, gt=0)
+
+    def _per_test(self, limits: Limits) -> float:
+        return limits.timeout_s + self.grace_s
+
+    def first(self, suite: TestSuite, limits: Limits, candidate: Candidate) -> float:
+        """Seconds until the first progress line (or the answer) must have arrived."""
+        budget = self.base_s + self.collect_s + limits.timeout_s + self._per_test(limits)
+        if candidate.language == "cpp":
+            budget += self.compile_s
+        return budget * self.scale
+
+    def after_progress(self, limits: Limits) -> float:
+        """Seconds from one progress line to the next (or the answer): the next test, which
+        after a kill may include a fresh pytest session's collection."""
+        budget = self.base_s + self.collect_s + limits.timeout_s + 2 * self._per_test(limits)
+        return budget * self.scale
 
 
-def test_count(suite: TestSuite) -> int:
-    if suite.kind == "io":
-        return len(suite.tests)
-    if suite.kind == "check":
-        return 1
-    return max(len(suite.node_ids), 1)
-
-
-def watchdog_seconds(suite: TestSuite, limits: Limits, candidate: Candidate) -> float:
-    per_test = limits.timeout_s + 5.0
-    tests = test_count(suite)
-    if suite.kind in ("pytest", "project") and not suite.node_ids:
-        tests = max(tests, 20)
-    budget = 30.0 + per_test * tests + (limits.timeout_s + 10.0)
-    if candidate.language == "cpp":
-        budget += COMPILE_BUDGET_S
-    return budget
+DEFAULT_WATCHDOG = Watchdog()

@@ -24,6 +24,16 @@ from proc_control import kill_descendants
 from protocol import Emitter
 
 RESULT_FD = 3  # the child's result channel is moved here; only harness code writes it
+STDERR_KEEP = 64 * 1024  # head + tail of stderr kept per test process
+STDERR_FLOOD_KB = 8192  # default: stderr beyond this is a flood, cut off
+
+
+def stream_caps(limits: dict[str, Any]) -> dict[str, int]:
+    """`supervise` caps from a job's limits: stdout = `output_kb`, stderr = `stderr_kb`."""
+    return {
+        "stdout_cap": int(limits["output_kb"]) * 1024,
+        "stderr_cap": int(limits.get("stderr_kb") or STDERR_FLOOD_KB) * 1024,
+    }
 
 
 def _env(job: dict[str, Any]) -> dict[str, str]:
@@ -129,18 +139,65 @@ def spawn(
     return child
 
 
-def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any = None) -> dict:
-    """Wait for the child under a wall-clock deadline and an output cap; never deadlock.
+class StderrKeeper:
+    """Drains a stream keeping only its head and tail (DOMjudge-style): a program's debug
+    output never blocks it, never fills memory and never decides a verdict by itself."""
 
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.keep // 2 - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > self.keep:  # amortised: cut only when twice the tail
+                del self.tail[: len(self.tail) - self.keep // 2]
+
+    def text(self) -> str:
+        tail = bytes(self.tail[-(self.keep // 2) :]) if self.keep >= 2 else b""
+        dropped = self.total - len(self.head) - len(tail)
+        if dropped <= 0:
+            return (bytes(self.head) + tail).decode("utf-8", "replace")
+        middle = f"\n... [{dropped} bytes of stderr dropped] ...\n"
+        return bytes(self.head).decode("utf-8", "replace") + middle + tail.decode("utf-8", "replace")
+
+
+def _kb(n: int) -> str:
+    return f"{n // 1024} KB" if n % 1024 == 0 else f"{n} bytes"
+
+
+def supervise(
+    child: Child,
+    *,
+    timeout_s: float,
+    stdout_cap: int,
+    stderr_cap: int,
+    stderr_keep: int = STDERR_KEEP,
+    on_event: Any = None,
+) -> dict:
+    """Wait for the child under a wall-clock deadline and per-stream caps; never deadlock.
+
+    stdout (the answer) is kept whole up to `stdout_cap`; stderr is drained, only its head
+    and tail kept; either stream passing its cap (`stderr_cap`: a flood) stops the test at
+    once with `output_limit` and a message naming the stream and the limit.
     `on_event(event)` may return a new deadline (a fresh per-test budget) or None.
     """
     start = time.monotonic()
     deadline = start + timeout_s
-    bufs: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
+    stdout = bytearray()
+    stderr = StderrKeeper(stderr_keep)
     res_buf = bytearray()
     events: list[dict[str, Any]] = []
     token = child.token
     reason: str | None = None
+    limit_message: str | None = None
     stdin_fd = child.fds.pop("stdin")
     pending = memoryview(child.stdin_data)
     os.set_blocking(stdin_fd, False)
@@ -153,6 +210,14 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
     pidfd = -1
     with contextlib.suppress(Exception):
         pidfd = os.pidfd_open(child.pid)
+
+    def cut(message: str) -> None:
+        nonlocal reason, limit_message, deadline
+        if reason is None:
+            reason, limit_message = "output_limit", message
+            kill_descendants(keep=child.pid)
+            deadline = time.monotonic() + 5.0
+
     while True:
         if child.exit_status is None:
             pid, status = os.waitpid(child.pid, os.WNOHANG)
@@ -208,8 +273,7 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
             if name == "result":
                 res_buf += data
                 if len(res_buf) > 8 * 1024 * 1024:
-                    reason = reason or "output_limit"
-                    kill_descendants(keep=child.pid)
+                    cut("the result channel exceeded 8 MB")
                 while b"\n" in res_buf:
                     line, _, rest = bytes(res_buf).partition(b"\n")
                     res_buf = bytearray(rest)
@@ -219,18 +283,20 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
                         continue
                     if not isinstance(event, dict) or event.pop("token", None) != token:
                         continue  # forged or garbled: ignore
-                    event["stdout_offset"] = len(bufs["stdout"])
+                    event["stdout_offset"] = len(stdout)
                     events.append(event)
                     if on_event is not None:
                         new_budget = on_event(event)
                         if new_budget is not None and reason is None:
                             deadline = time.monotonic() + new_budget
+            elif name == "stdout":
+                stdout += data
+                if len(stdout) > stdout_cap:
+                    cut(f"stdout exceeded the output limit of {_kb(stdout_cap)}")
             else:
-                bufs[name] += data
-                if len(bufs["stdout"]) + len(bufs["stderr"]) > output_cap and reason is None:
-                    reason = "output_limit"
-                    kill_descendants(keep=child.pid)
-                    deadline = time.monotonic() + 5.0
+                stderr.add(data)
+                if stderr.total > stderr_cap:
+                    cut(f"stderr exceeded its flood limit of {_kb(stderr_cap)}")
     for fd in list(open_fds):
         os.close(fd)
     if stdin_fd >= 0:
@@ -243,13 +309,16 @@ def supervise(child: Child, *, timeout_s: float, output_cap: int, on_event: Any 
         _, child.exit_status = os.waitpid(child.pid, 0)
     kill_descendants()
     status = child.exit_status
+    kept = bytes(stdout[:stdout_cap])
     return {
         "reason": reason,
+        "limit_message": limit_message,
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "stdout": bufs["stdout"][:output_cap].decode("utf-8", "replace"),
-        "stdout_bytes": bytes(bufs["stdout"][:output_cap]),
-        "stderr": bufs["stderr"][:output_cap].decode("utf-8", "replace"),
+        "stdout": kept.decode("utf-8", "replace"),
+        "stdout_bytes": kept,
+        "stderr": stderr.text(),
+        "stderr_bytes": stderr.total,
         "events": events,
         "duration_s": time.monotonic() - start,
     }

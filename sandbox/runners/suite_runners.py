@@ -11,11 +11,28 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
-from child_process import spawn, supervise
+from child_process import spawn, stream_caps, supervise
 from proc_control import oom_kills
 from trim_text import trim
+
+Progress = Callable[[dict[str, Any]], None]
+"""Told of each finished test ({name, status, message, duration_s}) as it finishes."""
+
+
+def no_progress(_result: dict[str, Any]) -> None:
+    return None
+
+
+def brief(result: dict[str, Any]) -> dict[str, Any]:
+    """What a progress line carries: enough for a verdict if the final answer never comes."""
+    keys = ("name", "status", "message", "duration_s", "error_type")
+    out = {k: result[k] for k in keys if k in result}
+    if result.get("status") == "ran":
+        out["stdout"] = result.get("stdout", "")  # an io answer: the host judges it
+    return out
 
 
 def crash_status(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
@@ -23,7 +40,7 @@ def crash_status(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
     if run["reason"] == "timeout":
         return "timeout", "time limit exceeded"
     if run["reason"] == "output_limit":
-        return "output_limit", "output limit exceeded"
+        return "output_limit", run.get("limit_message") or "output limit exceeded"
     sig = run["signal"]
     text = run["stderr"]
     if oom_kills() > oom_before or "MemoryError" in text[-2000:] or "bad_alloc" in text:
@@ -56,23 +73,22 @@ def compile_cpp(job: dict[str, Any]) -> tuple[bool, str]:
     limits["open_files"] = max(int(limits["open_files"]), 256)
     cmd = ["g++", "-O2", "-std=gnu++17", "-pipe", "-o", "solution", "solution.cpp"]
     child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), address_space=False, limits=limits)
-    run = supervise(child, timeout_s=limits["timeout_s"], output_cap=1 << 20)
+    run = supervise(child, timeout_s=limits["timeout_s"], stdout_cap=1 << 20, stderr_cap=1 << 20)
     text = trim(run["stderr"] + run["stdout"], 16000)
     if run["reason"] == "timeout":
         return False, text + "\ncompilation timed out"
     return run["exit_code"] == 0, text
 
 
-def run_io(job: dict[str, Any]) -> list[dict[str, Any]]:
+def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
     limits = job["limits"]
-    cap = int(limits["output_kb"]) * 1024
     python = job.get("python", "python3")
     cmd = ["./solution"] if job["language"] == "cpp" else [python, "solution.py"]
     results = []
     for test in job["suite"]["tests"]:
         oom_before = oom_kills()
         child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), stdin_data=test["input"].encode())
-        run = supervise(child, timeout_s=float(limits["timeout_s"]), output_cap=cap)
+        run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
         result: dict[str, Any] = {
             "name": test["name"],
             "duration_s": run["duration_s"],
@@ -87,10 +103,11 @@ def run_io(job: dict[str, Any]) -> list[dict[str, Any]]:
             if status == "error":
                 result["traceback"] = trim(run["stderr"], 4000)
         results.append(result)
+        progress(brief(result))
     return results
 
 
-def run_check(job: dict[str, Any]) -> list[dict[str, Any]]:
+def run_check(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
     import run_check as harness
 
     limits = job["limits"]
@@ -98,7 +115,7 @@ def run_check(job: dict[str, Any]) -> list[dict[str, Any]]:
     name = suite["entry_point"]
     oom_before = oom_kills()
     child = spawn(job, lambda emit: harness.main(emit, suite["test_code"], name))
-    run = supervise(child, timeout_s=float(limits["timeout_s"]), output_cap=int(limits["output_kb"]) * 1024)
+    run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
     base = {
         "name": name,
         "duration_s": run["duration_s"],
@@ -118,13 +135,12 @@ def run_check(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**base, "status": status, "message": message, "error_type": None}]
 
 
-def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
+def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
     """One pytest session normally; after a kill, a new session for the tests not yet run."""
     import run_pytest as harness
 
     limits = job["limits"]
     timeout = float(limits["timeout_s"])
-    cap = int(limits["output_kb"]) * 1024
     suite = job["suite"]
     expected: list[str] | None = list(suite["node_ids"]) if suite.get("node_ids") else None
     wanted: list[str] | None = expected
@@ -143,12 +159,13 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
                 return timeout
             if event.get("event") == "report":
                 state["current"] = None
+                progress(brief({**event, "name": event.get("nodeid")}))
                 return timeout + 5.0
             return None
 
         child = spawn(job, lambda emit, t=targets, w=wanted: harness.main(emit, t, w))
         # collection gets a generous budget; each test start resets it to the per-test limit
-        run = supervise(child, timeout_s=timeout + 10.0, output_cap=cap, on_event=on_event)
+        run = supervise(child, timeout_s=timeout + 10.0, on_event=on_event, **stream_caps(limits))
         stdout = run["stdout"]
         raw: bytes = run["stdout_bytes"]
         starts: dict[str, int] = {}
@@ -181,6 +198,7 @@ def run_pytest(job: dict[str, Any]) -> list[dict[str, Any]]:
                 "stdout": raw[starts.get(current, 0) :].decode("utf-8", "replace"),
                 "stderr": run["stderr"],
             }
+            progress(brief(done[current]))
         if expected is None:
             status, message = crash_status(run, oom_before)
             detail = "; ".join(str(e.get("message", "")) for e in collect_errors)

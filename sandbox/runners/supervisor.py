@@ -18,6 +18,7 @@ import contextlib
 import io
 import json
 import os
+import select
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ if HERE not in sys.path:
 
 from job_reset import reset  # noqa: E402
 from proc_control import harden_self, kill_descendants  # noqa: E402
-from suite_runners import compile_cpp, run_check, run_io, run_pytest  # noqa: E402
+from suite_runners import Progress, compile_cpp, no_progress, run_check, run_io, run_pytest  # noqa: E402
 
 
 def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
@@ -46,15 +47,33 @@ def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     return members
 
 
-def _unpack(job: dict[str, Any]) -> None:
+def _archive(job: dict[str, Any], kept: dict[str, bytes]) -> bytes | None:
+    """The project archive: sent with the job, or kept from an earlier job of the same
+    solve (the host then sends only the candidate's overlay). Only the latest is kept."""
+    ident, encoded = job.get("archive_id"), job.get("archive")
+    if encoded:
+        import base64  # project mode only: keep the supervisor's start-up lean
+
+        data = base64.b64decode(encoded)
+        if ident:
+            kept.clear()
+            kept[ident] = data
+        return data
+    if ident:
+        if ident not in kept:
+            raise RuntimeError(f"project snapshot {ident} was not sent to this sandbox")
+        return kept[ident]
+    return None
+
+
+def _unpack(job: dict[str, Any], kept: dict[str, bytes]) -> None:
     workdir = job["workdir"]
     os.makedirs(workdir, exist_ok=True)
-    archive = job.get("archive")
+    archive = _archive(job, kept)
     if archive:
-        import base64  # project mode only: keep the supervisor's start-up lean
         import tarfile
 
-        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(archive)), mode="r:*") as tar:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
             # Debian's 3.11.2 predates extraction filters: members are vetted by hand
             tar.extractall(workdir, members=_safe_members(tar))
     for rel, content in (job.get("files") or {}).items():
@@ -64,8 +83,13 @@ def _unpack(job: dict[str, Any]) -> None:
             fh.write(content)
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    _unpack(job)
+def run_job(
+    job: dict[str, Any], progress: Progress = no_progress, kept: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Run one job; `progress` hears of each finished test (streamed to the host, whose
+    watchdog extends while results keep coming); `kept` holds the project archive between
+    jobs of one container."""
+    _unpack(job, {} if kept is None else kept)
     kind = job["suite"]["kind"]
     compile_output = None
     if job["language"] == "cpp":
@@ -73,21 +97,37 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         if not ok:
             return {"compile_error": True, "compile_output": compile_output, "results": []}
     if kind == "io":
-        results = run_io(job)
+        results = run_io(job, progress)
     elif kind == "check":
-        results = run_check(job)
+        results = run_check(job, progress)
     elif kind == "probe":  # execution agreement: generated inputs, no expected outputs
         from run_probe import run_probe
 
-        results = run_probe(job)
+        results = run_probe(job, progress)
     else:
-        results = run_pytest(job)
+        results = run_pytest(job, progress)
     return {"results": results, "compile_output": compile_output}
 
 
 def _write(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+    """One JSON line on fd 1, every byte of it.
+
+    Why not `sys.stdout.write`: under `python3 -u` that is one raw write(2), and gVisor's
+    stdout (a host pipe) takes at most 64 KB per call, so a longer answer lost its tail and
+    the host waited for a newline that never came. Loop until all is written.
+    """
+    data = memoryview((json.dumps(obj) + "\n").encode())
+    while data:
+        try:
+            written = os.write(1, data)
+        except BlockingIOError:
+            select.select([], [1], [], 1.0)
+            continue
+        data = data[written:]
+
+
+def _progress(result: dict[str, Any]) -> None:
+    _write({"progress": result})
 
 
 def serve(scratch: list[str], *, preload: bool) -> None:
@@ -98,12 +138,13 @@ def serve(scratch: list[str], *, preload: bool) -> None:
             import run_check  # noqa: F401
             import run_pytest  # noqa: F401
     _write({"ready": True, "pid": os.getpid()})
+    kept: dict[str, bytes] = {}  # the project snapshot of the solve this container serves
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
             job = json.loads(line)
-            response = run_job(job)
+            response = run_job(job, _progress, kept)
         except Exception as exc:
             response = {"sandbox_error": f"{type(exc).__name__}: {exc}", "results": []}
         response["reusable"] = reset(scratch)
@@ -118,7 +159,7 @@ def once(workdir: str) -> None:
         if path not in sys.path:
             sys.path.append(path)
     try:
-        response = run_job(job)
+        response = run_job(job, _progress)
     except Exception as exc:
         response = {"sandbox_error": f"{type(exc).__name__}: {exc}", "results": []}
     kill_descendants()

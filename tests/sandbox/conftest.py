@@ -7,6 +7,7 @@ import socket
 import tempfile
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 
 from sandbox import Sandbox, make_sandbox
@@ -37,6 +38,37 @@ async def docker_sandbox() -> AsyncIterator[Sandbox]:
     yield sandbox
     await sandbox.close()
     assert our_containers() == [], "sandbox containers leaked after close()"
+
+
+RUNTIMES = ("runc", "runsc")
+
+
+@pytest.fixture(scope="module", params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Each container runtime the Docker tests run under: runc, and gVisor's runsc."""
+    require_docker()
+    require_runtime(request.param)
+    return str(request.param)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def runtime_sandbox(runtime: str) -> AsyncIterator[Sandbox]:
+    """The Docker backend under `runtime`."""
+    sandbox = make_sandbox("docker", parallelism=2, runtime=runtime)
+    yield sandbox
+    await sandbox.close()
+    assert our_containers() == [], "sandbox containers leaked after close()"
+
+
+def require_runtime(name: str) -> None:
+    """Fail (not skip) when the engine lacks the runtime, saying how to add it."""
+    from sandbox.status import engine_runtimes
+
+    found = engine_runtimes()
+    assert name in found, (
+        f"the Docker engine has no {name!r} runtime (it has {sorted(found)}): "
+        "run scripts/setup_gvisor.sh (as root) to install and register gVisor"
+    )
 
 
 LOCAL_ROOT = tempfile.mkdtemp(prefix="pacore-sandbox-tests-")  # only this process's runs

@@ -36,7 +36,18 @@ class Case:
     io_output: str = IO_OUTPUT
     pytest_file: str = PYTEST_FILE
     output_kb: int | None = None
+    message_has: str | None = None  # a test's message must contain this (which stream/limit)
+    runtime_expect: dict[str, frozenset[str]] = field(default_factory=dict)  # docker, per runtime
+    why: dict[str, str] = field(default_factory=dict)  # runtime -> text proving containment
     notes: str = field(default="", compare=False)
+
+    def expected(self, backend: str, runtime: str | None) -> frozenset[str]:
+        if backend == "docker" and runtime in self.runtime_expect:
+            return self.runtime_expect[runtime]
+        return self.expect[backend]
+
+    def contained_because(self, runtime: str | None) -> str | None:
+        return self.why.get(runtime) if runtime else None
 
 
 def _on(backends: tuple[str, ...], *statuses: str) -> dict[str, frozenset[str]]:
@@ -69,7 +80,10 @@ CASES: list[Case] = [
         "import os\ndef f(x):\n    while True:\n        try:\n            os.fork()\n"
         "        except OSError:\n            pass\n",
         _on(("docker",), "timeout", "error"),
-        notes="local runs as root here: RLIMIT_NPROC does not bind root",
+        runtime_expect={"runsc": frozenset({"timeout", "error", "memory_limit"})},
+        notes="local runs as root here: RLIMIT_NPROC does not bind root. gVisor: RLIMIT_NPROC "
+        "bounds the processes inside its kernel; their memory is the one sandbox process's, so "
+        "the container's memory limit may stop the whole sandbox (memory_limit)",
     ),
     Case(
         "orphan_setsid_acts_later",
@@ -137,11 +151,37 @@ CASES: list[Case] = [
         "stdout_flood",
         "def f(x):\n    while True:\n        print('y' * 1000)\n",
         _on(BOTH, "output_limit"),
+        message_has="stdout exceeded the output limit of 256 KB",
     ),
     Case(
         "stderr_flood",
         "import sys\ndef f(x):\n    while True:\n        sys.stderr.write('e' * 1000)\n",
         _on(BOTH, "output_limit"),
+        message_has="stderr exceeded its flood limit of 8192 KB",
+    ),
+    Case(
+        "stderr_flood_io",
+        "import sys\nwhile True:\n    sys.stderr.write('e' * 4096)\n",
+        _on(BOTH, "output_limit"),
+        kind="io",
+        message_has="stderr exceeded its flood limit",
+        notes="used to stall on gVisor until the 50 s host watchdog",
+    ),
+    Case(
+        "stderr_debug_then_answer",
+        "import sys\nfor i in range(3000):\n    sys.stderr.write('debug %d %s\\n' % (i, 'x' * 90))\n"
+        "print(int(input()) + 1)\n",
+        _on(BOTH, "passed"),
+        kind="io",
+        notes="300 KB of stderr is drained and trimmed, never a verdict by itself",
+    ),
+    Case(
+        "long_one_line_answer",
+        "n = int(input())\nprint('7' * 2_000_000)\n",
+        _on(BOTH, "passed"),
+        kind="io",
+        io_output="7" * 2_000_000 + "\n",
+        notes="2 MB answer: the stdout cap is a margin over the largest expected output",
     ),
     Case(
         "answer_then_flood",
@@ -208,7 +248,11 @@ CASES: list[Case] = [
         "kill_supervisor",
         "import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return x + 1\n",
         {"docker": frozenset({"passed"}), "local": frozenset({"error", "passed"})},
-        notes="in Docker the supervisor is PID 1: SIGKILL from inside the container is ignored",
+        runtime_expect={"runsc": frozenset({"error"})},
+        why={"runsc": "supervisor was killed during the run (by the candidate)"},
+        notes="runc: the supervisor is PID 1, SIGKILL from inside the container is ignored. "
+        "gVisor delivers it: the candidate stops only its own sandbox, which is removed, and "
+        "the verdict is the candidate's error",
     ),
     Case(
         "kill_pid1",
@@ -313,6 +357,19 @@ CASES: list[Case] = [
         language="cpp",
         io_output="".join(f"{i}\n" for i in range(100000)),
         output_kb=1024,
+    ),
+    Case(
+        "mknod_block_device",
+        "import os, stat\n"
+        "def f(x):\n"
+        "    os.mknod('/tmp/sda', stat.S_IFBLK | 0o600, os.makedev(8, 0))\n"
+        "    with open('/tmp/sda', 'rb') as fh:\n"
+        "        fh.read(512)\n"
+        "    return x + 1\n",
+        _on(("docker",), "error"),
+        why={"runc": "PermissionError", "runsc": "No such device or address"},
+        notes="runc: no CAP_MKNOD, mknod is refused. gVisor creates the node in its own "
+        "virtual filesystem (by design), but it maps to no host device: opening it fails",
     ),
     Case("correct_function", GOOD, _on(BOTH, "passed")),
     Case("wrong_function", "def f(x):\n    return x\n", _on(BOTH, "failed")),

@@ -22,6 +22,7 @@ from sandbox import (
     Sandbox,
     make_sandbox,
 )
+from sandbox.watchdog import Watchdog
 from tests.conftest import require_docker
 from tests.sandbox.conftest import LOCAL_ROOT, our_containers
 
@@ -95,11 +96,15 @@ async def test_cancel_during_container_creation_leaves_nothing() -> None:
     limits = Limits(timeout_s=30, memory_mb=301)
     sb = make_sandbox("docker", parallelism=1, warm=0)  # no idle pool: every run creates one
     try:
-        ok = await sb.run(Candidate(code="def f(x):\n    return 2\n"),
-                          CheckSuite(test_code=CHECK, entry_point="f"), Limits(timeout_s=5))
+        ok = await sb.run(
+            Candidate(code="def f(x):\n    return 2\n"),
+            CheckSuite(test_code=CHECK, entry_point="f"),
+            Limits(timeout_s=5),
+        )
         assert ok.verdict == "passed"
-        task = asyncio.create_task(sb.run(Candidate(code=SPIN), CheckSuite(
-            test_code=CHECK, entry_point="f"), limits))
+        task = asyncio.create_task(
+            sb.run(Candidate(code=SPIN), CheckSuite(test_code=CHECK, entry_point="f"), limits)
+        )
         await asyncio.sleep(0.05)  # the container is being created now
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -203,18 +208,24 @@ async def test_stale_containers_of_dead_owners_are_removed() -> None:
 
 
 @pytest.mark.docker
-async def test_unavailable_runtime_is_a_sandbox_error() -> None:
+async def test_unregistered_runtime_is_a_clear_error() -> None:
     require_docker()
+    from sandbox.status import RuntimeUnavailable
+
     before = set(our_containers())
     sandbox = make_sandbox("docker", parallelism=1, warm=0, runtime="pacore-no-such-runtime")
     try:
-        verdict = await sandbox.run(
-            Candidate(code="def f(x):\n    return x + 1\n"),
-            CheckSuite(test_code=CHECK, entry_point="f"),
-        )
+        with pytest.raises(RuntimeUnavailable) as info:
+            await sandbox.run(
+                Candidate(code="def f(x):\n    return x + 1\n"),
+                CheckSuite(test_code=CHECK, entry_point="f"),
+            )
     finally:
         await sandbox.close()
-    assert verdict.verdict == "sandbox_error"
+    err = info.value
+    assert err.setting == "sandbox_runtime" and "runc" in err.available
+    text = err.render(lambda key: f"--{key.replace('_', '-')}")
+    assert "'pacore-no-such-runtime'" in text and "--sandbox-runtime" in text
     assert set(our_containers()) <= before
 
 
@@ -335,3 +346,41 @@ async def test_parallel_runs_are_concurrent(docker_sandbox: Sandbox) -> None:
     verdicts = await asyncio.gather(*(docker_sandbox.run(sleeper, suite) for _ in range(2)))
     assert all(v.ok for v in verdicts)
     assert time.monotonic() - start < 1.9  # parallelism 2: both at once
+
+
+def _slow_suite(n: int, sleep_s: float, slow: dict[int, float] | None = None) -> PytestSuite:
+    slow = slow or {}
+    body = "import time\nfrom solution import f\n"
+    for i in range(n):
+        body += f"\ndef test_{i:03d}():\n    time.sleep({slow.get(i, sleep_s)})\n    assert f(1) == 2\n"
+    return PytestSuite(files={"test_slow.py": body})
+
+
+async def _with_watchdog(backend: str, watchdog: Watchdog, suite: PytestSuite, limits: Limits):  # type: ignore[no-untyped-def]
+    kw = {"warm": 0, "max_uses": 1} if backend == "docker" else {"workdir_root": LOCAL_ROOT}
+    sandbox = make_sandbox(backend, parallelism=1, watchdog=watchdog, **kw)  # type: ignore[arg-type]
+    try:
+        return await sandbox.run(Candidate(code="def f(x):\n    return x + 1\n"), suite, limits)
+    finally:
+        await sandbox.close()
+
+
+async def test_watchdog_extends_while_results_stream(backend: str) -> None:
+    """The issue's 200 tests x 0.85 s under a 1 s limit, at a tenth of the watchdog's scale:
+    40 x 0.5 s outlasts the old fixed budget (16 s here, "as if 20 tests"), yet the inner
+    limits are honoured throughout, so every per-test result must come back."""
+    verdict = await _with_watchdog(backend, Watchdog(scale=0.1), _slow_suite(40, 0.5), Limits(timeout_s=1))
+    assert verdict.verdict == "passed", verdict.model_dump_json()[:2000]
+    assert verdict.total == verdict.passed == 40
+
+
+async def test_watchdog_keeps_the_results_received(backend: str) -> None:
+    """A stall the watchdog catches (here: a scaled-down watchdog and a test that sleeps past
+    it, within its own limit) keeps the per-test results streamed before it, and is no pass."""
+    suite = _slow_suite(5, 0.0, slow={3: 8.0})
+    verdict = await _with_watchdog(backend, Watchdog(scale=0.05), suite, Limits(timeout_s=10))
+    statuses = {t.name: t.status for t in verdict.tests}
+    assert [statuses.get(f"test_slow.py::test_{i:03d}") for i in range(3)] == ["passed"] * 3, statuses
+    assert verdict.verdict == "timeout" and verdict.passed == 3
+    stalled = [t for t in verdict.tests if t.status == "timeout"]
+    assert stalled and all("host watchdog" in (t.message or "") for t in stalled)

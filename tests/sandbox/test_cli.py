@@ -89,6 +89,74 @@ def test_run_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "no such directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--timeout", "0"], "--timeout: input should be greater than 0"),
+        (["--timeout", "-1"], "--timeout: input should be greater than 0"),
+        (["--memory-mb", "0"], "--memory-mb: input should be greater than or equal to 32"),
+        (["--memory-mb", "1"], "--memory-mb: input should be greater than or equal to 32"),
+        (["--output-kb", "0"], "--output-kb: input should be greater than or equal to 1"),
+    ],
+)
+def test_impossible_limits_are_usage_errors(
+    tmp_path: Path, flags: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = tmp_path / "sol.py"
+    code.write_text("print(int(input()) + 1)\n")
+    tests = tmp_path / "t.json"
+    tests.write_text(json.dumps([{"input": "1\n", "output": "2\n"}]))
+    from pacore_cli.main import main
+
+    rc = main(["sandbox", "run", "--code", str(code), "--tests", str(tests), "--backend", "local",
+               "--json", *flags])  # fmt: skip
+    assert rc == 2
+    captured = capsys.readouterr()
+    assert said in captured.err
+    out = json.loads(captured.out)  # --json: one object, errors too
+    assert out["verdict"] == "error" and said in out["error"]
+
+
+def test_empty_test_list_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = tmp_path / "sol.py"
+    code.write_text("print(1)\n")
+    tests = tmp_path / "t.json"
+    tests.write_text("[]")
+    assert _main(["sandbox", "run", "--code", str(code), "--tests", str(tests), "--backend", "local"]) == 2
+    assert "the test list is empty" in capsys.readouterr().err
+
+
+def test_output_kb_raises_the_answer_cap(
+    tmp_path: Path, backend: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output-kb is honoured for stdout; a test of a pytest suite printing 600 KB."""
+    code = tmp_path / "solution.py"
+    code.write_text("def f():\n    print('x' * 600_000)\n    return 1\n")
+    pyt = tmp_path / "test_f.py"
+    pyt.write_text("from solution import f\n\ndef test_f():\n    assert f() == 1\n")
+    base = ["sandbox", "run", "--code", str(code), "--tests", str(pyt), "--backend", backend, "--json"]
+    assert _main(base) == 1
+    data = _json(capsys)
+    assert data["tests"][0]["status"] == "output_limit"
+    assert "stdout exceeded the output limit of 256 KB" in data["tests"][0]["message"]
+    assert _main([*base, "--output-kb", "1024"]) == 0
+    assert _json(capsys)["verdict"] == "passed"
+
+
+@pytest.mark.docker
+def test_unregistered_runtime_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require_docker()
+    code = tmp_path / "sol.py"
+    code.write_text("print(int(input()) + 1)\n")
+    tests = tmp_path / "t.json"
+    tests.write_text(json.dumps([{"input": "1\n", "output": "2\n"}]))
+    rc = _main(["sandbox", "run", "--code", str(code), "--tests", str(tests), "--backend", "docker",
+                "--runtime", "pacore-no-such-runtime"])  # fmt: skip
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "no container runtime 'pacore-no-such-runtime'" in err and "--runtime" in err
+
+
 @pytest.mark.docker
 def test_build_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     require_docker()

@@ -1,4 +1,5 @@
-"""HumanEval in Docker: all 164 canonical solutions pass; behaviour-changing mutants fail."""
+"""HumanEval in Docker, under runc and gVisor (runsc): all 164 canonical solutions pass;
+behaviour-changing mutants fail."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ async def _run_all(sandbox: Sandbox, jobs: list) -> list[Verdict]:
     return list(await asyncio.gather(*(sandbox.run(c, s, LIMITS) for c, s in jobs)))
 
 
-async def test_all_canonical_solutions_pass(docker_sandbox: Sandbox) -> None:
+async def test_all_canonical_solutions_pass(runtime_sandbox: Sandbox) -> None:
     probs = problems()
     assert len(probs) == 164
-    verdicts = await _run_all(docker_sandbox, [canonical(p) for p in probs])
+    verdicts = await _run_all(runtime_sandbox, [canonical(p) for p in probs])
     failing = {
         p["task_id"]: (v.verdict, v.tests[0].message if v.tests else None)
         for p, v in zip(probs, verdicts, strict=True)
@@ -35,9 +36,9 @@ async def test_all_canonical_solutions_pass(docker_sandbox: Sandbox) -> None:
     assert all(v.passed == v.total == 1 for v in verdicts)
 
 
-async def test_wrong_result_mutants_fail(docker_sandbox: Sandbox) -> None:
+async def test_wrong_result_mutants_fail(runtime_sandbox: Sandbox) -> None:
     probs = problems()
-    verdicts = await _run_all(docker_sandbox, [wrong_result_mutant(p) for p in probs])
+    verdicts = await _run_all(runtime_sandbox, [wrong_result_mutant(p) for p in probs])
     passing = [p["task_id"] for p, v in zip(probs, verdicts, strict=True) if v.ok]
     assert passing == []
     assert all(v.verdict in ("failed", "error", "timeout") for v in verdicts)
@@ -48,10 +49,10 @@ async def test_wrong_result_mutants_fail(docker_sandbox: Sandbox) -> None:
     assert sum(t.expected is not None and t.actual is not None for t in failed) > 50
 
 
-async def test_swapped_comparison_mutants_fail(docker_sandbox: Sandbox) -> None:
+async def test_swapped_comparison_mutants_fail(runtime_sandbox: Sandbox) -> None:
     jobs = [m for p in problems() if (m := swapped_comparison_mutant(p)) is not None]
     assert len(jobs) > 80
-    verdicts = await _run_all(docker_sandbox, jobs)
+    verdicts = await _run_all(runtime_sandbox, jobs)
     assert not any(v.verdict == "sandbox_error" for v in verdicts)
     killed = sum(not v.ok for v in verdicts)
     # a negated comparison can be behaviour-preserving on the tested inputs; nearly all are not

@@ -81,8 +81,9 @@ def test_project_job_excludes_and_overlays(tmp_path: Path) -> None:
 
     with tarfile.open(fileobj=io.BytesIO(base64.b64decode(job["archive"]))) as tar:
         names = sorted(tar.getnames())
-    assert names == ["keep.py"]
-    assert job["files"] == {"mod.py": "new"}
+    # the snapshot is shared by every candidate of a solve; each one's overlay is written over it
+    assert names == ["keep.py", "mod.py"]
+    assert job["files"] == {"mod.py": "new"} and job["archive_id"]
 
 
 def test_apt_mirror_is_read_from_apt_sources() -> None:
