@@ -87,6 +87,8 @@ def workspace_settings(extra: dict[str, Any]) -> dict[str, Any]:
         "telemetry.telemetryLevel": "off",
         "update.mode": "none",
         "editor.minimap.enabled": False,
+        "editor.quickSuggestions": {"other": "off", "comments": "off", "strings": "off"},
+        "editor.suggestOnTriggerCharacters": False,
         "editor.hover.delay": 300,
         "git.enabled": False,
         **extra,

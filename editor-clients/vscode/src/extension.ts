@@ -49,6 +49,9 @@ import {
   type ServerCommand,
 } from './protocol';
 
+/** How long a stopping server may take to shut down (cancel solves, remove containers). */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 function currentSettings(): PacoreSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
   return readSettings((key) => config.get(key));
@@ -67,6 +70,7 @@ class PacoreController implements vscode.Disposable {
   private settings: PacoreSettings = currentSettings();
   private progress: NotificationProgress | undefined;
   private starting: Promise<void> | undefined;
+  private lifecycle: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly output: vscode.OutputChannel,
@@ -252,17 +256,33 @@ class PacoreController implements vscode.Disposable {
     }
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  /**
+   * Run restarts one after another. Why: typing a value in the Settings editor fires one
+   * change per keystroke; overlapping restarts would start several servers.
+   */
+  private serialize(task: () => Promise<void>): Promise<void> {
+    const next = this.lifecycle.then(task, task);
+    this.lifecycle = next.catch(() => undefined);
+    return next;
   }
 
-  async onSettingsChanged(): Promise<void> {
-    const next = currentSettings();
-    if (needsRestart(this.settings, next)) {
-      this.output.appendLine('PaCoRe settings changed: restarting the server.');
-      await this.restart();
-    }
+  restart(): Promise<void> {
+    return this.serialize(async () => {
+      await this.stop();
+      await this.start();
+    });
+  }
+
+  /** Restart when a setting the server reads changed since it started (checked in turn, so a
+   * burst of changes costs one restart with the latest values). */
+  onSettingsChanged(): Promise<void> {
+    return this.serialize(async () => {
+      if (needsRestart(this.settings, currentSettings())) {
+        this.output.appendLine('PaCoRe settings changed: restarting the server.');
+        await this.stop();
+        await this.start();
+      }
+    });
   }
 
   async stop(): Promise<void> {
@@ -270,7 +290,8 @@ class PacoreController implements vscode.Disposable {
     this.client = undefined;
     this.progress?.dispose();
     if (client !== undefined) {
-      await client.dispose().catch((error: unknown) => this.output.appendLine(`Stopping the server: ${errorMessage(error)}`));
+      // the server cancels its solves and removes their sandbox containers before it exits
+      await client.dispose(SHUTDOWN_TIMEOUT_MS).catch((error: unknown) => this.output.appendLine(`Stopping the server: ${errorMessage(error)}`));
     }
   }
 
