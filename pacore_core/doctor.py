@@ -58,6 +58,9 @@ def check_model(base_url: str | None, model: str | None, api_key: str | None = N
         return Check(name=name, ok=False, message=f"GET {url}: the answer is not a model list",
                      fix="PACORE_BASE_URL must point at an OpenAI-compatible server, ending "
                          "in /v1")
+    if not model and len(served) == 1:  # what an unset model means (backends.discover_model)
+        return Check(name=name, ok=True, message=f"{url} serves {served[0]} (no model set: "
+                     "the endpoint's only model is used)")
     if not model:
         return Check(name=name, ok=False, message=f"{url} serves {', '.join(served) or 'nothing'}"
                      "; no model configured",

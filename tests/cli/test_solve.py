@@ -273,6 +273,14 @@ def test_no_model_and_several_served_names_them(tmp_path: Path) -> None:
     assert "serves 2 models" in json.loads(out.stdout)["error"]
 
 
+def test_doctor_accepts_the_endpoints_only_model(tmp_path: Path) -> None:
+    with ScriptedServer(Reply("ok")) as srv:
+        out = pacore(["doctor", "--json", "--base-url", srv.base_url], cwd=tmp_path)
+    checks = {c["name"]: c for c in json.loads(out.stdout)["checks"]}
+    assert checks["model endpoint"]["ok"], checks["model endpoint"]
+    assert "scripted-model (no model set" in checks["model endpoint"]["message"]
+
+
 @pytest.mark.docker
 def test_doctor_reads_pacore_sandbox_image(tmp_path: Path, docker_ready: None) -> None:
     with ScriptedServer(Reply("ok")) as srv:
