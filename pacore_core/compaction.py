@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from pacore_core.code_extract import normalised_form, strip_reasoning
-from pacore_core.record import TrajectoryRecord, Verification
+from pacore_core.record import Cut, RoundRecord, TrajectoryRecord, Verification
 from sandbox.models import Language, TestResult
 
 # Detail levels, from full to bare: the budget lowers the level before dropping messages.
@@ -117,6 +118,28 @@ def group_duplicates(trajectories: list[TrajectoryRecord], language: Language) -
         else:
             groups[key] = MessageGroup([t.index], t, score, has_code=True)
     return [*groups.values(), *singles]
+
+
+def reference_groups(
+    previous: RoundRecord, language: Language, *, merge: bool, rng: random.Random
+) -> tuple[list[MessageGroup], list[Cut]]:
+    """The messages M_{r-1} before the budget, in `rng`'s order (against position bias).
+
+    With `merge`, one group per distinct program, each merge recorded as a cut; without,
+    the paper's behaviour: one message per trajectory.
+    """
+    groups = group_duplicates(previous.trajectories, language)
+    cuts: list[Cut] = []
+    if merge:
+        cuts = [Cut(kind="merged", indices=list(g.indices),
+                    detail=f"{len(g.indices)} trajectories produced the same program")
+                for g in groups if len(g.indices) > 1]
+    else:
+        by_index = {t.index: t for t in previous.trajectories}
+        groups = [MessageGroup([i], by_index[i], g.score, g.has_code)
+                  for g in groups for i in g.indices]
+    rng.shuffle(groups)
+    return groups, cuts
 
 
 def _score(v: Verification | None) -> float:

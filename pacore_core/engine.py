@@ -18,7 +18,7 @@ from pacore_core.agreement.session import AgreementSession, agreement_template, 
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory, count_model_calls
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
-from pacore_core.compaction import MessageGroup, compact, group_duplicates
+from pacore_core.compaction import MessageGroup, compact, reference_groups
 from pacore_core.config import RunConfig
 from pacore_core.events import (
     CandidateVerified,
@@ -322,28 +322,10 @@ class Engine:
         groups: list[MessageGroup] = []
         merge_cuts: list[Cut] = []
         if previous is not None:
-            groups = group_duplicates(previous.trajectories, problem.language)
-            if cfg.include_verdicts:
-                for g in groups:
-                    if len(g.indices) > 1:
-                        merge_cuts.append(
-                            Cut(
-                                kind="merged",
-                                indices=list(g.indices),
-                                detail=f"{len(g.indices)} trajectories produced the same program",
-                            )
-                        )
-            else:  # the paper's behaviour: one message per trajectory, no merging
-                groups = [
-                    MessageGroup([i], g.representative, g.score, g.has_code)
-                    for g in groups
-                    for i in g.indices
-                ]
-                by_index = {t.index: t for t in previous.trajectories}
-                for g in groups:
-                    g.representative = by_index[g.indices[0]]
-            rng = random.Random(f"{cfg.seed}:{round_index}")
-            rng.shuffle(groups)
+            groups, merge_cuts = reference_groups(
+                previous, problem.language, merge=cfg.include_verdicts,
+                rng=random.Random(f"{cfg.seed}:{round_index}"),
+            )
 
         def render(g: MessageGroup, level: int) -> str:
             if level not in g.texts:
