@@ -109,7 +109,7 @@ def parse_settings(env: Mapping[str, Any] | None, *layers: Any,
             problems.append(f"pacore settings must be an object, got {type(layer).__name__}")
             continue
         for key, value in _unwrap(layer).items():
-            if value is None or value == "":
+            if value is None or value in ("", []):
                 continue
             merged[key] = value
     env_text = {k: v for k, v in (env or {}).items() if isinstance(k, str) and isinstance(v, str)}

@@ -159,7 +159,7 @@ def _override_layer(overrides: Mapping[str, Any], namer: SettingNamer, empty_is_
                     problems: list[ConfigProblem]) -> _Layer:
     layer = _Layer()
     for name, value in overrides.items():
-        if value is None or (empty_is_unset and value == ""):
+        if value is None or (empty_is_unset and value in ("", [])):
             continue
         key = _key_of(name)
         if key is None:

@@ -82,6 +82,8 @@ def test_pyproject_then_env_then_overrides(tmp_path: Path) -> None:
                 empty_is_unset=True)
     assert s.server.base_url == ["http://x/v1"] and s.run.rounds == [2, 2]
     assert s.server.model == "from-file"  # an empty editor value leaves the lower layer
+    s, _ = load(sub, {}, {"rounds": [], "testPaths": []}, empty_is_unset=True)
+    assert s.run.rounds == [16]  # an empty editor list too
     s, _ = load(sub, {"PACORE_ROUNDS": "8"}, {"preset": "high"})
     assert s.run.rounds == [32, 4]  # a preset given in a higher layer wins over lower rounds
 
