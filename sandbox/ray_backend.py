@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from typing import Any
 
 from pacore_core.errors import SandboxError
@@ -53,6 +54,7 @@ class RaySandbox:
         self._ready = asyncio.Lock()
         self._started = not self._owned
         self._slots: asyncio.Condition | None = None
+        self.runs: Counter[str] = Counter()  # verdicts per node label
         self.disturbed: list[str] = []  # sandbox errors returned (infrastructure, not the code)
 
     @property
@@ -140,6 +142,7 @@ class RaySandbox:
                 break
             try:
                 verdict = await self._call(service, candidate, suite, limits)
+                self.runs[service.node.label] += 1
                 if verdict.verdict == "sandbox_error":
                     self.disturbed.append(f"sandbox error on {service.node.label}")
                 return verdict

@@ -9,8 +9,10 @@ container owned by one of them, and no job worker, outlived a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -37,17 +39,37 @@ class Host:
         self.cluster.wait_for_nodes()
         self.servers: dict[str, ScriptedServer] = {}
         self.seen: dict[int, str] = {}
+        self.owners: set[int] = set()  # processes of ours that owned a sandbox container
         self._lock = threading.Lock()
         self._stop = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
-        while not self._stop.is_set():
-            for pid, cmd in _tree().items():
-                with self._lock:  # a worker starts as `default_worker.py`, then is renamed
-                    if any(w in cmd for w in JOB_WORKERS) or pid not in self.seen:
-                        self.seen[pid] = cmd
-            time.sleep(0.2)
+        import docker
+
+        client = docker.from_env()
+        try:
+            while not self._stop.is_set():
+                for pid, cmd in _tree().items():
+                    with self._lock:  # a worker starts as `default_worker.py`, then is renamed
+                        if any(w in cmd for w in JOB_WORKERS) or pid not in self.seen:
+                            self.seen[pid] = cmd
+                with contextlib.suppress(Exception):
+                    for c in client.api.containers(all=True, filters={"label": LABEL}):
+                        owner = (c.get("Labels") or {}).get(OWNER_PID, "")
+                        with self._lock:
+                            if owner.isdigit() and int(owner) in self.seen:
+                                self.owners.add(int(owner))
+                time.sleep(0.2)
+        finally:
+            client.close()
+
+    def container_owners(self) -> dict[str, Any]:
+        """Sandbox services (by pid) that owned a container since the last call."""
+        with self._lock:
+            owners = sorted(p for p in self.owners if "SandboxService" in self.seen.get(p, ""))
+            self.owners.clear()
+        return {"owners": owners}
 
     # ---------------------------------------------------------------- commands
 
@@ -69,7 +91,8 @@ class Host:
         return {"requests": out}
 
     def run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 600,
-            remove_after_rows: dict[str, Any] | None = None) -> dict[str, Any]:
+            remove_after_rows: dict[str, Any] | None = None,
+            interrupt_after_rows: dict[str, Any] | None = None) -> dict[str, Any]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PACORE_", "RAY_"))}
         full_env.update(env or {})
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -78,19 +101,31 @@ class Host:
         if remove_after_rows is not None:
             removed = self._remove_when(Path(remove_after_rows["results"]),
                                         int(remove_after_rows["rows"]), proc)
+        interrupted = False
+        if interrupt_after_rows is not None:
+            interrupted = self._when_rows(Path(interrupt_after_rows["results"]),
+                                          int(interrupt_after_rows["rows"]), proc)
+            if interrupted:
+                proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         out, err = proc.communicate(timeout=timeout)
-        return {"code": proc.returncode, "stdout": out, "stderr": err, "removed": removed}
+        return {"code": proc.returncode, "stdout": out, "stderr": err, "removed": removed,
+                "interrupted": interrupted}
 
-    def _remove_when(self, results: Path, rows: int, proc: subprocess.Popen[str]) -> str | None:
-        """Remove a worker node once `rows` rows are written (the run still going)."""
+    def _when_rows(self, results: Path, rows: int, proc: subprocess.Popen[str]) -> bool:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             if results.is_file() and len(results.read_text().splitlines()) >= rows:
-                node = self.workers.pop(0)
-                self.cluster.remove_node(node, allow_graceful=False)
-                return str(node.node_id)
+                return True
             time.sleep(0.05)
-        return None
+        return False
+
+    def _remove_when(self, results: Path, rows: int, proc: subprocess.Popen[str]) -> str | None:
+        """Remove a worker node once `rows` rows are written (the run still going)."""
+        if not self._when_rows(results, rows, proc):
+            return None
+        node = self.workers.pop(0)
+        self.cluster.remove_node(node, allow_graceful=False)
+        return str(node.node_id)
 
     def add_worker(self) -> dict[str, Any]:
         self.workers.append(self.cluster.add_node(num_cpus=1, resources={"pacore_sandbox": 1}))

@@ -1,4 +1,5 @@
-"""One 3-node Ray cluster per test module, inside a network namespace with only loopback.
+"""One 3-node Ray cluster for all Ray tests (a package fixture: started once), inside a
+network namespace with only loopback.
 
 Ray advertises the machine's interface address even when told 127.0.0.1, so the cluster,
 the scripted model servers and every `pacore` run live in `unshare -n` (ENVIRONMENT.md);
@@ -77,7 +78,7 @@ class ClusterHost:
                 self.proc.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cluster() -> Iterator[ClusterHost]:
     require_docker()
     host = ClusterHost()
