@@ -1,10 +1,11 @@
 # Two entry points, both doing all set-up first (idempotent):
 #   make demo   solve a bundled example through the whole pipeline
 #   make test   the whole test suite
+#   make vscode the extension in a real VS Code (code-server) on 127.0.0.1; FOLDER=dir to open
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup setup-core lint bench clean
+.PHONY: demo test setup setup-core lint bench clean vscode
 
 setup-core:
 	bash scripts/setup.sh --core
@@ -18,6 +19,9 @@ demo: setup-core
 test: setup
 	$(PY) -m pytest -ra --durations=15
 	$(MAKE) lint
+
+vscode: setup-core
+	bash scripts/setup_vscode.sh --open $(or $(FOLDER),examples/demo)
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,10 @@
 # Python playwright in the virtual environment. Each piece is installed once.
 #   scripts/setup_vscode.sh            install what is missing
 #   scripts/setup_vscode.sh --check    exit 0 when everything is in place, 1 otherwise
+#   scripts/setup_vscode.sh --open [FOLDER]
+#                                      install, package the extension and serve FOLDER in that
+#                                      VS Code on http://127.0.0.1:${PACORE_VSCODE_PORT:-8765}
+#                                      (`make vscode`; Ctrl+C stops it)
 # Why code-server: `@vscode/test-electron` downloads VS Code from a host that is not always
 # reachable; code-server (VS Code 1.139 as an npm package) installs from the npm registry.
 set -euo pipefail
@@ -68,6 +72,27 @@ if ! have_code_server; then
   PATH="$NODE_DIR/bin:$PATH" "$CODE_SERVER" --version >/dev/null \
     || die "code-server does not run; see $E2E/code-server-install.log"
   touch "$E2E/code-server/.installed"
+fi
+
+if [ "${1:-}" = "--open" ]; then
+  folder=$(cd "${2:-examples/demo}" && pwd) || die "no such folder: ${2:-examples/demo}"
+  port=${PACORE_VSCODE_PORT:-8765}
+  dev=$E2E/dev
+  say "packaging the extension (npm run package)"
+  [ -d editor-clients/vscode/node_modules ] || (cd editor-clients/vscode && npm ci --no-audit --no-fund --loglevel=error)
+  (cd editor-clients/vscode && npm run -s package >/dev/null) || die "npm run package failed (run it in editor-clients/vscode to see why)"
+  export PATH="$NODE_DIR/bin:$PATH"
+  cs=("$CODE_SERVER" --user-data-dir "$dev/user-data" --extensions-dir "$dev/extensions")
+  "${cs[@]}" --install-extension editor-clients/vscode/pacore-vscode.vsix --force >/dev/null
+  if [ ! -f "$dev/user-data/User/settings.json" ]; then
+    mkdir -p "$dev/user-data/User"
+    printf '{\n  "pacore.pythonPath": "%s",\n  "chat.disableAIFeatures": true\n}\n' "$VENV/bin/python" >"$dev/user-data/User/settings.json"
+  fi
+  printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$port" >"$dev/config.yaml"
+  say "VS Code with the PaCoRe extension: http://127.0.0.1:$port/?folder=$folder"
+  say "user settings: $dev/user-data/User/settings.json (set pacore.baseUrl and pacore.model); Ctrl+C stops"
+  exec "${cs[@]}" --config "$dev/config.yaml" --disable-telemetry --disable-update-check \
+    --disable-workspace-trust "$folder"
 fi
 
 say "ready: code-server $(PATH="$NODE_DIR/bin:$PATH" "$CODE_SERVER" --version | head -1) with Node $("$NODE_DIR/bin/node" --version), chromium, playwright ($(( $(date +%s) - started )) s)"
