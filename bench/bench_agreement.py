@@ -7,9 +7,12 @@ probability P_CORRECT, else one of three wrong variants that return the canonica
 the docstring examples and a perturbed one elsewhere (so they pass the examples). Every
 sample carries a distinct no-op line, so no two are the same program text (a real model
 varies its code too). The input-generation request is answered with the docstring's example
-calls; a synthesis request is answered with the program of one reference chosen at random
-(the scripted model cannot reason; agreement is what has to find the right program). The
-figures say what selection does with the same candidates, not how good a model is.
+calls and variations of them (longer, reversed, shifted: inputs in the problem's domain); a
+synthesis request is answered with the program of one reference chosen at random (the
+scripted model cannot reason; agreement is what has to find the right program). Samples
+depend on the problem, the request's seed and the choice index only, so every strategy and
+both runs see the same first-round candidates: the comparison is paired. The figures say
+what selection does with the same candidates, not how good a model is.
 
 Run: .venv/bin/python bench/bench_agreement.py [--limit 20] [--n 8] [--sandbox docker]
 """
@@ -107,7 +110,9 @@ def responder(table: dict[str, dict[str, Any]]) -> Any:
             examples = example_calls(row["prompt"], entry)
             calls = [f"{entry}{tuple(a)!r}" for e in examples for a in (e, *_variations(e))]
             return Reply("```python\n" + "\n".join(calls) + "\n```")
-        rng = random.Random(zlib.crc32(f"{entry}:{req.get('seed')}:{choice}:{call}".encode()))
+        # keyed by what the request asks, not by arrival order: every strategy (and both
+        # settings of --hide-examples) sees the same candidates for a problem, a paired comparison
+        rng = random.Random(zlib.crc32(f"{entry}:{req.get('seed')}:{choice}:{is_synthesis(req)}".encode()))
         if is_synthesis(req):
             refs = _BLOCK.findall(text.split("Reference Responses:", 1)[1])
             if refs:
@@ -134,8 +139,8 @@ def run_bench(srv: ScriptedServer, args: argparse.Namespace, hide: bool, out: Pa
         raise SystemExit(f"pacore bench failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     last = [line for line in proc.stdout.splitlines() if line.startswith(("[", "{"))][-1]
     data = json.loads(last)
-    strategies: list[dict[str, Any]] = data["strategies"]
-    return strategies
+    summary: list[dict[str, Any]] = data["strategies"]
+    return summary
 
 
 def main() -> None:

@@ -87,13 +87,7 @@ def pytest_file(
         "",
     ]
     if values:
-        lines.append("AGREED = [")
-        lines.extend(f"    ({a}, {e})," for a, e in values)
-        lines += [
-            "]",
-            "",
-            "",
-            '@pytest.mark.parametrize("args, expected", AGREED)',
+        lines += _parametrized("AGREED", "args, expected", values, [
             f"def test_{entry_point}_agreed_output(args, expected):",
             f"    result = {entry_point}(*args)",
             "    if isinstance(expected, float) or (",
@@ -102,19 +96,17 @@ def pytest_file(
             "        assert result == pytest.approx(expected)",
             "    else:",
             "        assert result == expected",
-            "",
-        ]
+        ])  # fmt: skip
     if raises:
-        lines.append("AGREED_ERRORS = [")
-        lines.extend(f"    ({a}, {e})," for a, e in raises)
-        lines += [
-            "]",
-            "",
-            "",
-            '@pytest.mark.parametrize("args, error", AGREED_ERRORS)',
+        lines += _parametrized("AGREED_ERRORS", "args, error", raises, [
             f"def test_{entry_point}_agreed_error(args, error):",
             "    with pytest.raises(error):",
             f"        {entry_point}(*args)",
-            "",
-        ]
+        ])  # fmt: skip
     return "\n".join(lines)
+
+
+def _parametrized(table: str, names: str, rows: list[tuple[str, str]], test: list[str]) -> list[str]:
+    """A table of cases and one test parametrized over it."""
+    body = [f"{table} = [", *(f"    ({a}, {e})," for a, e in rows), "]", "", ""]
+    return [*body, f'@pytest.mark.parametrize("{names}", {table})', *test, ""]
