@@ -1,4 +1,4 @@
-"""Model backends: OpenAI-compatible HTTP (vLLM serve), in-process vLLM, replay."""
+"""Model backends: OpenAI-compatible HTTP (vLLM serve; one endpoint or several), in-process vLLM, replay."""
 
 from __future__ import annotations
 
