@@ -23,6 +23,7 @@ command -v npm >/dev/null || need_root_pkgs+=(npm)
 command -v dockerd >/dev/null || need_root_pkgs+=(docker.io)
 command -v docker >/dev/null || need_root_pkgs+=(docker.io)
 command -v debootstrap >/dev/null || need_root_pkgs+=(debootstrap)
+command -v ip >/dev/null || need_root_pkgs+=(iproute2)  # the Ray tests: a loopback-only namespace
 
 if [ ${#need_root_pkgs[@]} -gt 0 ]; then
   if [ "$(uname -s)" != Linux ] || ! command -v apt-get >/dev/null; then
