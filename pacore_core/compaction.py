@@ -8,20 +8,12 @@ from dataclasses import dataclass, field
 from pacore_core.code_extract import normalised_form, strip_reasoning
 from pacore_core.record import Cut, RoundRecord, TrajectoryRecord, Verification
 from sandbox.models import Language, TestResult
+from sandbox.runners.trim_text import trim as trim_middle  # the one head+tail trimmer
 
 # Detail levels, from full to bare: the budget lowers the level before dropping messages.
 FULL, SHORT, COUNTS = 0, 1, 2
 _MAX_FAILURES_SHOWN = 5
 _MAX_PROSE_CHARS = 1500
-
-
-def trim_middle(text: str, limit: int) -> str:
-    """Keep head and tail: the start says what failed, the end where."""
-    if len(text) <= limit:
-        return text
-    head = max(limit * 2 // 3, 1)
-    tail = max(limit - head - 20, 0)
-    return f"{text[:head]}\n[... {len(text) - head - tail} chars trimmed ...]\n{text[-tail:] if tail else ''}"
 
 
 def _failure_lines(t: TestResult, level: int, max_chars: int) -> list[str]:
