@@ -1,11 +1,13 @@
 """Sandbox throughput on the HumanEval canonical solutions, measured side by side.
 
-    python bench/bench_sandbox.py [--parallelism N] [--limit N]
+    python bench/bench_sandbox.py [--parallelism N] [--limit N] [--rows NAME,...]
 
-Backends: local (unsandboxed baseline), Docker with the warm pool (default settings),
-Docker with one container per candidate (max_uses=1), and a naive `docker run --rm` per
-candidate. Prints throughput, ratios against the targets, and per-candidate overhead
-(run wall time minus the test's own time) p50/p95.
+Rows: the fork floor (the same checks in forked warm interpreters, no isolation at all:
+the physical floor of this machine), local (the supervisor as a host process), the Docker
+warm pool under runc and under gVisor (runsc), Docker with one container per candidate
+(max_uses=1), and a naive `docker run --rm` per candidate. Prints throughput, the ratio of
+the warm pool to the floor (target >= 0.5), and per-candidate overhead (run wall time minus
+the test's own time) p50/p95.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,6 +53,66 @@ def _jobs(limit: int | None) -> list[tuple[Candidate, CheckSuite]]:
     ]
 
 
+FLOOR_CHILD_TIMEOUT_S = 10.0
+
+
+def _floor_worker(tasks: Any, results: Any) -> None:
+    """A warm interpreter: for each candidate, fork a child that runs the check (as the
+    supervisor does per test) and report whether it exited 0. No isolation, no limits."""
+    import signal
+
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        index, code, test, entry = task
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(int(FLOOR_CHILD_TIMEOUT_S))
+            ok = 1
+            try:
+                ns: dict[str, Any] = {"__name__": "solution"}
+                exec(compile(code, "solution.py", "exec"), ns)
+                tns: dict[str, Any] = {**ns, "__name__": "tests"}  # helpers such as encode_cyclic
+                exec(compile(test, "tests.py", "exec"), tns)
+                tns["check"](ns[entry])
+                ok = 0
+            except BaseException:
+                ok = 1
+            os._exit(ok)
+        _, status = os.waitpid(pid, 0)
+        results.put((index, status == 0, time.monotonic() - start))
+
+
+def _bench_floor(jobs: list, parallelism: int) -> dict:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    tasks, results = ctx.Queue(), ctx.Queue()
+    workers = [ctx.Process(target=_floor_worker, args=(tasks, results)) for _ in range(parallelism)]
+    for w in workers:
+        w.start()
+    start = time.monotonic()
+    for i, (c, s) in enumerate(jobs):
+        tasks.put((i, c.code, s.test_code, s.entry_point))
+    done = [results.get() for _ in jobs]
+    wall = time.monotonic() - start
+    for _ in workers:
+        tasks.put(None)
+    for w in workers:
+        w.join()
+    lat = [d[2] for d in done]
+    return {
+        "wall_s": wall,
+        "passed": sum(d[1] for d in done),
+        "throughput": len(jobs) / wall,
+        "overhead_p50_ms": 1000 * _pct(lat, 0.5),
+        "overhead_p95_ms": 1000 * _pct(lat, 0.95),
+        "latency_p50_ms": 1000 * statistics.median(lat),
+    }
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -58,9 +121,8 @@ def _pct(values: list[float], q: float) -> float:
 async def _bench_sandbox(kind: str, jobs: list, parallelism: int, **kw: object) -> dict:
     sandbox = make_sandbox(kind, parallelism=parallelism, **kw)  # type: ignore[arg-type]
     try:
-        if hasattr(sandbox, "prepare"):
-            await sandbox.prepare(Limits())
-            await asyncio.sleep(2.0)  # let the pool fill, as it would during generation
+        if hasattr(sandbox, "prepare"):  # the steady state: the pool filled, as during generation
+            await sandbox.prepare(Limits(), wait=True)
         start = time.monotonic()
         verdicts: list[Verdict] = await asyncio.gather(*(sandbox.run(c, s) for c, s in jobs))
         wall = time.monotonic() - start
@@ -117,34 +179,57 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parallelism", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--limit", type=int, default=None, help="first N problems only")
+    parser.add_argument("--rows", default=None, help=f"comma-separated subset of {','.join(ROWS)}")
     args = parser.parse_args()
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     jobs = _jobs(args.limit)
     p = args.parallelism
-    rows = {
-        "local (unsandboxed baseline)": await _bench_sandbox("local", jobs, p),
-        "docker warm pool (default)": await _bench_sandbox("docker", jobs, p),
-        "docker, 1 container/candidate": await _bench_sandbox("docker", jobs, p, max_uses=1, warm=p + 2),
-        "naive docker run --rm": await _bench_naive(jobs, p),
-    }
+    wanted = set(args.rows.split(",")) if args.rows else set(ROWS)
+    rows: dict[str, dict] = {}
+    for key, (name, bench) in ROWS.items():
+        if key in wanted:
+            rows[name] = await bench(jobs, p)
     print(f"HumanEval canonical solutions: {len(jobs)} candidates, parallelism {p}, "
           f"{os.cpu_count()} CPUs")  # fmt: skip
-    header = f"{'backend':<32}{'passed':>8}{'wall s':>9}{'cand/s':>9}{'ovh p50':>10}{'ovh p95':>10}"
+    header = f"{'backend':<34}{'passed':>8}{'wall s':>9}{'cand/s':>9}{'ovh p50':>10}{'ovh p95':>10}"
     print(header)
     print("-" * len(header))
     for name, r in rows.items():
-        print(f"{name:<32}{r['passed']:>8}{r['wall_s']:>9.2f}{r['throughput']:>9.1f}"
+        print(f"{name:<34}{r['passed']:>8}{r['wall_s']:>9.2f}{r['throughput']:>9.1f}"
               f"{r['overhead_p50_ms']:>8.1f}ms{r['overhead_p95_ms']:>8.1f}ms")  # fmt: skip
-    local = rows["local (unsandboxed baseline)"]["throughput"]
-    warm = rows["docker warm pool (default)"]["throughput"]
-    strict = rows["docker, 1 container/candidate"]["throughput"]
-    naive = rows["naive docker run --rm"]["throughput"]
-    print(f"docker warm / local      = {warm / local:.2f}x  (target >= 0.5x)")
-    print(f"docker warm / naive run  = {warm / naive:.2f}x  (target >= 3x)")
-    print(f"docker 1-per-candidate / naive run = {strict / naive:.2f}x")
-    print("overhead = run wall time minus the test's own time (naive: whole docker run)")
+    tput = {key: rows[name]["throughput"] for key, (name, _) in ROWS.items() if name in rows}
+    if "floor" in tput:
+        for key in ("runc", "runsc", "local"):
+            if key in tput:
+                print(f"{ROWS[key][0]} / fork floor = {tput[key] / tput['floor']:.2f}"
+                      + ("  (target >= 0.5)" if key == "runc" else ""))  # fmt: skip
+    if "runc" in tput and "runsc" in tput:
+        print(f"gVisor (runsc) / runc warm pool = {tput['runsc'] / tput['runc']:.2f}")
+    if "naive" in tput and "runc" in tput:
+        print(f"docker warm / naive run  = {tput['runc'] / tput['naive']:.2f}x  (target >= 3x)")
+    print("overhead = run wall time minus the test's own time (naive, floor: whole run)")
+
+
+async def _floor(jobs: list, p: int) -> dict:
+    return await asyncio.to_thread(_bench_floor, jobs, p)
+
+
+ROWS: dict[str, tuple[str, Any]] = {
+    "floor": ("fork floor (no isolation)", _floor),
+    "local": ("local (supervisor, host)", lambda j, p: _bench_sandbox("local", j, p)),
+    "runc": ("docker warm pool (runc)", lambda j, p: _bench_sandbox("docker", j, p)),
+    "runsc": (
+        "docker warm pool (gVisor runsc)",
+        lambda j, p: _bench_sandbox("docker", j, p, runtime="runsc"),
+    ),
+    "strict": (
+        "docker, 1 container/candidate",
+        lambda j, p: _bench_sandbox("docker", j, p, max_uses=1, warm=p + 2),
+    ),
+    "naive": ("naive docker run --rm", _bench_naive),
+}
 
 
 if __name__ == "__main__":

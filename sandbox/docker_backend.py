@@ -37,7 +37,7 @@ from sandbox.watchdog import DEFAULT_WATCHDOG, Watchdog
 
 log = logging.getLogger(__name__)
 REUSABLE_STATUSES = frozenset({"passed", "failed", "error", "compile_error", "skipped"})
-DEFAULT_MAX_USES = 32
+DEFAULT_MAX_USES = 1000  # creating a container costs ~100x a verified reset
 
 
 def _why_gone(warm: WarmContainer, exc: SupervisorGone) -> tuple[TestStatus, str]:
@@ -119,6 +119,10 @@ class _Pool:
         await asyncio.to_thread(warm.destroy)
         self.fill()
 
+    async def settled(self) -> None:
+        """Wait for the creations in flight."""
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
         self._closed = True  # creations in flight destroy their container when they finish
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -184,10 +188,13 @@ class DockerSandbox:
             pool.fill()
         return pool
 
-    async def prepare(self, limits: Limits | None = None) -> None:
-        """Optionally warm the pool before the first candidate arrives."""
+    async def prepare(self, limits: Limits | None = None, *, wait: bool = False) -> None:
+        """Optionally warm the pool before the first candidate arrives (`wait`: until the
+        containers being created are ready, as benchmarks of the steady state want)."""
         await self._start()
-        self._pool(limits or Limits())
+        pool = self._pool(limits or Limits())
+        if wait:
+            await pool.settled()
 
     async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
         limits = limits or Limits()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Any
 
 from proc_control import kill_descendants, libc
 
@@ -35,17 +36,19 @@ def wipe(paths: list[str]) -> bool:
 def remove_ipc() -> bool:
     """Delete SysV IPC objects a candidate created (the IPC namespace is the container's)."""
     clean = True
-    try:
-        lib = libc()
-    except OSError:
-        return True
     ipc_rmid = 0
+    lib: Any = None
     for kind, func in (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl")):
         try:
             with open(f"/proc/sysvipc/{kind}") as fh:
                 lines = fh.read().splitlines()[1:]
         except OSError:
             continue
+        if lines and lib is None:
+            try:
+                lib = libc()  # only when there is something to remove: most jobs leave nothing
+            except OSError:
+                return False  # objects left that cannot be removed: not verified clean
         for line in lines:
             fields = line.split()
             ident = int(fields[1])

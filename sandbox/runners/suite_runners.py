@@ -8,6 +8,7 @@ OOM counter and the per-test events as they happen; the host only gets the outco
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -138,6 +139,9 @@ def run_check(job: dict[str, Any], progress: Progress = no_progress) -> list[dic
 def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
     """One pytest session normally; after a kill, a new session for the tests not yet run."""
     import run_pytest as harness
+
+    with contextlib.suppress(Exception):  # warm, once per container: later forks skip it
+        import pytest  # noqa: F401
 
     limits = job["limits"]
     timeout = float(limits["timeout_s"])

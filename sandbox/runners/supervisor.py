@@ -133,10 +133,11 @@ def _progress(result: dict[str, Any]) -> None:
 def serve(scratch: list[str], *, preload: bool) -> None:
     """Serve jobs until stdin closes (the container's main process)."""
     if preload:
+        # pytest is imported on the first pytest job (suite_runners.run_pytest), not here: a
+        # bigger parent makes every fork slower (measured: a HumanEval check round trip went
+        # from ~6-16 ms to ~5-8 ms without it), and a container serves one kind of suite
         with contextlib.suppress(Exception):
-            import pytest  # noqa: F401  (warm import: every forked test skips it)
             import run_check  # noqa: F401
-            import run_pytest  # noqa: F401
     _write({"ready": True, "pid": os.getpid()})
     kept: dict[str, bytes] = {}  # the project snapshot of the solve this container serves
     for line in sys.stdin:
