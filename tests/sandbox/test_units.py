@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,42 @@ def test_corpus_size() -> None:
 
     assert len(CASES) >= 30
     assert len({c.name for c in CASES}) == len(CASES)
+
+
+def test_doctor_reports_the_runtime() -> None:
+    require_docker()
+    from pacore_core.doctor import check_runtime
+
+    assert check_runtime(None).ok
+    found = check_runtime("runsc")
+    assert found.ok and "runsc" in found.message, found
+    missing = check_runtime("pacore-no-such-runtime")
+    assert not missing.ok and "not registered" in missing.message
+    assert "PACORE_SANDBOX_RUNTIME" in missing.fix
+
+
+def test_setup_gvisor_merges_idempotently(tmp_path: Path) -> None:
+    """scripts/setup_gvisor.sh keeps other daemon.json settings, registers runsc once, and
+    the engine lists it."""
+    import json
+    import subprocess
+
+    require_docker()
+    script = Path(__file__).resolve().parents[2] / "scripts" / "setup_gvisor.sh"
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text(json.dumps({"log-level": "warn"}))
+    env = {**os.environ, "PACORE_DOCKER_DAEMON_JSON": str(daemon)}
+    first = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    config = json.loads(daemon.read_text())
+    assert config["log-level"] == "warn"
+    assert config["runtimes"]["runsc"] == {
+        "path": "/usr/bin/runsc",
+        "runtimeArgs": ["--platform=ptrace", "--network=none"],
+    }
+    before = daemon.stat().st_mtime_ns
+    second = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env)
+    assert second.returncode == 0 and "registered runtime" not in second.stdout
+    assert daemon.stat().st_mtime_ns == before  # nothing rewritten
+    check = subprocess.run(["bash", str(script), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, "the engine does not list runsc: run scripts/setup_gvisor.sh"
