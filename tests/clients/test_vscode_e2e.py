@@ -262,6 +262,9 @@ def test_palette_command_output_channel_and_report(vs: VSCode) -> None:
     for field in ('"status": "solved"', '"passed": 3', '"total": 3', '"k": 2'):
         assert field in report, report
     assert "JSON" in vs.ui.status_bar()
+    # a read-only document: closing it asks nothing (an untitled one would ask to save it)
+    assert vs.ui.active_tab() == "PaCoRe report add_p.json"
+    assert not vs.ui.tab_dirty()
     assert "PaCoRe: add_p: solved, 3/3 tests" in vs.output_log()
 
 

@@ -81,7 +81,7 @@ class Workbench:
                 self.page.keyboard.press("Escape")
                 return False
             with contextlib.suppress(Exception):
-                self.page.locator(f"{ACTIVE_GROUP} .tab.active[aria-label='{name}']").wait_for(
+                self.page.locator(f"{ACTIVE_GROUP} .tab.active[aria-label^='{name}']").wait_for(
                     timeout=5_000)
             return self.active_tab() == name
 
@@ -89,8 +89,14 @@ class Workbench:
         self.page.locator(ACTIVE_EDITOR).filter(visible=True).first.wait_for(timeout=30_000)
 
     def active_tab(self) -> str:
+        """The active tab's name (without the ", preview" VS Code adds for preview tabs)."""
         tab = self.page.locator(f"{ACTIVE_GROUP} .tab.active").first
-        return (tab.get_attribute("aria-label") or "").strip() if tab.count() else ""
+        label = (tab.get_attribute("aria-label") or "").strip() if tab.count() else ""
+        return label.removesuffix(", preview")
+
+    def tab_dirty(self) -> bool:
+        """Whether the active tab shows unsaved changes."""
+        return self.page.locator(f"{ACTIVE_GROUP} .tab.active.dirty").count() > 0
 
     def editor_text(self) -> str:
         """The active editor's lines as the user sees them (non-breaking spaces normalised)."""

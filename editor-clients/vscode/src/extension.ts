@@ -21,7 +21,7 @@ import {
 } from 'vscode-languageclient/node';
 import { selectedInterpreter } from './interpreter';
 import { NotificationProgress } from './progressUi';
-import { confirmEdit, PREVIEW_SCHEME, PreviewProvider } from './preview';
+import { confirmEdit, PREVIEW_SCHEME, PreviewProvider, REPORT_SCHEME } from './preview';
 import {
   cancelParams,
   checkServerModule,
@@ -75,6 +75,7 @@ class PacoreController implements vscode.Disposable {
   constructor(
     private readonly output: vscode.OutputChannel,
     private readonly previews: PreviewProvider,
+    private readonly reports: PreviewProvider,
   ) {}
 
   async start(): Promise<void> {
@@ -234,7 +235,10 @@ class PacoreController implements vscode.Disposable {
       return;
     }
     this.output.appendLine(summarizeReport(report));
-    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(report, null, 2) });
+    const name = (report as { function?: unknown }).function;
+    const title = `/PaCoRe report ${typeof name === 'string' ? name : 'last'}.json`;
+    const uri = this.reports.add(vscode.Uri.file(title), JSON.stringify(report, null, 2));
+    const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: true });
   }
 
@@ -309,13 +313,16 @@ let controller: PacoreController | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('PaCoRe');
   const previews = new PreviewProvider();
-  const ctl = new PacoreController(output, previews);
+  const reports = new PreviewProvider(REPORT_SCHEME);
+  const ctl = new PacoreController(output, previews, reports);
   controller = ctl;
   context.subscriptions.push(
     output,
     previews,
     ctl,
+    reports,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, previews),
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     vscode.commands.registerCommand('pacore.solveAtCursor', () => ctl.solveAtCursor()),
     vscode.commands.registerCommand('pacore.cancelSolve', () => ctl.cancel()),
     vscode.commands.registerCommand('pacore.showReport', () => ctl.showReport()),

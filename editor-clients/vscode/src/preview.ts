@@ -9,12 +9,16 @@ import type { ApplyWorkspaceEditParams } from 'vscode-languageserver-protocol';
 import { applyTextEdits, documentEdits, editLabelFunction } from './protocol';
 
 export const PREVIEW_SCHEME = 'pacore-preview';
+/** Read-only report documents: closing them asks nothing (an untitled document would). */
+export const REPORT_SCHEME = 'pacore-report';
 
 export class PreviewProvider implements vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private counter = 0;
+
+  constructor(private readonly scheme: string = PREVIEW_SCHEME) {}
 
   provideTextDocumentContent(uri: vscode.Uri): string {
     return this.contents.get(uri.toString()) ?? '';
@@ -23,7 +27,7 @@ export class PreviewProvider implements vscode.TextDocumentContentProvider {
   /** Register proposed text and return the virtual document's URI. */
   add(original: vscode.Uri, text: string): vscode.Uri {
     this.counter += 1;
-    const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: original.path, query: String(this.counter) });
+    const uri = vscode.Uri.from({ scheme: this.scheme, path: original.path, query: String(this.counter) });
     this.contents.set(uri.toString(), text);
     this.changed.fire(uri);
     return uri;
