@@ -7,6 +7,7 @@ fail every candidate alike and the run would end "unsolved 0/N" with no cause).
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 from pathlib import Path
 
@@ -61,11 +62,34 @@ def unparsable_tests(root: Path, function_name: str, limit: int = 2000) -> list[
     return found
 
 
-async def prepare_sandbox(sandbox: Sandbox) -> None:
-    """Start a sandbox that can be started ahead (Docker checks its image and runtime)."""
-    prepare = getattr(sandbox, "prepare", None)
-    if prepare is not None:
-        await prepare()
+async def check_docker(image: str | None, runtime: str | None) -> None:
+    """The Docker engine answers, the image exists and the runtime is registered. The sandbox
+    would find out only when verifying the first candidate, after tokens were spent."""
+
+    def check() -> None:
+        import docker
+
+        from sandbox.images import IMAGE, image_state
+        from sandbox.status import check_runtime
+
+        name = image or IMAGE
+        try:
+            client = docker.from_env(timeout=10)
+            client.ping()
+        except Exception as e:  # the SDK raises many kinds; all mean "no engine here"
+            raise SandboxError(f"the Docker engine is unreachable ({type(e).__name__})",
+                               setting="sandbox", fix="Start it (`pacore doctor` says how), or "
+                               "set {sandbox} to local (weaker isolation)") from None
+        try:
+            check_runtime(client, runtime)
+            if image_state(client, name) == "missing":
+                raise SandboxError(f"the sandbox image {name} is missing", setting="image",
+                                   fix="Build it with `pacore sandbox build`, or set {image} to "
+                                   "an image you have")
+        finally:
+            client.close()
+
+    await asyncio.to_thread(check)
 
 
 def _cause(message: str) -> str:

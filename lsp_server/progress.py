@@ -1,8 +1,13 @@
-"""Render engine events as `$/progress` text and percentage."""
+"""A solve's `$/progress`: engine events folded into a message and a percentage, and the
+begin/report/end stream of one token."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
 
 from pacore_core.events import (
     CandidateVerified,
@@ -14,6 +19,11 @@ from pacore_core.events import (
     RunStarted,
     TrajectoryFinished,
 )
+
+if TYPE_CHECKING:
+    from lsp_server.server import PacoreLanguageServer
+
+log = logging.getLogger("pacore.lsp")
 
 
 @dataclass
@@ -77,3 +87,45 @@ class ProgressState:
         if self.notice:
             parts.append(self.notice)
         return " · ".join(parts)
+
+
+class SolveProgress:
+    """One solve's `$/progress` stream; every call is a no-op when the client cannot show
+    progress or refused the token."""
+
+    def __init__(self, ls: PacoreLanguageServer, token: str, title: str) -> None:
+        caps = ls.client_capabilities.window
+        self.enabled = bool(caps is not None and caps.work_done_progress)
+        self.state = ProgressState()
+        self._ls, self._token, self._title = ls, token, title
+        self._last = ""
+
+    async def begin(self) -> None:
+        if not self.enabled:
+            return
+        try:
+            await self._ls.work_done_progress.create_async(self._token)
+        except Exception as e:  # the client refused: solve without a progress bar
+            log.warning("workDoneProgress/create failed: %s", e)
+            self.enabled = False
+            return
+        self._ls.work_done_progress.begin(self._token, types.WorkDoneProgressBegin(
+            title=self._title, cancellable=True, message="starting", percentage=0))
+
+    def say(self, message: str, percentage: int = 0) -> None:
+        if self.enabled:
+            self._ls.work_done_progress.report(self._token, types.WorkDoneProgressReport(
+                message=message, percentage=percentage, cancellable=True))
+
+    def on_event(self, event: Event) -> None:
+        """Fold an engine event in; report when the message changed."""
+        self.state.apply(event)
+        message = self.state.message()
+        if message != self._last:
+            self._last = message
+            self.say(message, self.state.percentage)
+
+    def end(self, message: str) -> None:
+        if self.enabled:
+            self._ls.work_done_progress.end(self._token, types.WorkDoneProgressEnd(
+                message=message))

@@ -20,12 +20,12 @@ from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_te
 from lsp_server.jobs import AlreadyRunning, FunctionKey
 from lsp_server.preflight import (
     check_collection,
+    check_docker,
     check_sources,
-    prepare_sandbox,
     syntax_problem,
     unparsable_tests,
 )
-from lsp_server.progress import ProgressState
+from lsp_server.progress import SolveProgress
 from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
 from lsp_server.settings import LspSettings
@@ -36,7 +36,6 @@ from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
 from pacore_core.config import editor_setting
 from pacore_core.errors import PacoreError
-from pacore_core.events import Event
 from pacore_core.prompting import Templates
 from pacore_core.record import RunResult
 from pacore_core.stubs import STUB_DEFINITION
@@ -183,8 +182,9 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
     except Exception as e:
         raise fail(f"PaCoRe cannot start: {e}") from None
-    try:  # the sandbox's image and runtime, before any token is spent
-        await prepare_sandbox(inner)
+    try:  # the sandbox's engine, image and runtime, before any token is spent
+        if settings.sandbox == "docker":
+            await check_docker(settings.image, settings.sandbox_runtime)
     except PacoreError as e:
         await backend.close()
         await ls.close_sandboxes_if_idle()
@@ -217,92 +217,72 @@ def suite_node_ids(ctx: SolveContext) -> tuple[list[str], dict[str, str]]:
 
 async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backend,
                     inner: Sandbox) -> None:
-    """The solve task: engine run with progress, then the edit (or a separate document)."""
-    from pacore_core.engine import Engine
-
-    caps = ls.client_capabilities.window
-    progress = bool(caps is not None and caps.work_done_progress)
-    state = ProgressState()
-    last_message = ""
-    title = f"PaCoRe: {ctx.target.qualname}"
+    """The solve task: checks, the engine run with progress, then the edit (or a separate
+    document), and the report."""
+    progress = SolveProgress(ls, ctx.token, f"PaCoRe: {ctx.target.qualname}")
     try:
-        if progress:
-            try:
-                await ls.work_done_progress.create_async(ctx.token)
-            except Exception as e:  # the client refused: solve without a progress bar
-                log.warning("workDoneProgress/create failed: %s", e)
-                progress = False
-        if progress:
-            ls.work_done_progress.begin(ctx.token, types.WorkDoneProgressBegin(
-                title=title, cancellable=True, message="starting", percentage=0))
-
-        def on_event(event: Event) -> None:
-            nonlocal last_message
-            state.apply(event)
-            message = state.message()
-            if progress and message != last_message:
-                last_message = message
-                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
-                    message=message, percentage=state.percentage, cancellable=True))
-
-        node_ids, extra = suite_node_ids(ctx)
-        if node_ids:  # the tests must at least be collectable, before any token is spent
-            if progress:
-                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
-                    message="checking the tests", percentage=0, cancellable=True))
-            await check_collection(inner, root=ctx.root, node_ids=node_ids,
-                                   overlay={**extra, ctx.relpath: ctx.doc.text})
-        if ctx.weak and not ctx.tests.doctest and not ctx.agreement:
-            if progress:
-                ls.work_done_progress.report(ctx.token, types.WorkDoneProgressReport(
-                    message="writing tests (no tests found)", percentage=0, cancellable=True))
-            ctx.generated_tests = await write_tests(
-                backend, qualname=ctx.target.qualname, module=module_name(ctx.relpath),
-                function_text=ctx.target.function_text, config=ctx.settings.core_settings().run)
-            ctx.tests.sources[GENERATED_TEST_FILE] = ctx.generated_tests
-        node_ids, extra = suite_node_ids(ctx)
-        problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
-                                tests=ctx.tests, node_ids=node_ids,
-                                context_budget=ctx.settings.context_budget, weak=ctx.weak,
-                                templates=Templates(ctx.settings.core_settings().run.template_dir))
-        sandbox = SplicingSandbox(inner, doc=ctx.doc, target=ctx.target,
-                                  module_relpath=ctx.relpath,
-                                  keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
-        config = ctx.settings.core_settings().run
-        if ctx.agreement:
-            config = config.model_copy(update={"agreement": True})
-            if not node_ids:  # nothing to run: an empty project suite would run every test
-                problem = problem.model_copy(update={"public_tests": None})
-        result = await Engine(backend, sandbox, config, on_event=on_event).solve(problem)
+        await progress.begin()
+        result = await _run_engine(ctx, backend, inner, progress)
         applied, detail = await finish(ls, ctx, result)
-        if progress:
-            ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(
-                message=f"{result.status}: {result.verification.passed}/"
-                        f"{result.verification.total} tests"))
+        progress.end(f"{result.status}: {result.verification.passed}/"
+                     f"{result.verification.total} tests")
         rep = ctx.report(result, result.status, applied, detail)
     except asyncio.CancelledError:
-        if progress:
-            ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(message="cancelled"))
+        if not [j for j in ls.jobs.all() if j.solve_id != ctx.solve_id]:
+            await ls.close_sandboxes()  # the last solve: "cancelled" means nothing runs any more
+        progress.end("cancelled")
         ls.record_report(ctx.report(None, "cancelled", "none", "cancelled by the user"))
         raise
     except Exception as e:  # report, never crash the server
-        known = anticipated(e)
-        if known is not None:  # a refusal or a failure we name: no traceback
-            message = known.render(editor_setting)
-            log.warning("solve %s: %s", ctx.solve_id, message)
-            if progress:
-                ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(
-                    message=f"error: {message}"))
-            rep = ctx.report(None, "error", "none", message)
-            ls.show(f"PaCoRe failed on `{ctx.target.qualname}`: {message}",
-                    types.MessageType.Error)
-            ls.record_report(rep)
-            return
-        log.exception("solve %s failed", ctx.solve_id)
-        if progress:
-            ls.work_done_progress.end(ctx.token, types.WorkDoneProgressEnd(message=f"error: {e}"))
-        rep = ctx.report(None, "error", "none", f"{type(e).__name__}: {e}")
-        ls.show(f"PaCoRe failed on `{ctx.target.qualname}`: {e}", types.MessageType.Error)
+        rep = _failed(ls, ctx, e, progress)
     finally:
         await backend.close()
     ls.record_report(rep)
+
+
+async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
+                      progress: SolveProgress) -> RunResult:
+    """Check the tests, write some if the user allowed it, then run the engine."""
+    from pacore_core.engine import Engine
+
+    node_ids, extra = suite_node_ids(ctx)
+    if node_ids:  # the tests must at least be collectable, before any token is spent
+        progress.say("checking the tests")
+        await check_collection(inner, root=ctx.root, node_ids=node_ids,
+                               overlay={**extra, ctx.relpath: ctx.doc.text})
+    if ctx.weak and not ctx.tests.doctest and not ctx.agreement:
+        progress.say("writing tests (no tests found)")
+        ctx.generated_tests = await write_tests(
+            backend, qualname=ctx.target.qualname, module=module_name(ctx.relpath),
+            function_text=ctx.target.function_text, config=ctx.settings.core_settings().run)
+        ctx.tests.sources[GENERATED_TEST_FILE] = ctx.generated_tests
+        node_ids, extra = suite_node_ids(ctx)
+    problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
+                            tests=ctx.tests, node_ids=node_ids,
+                            context_budget=ctx.settings.context_budget, weak=ctx.weak,
+                            templates=Templates(ctx.settings.core_settings().run.template_dir))
+    sandbox = SplicingSandbox(inner, doc=ctx.doc, target=ctx.target,
+                              module_relpath=ctx.relpath,
+                              keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
+    config = ctx.settings.core_settings().run
+    if ctx.agreement:
+        config = config.model_copy(update={"agreement": True})
+        if not node_ids:  # nothing to run: an empty project suite would run every test
+            problem = problem.model_copy(update={"public_tests": None})
+    return await Engine(backend, sandbox, config, on_event=progress.on_event).solve(problem)
+
+
+def _failed(ls: PacoreLanguageServer, ctx: SolveContext, e: Exception,
+            progress: SolveProgress) -> SolveReport:
+    """The report of a solve that raised: a failure we can name is said without a traceback
+    (in editor setting names); anything else is a fault and logged with one."""
+    known = anticipated(e)
+    if known is not None:
+        message = known.render(editor_setting)
+        log.warning("solve %s: %s", ctx.solve_id, message)
+    else:
+        message = f"{type(e).__name__}: {e}"
+        log.exception("solve %s failed", ctx.solve_id)
+    progress.end(f"error: {message}")
+    ls.show(f"PaCoRe failed on `{ctx.target.qualname}`: {message}", types.MessageType.Error)
+    return ctx.report(None, "error", "none", message)

@@ -30,6 +30,6 @@ def test_doctor_reports_model_endpoint_and_fixes() -> None:
     code, missing = doctor({})
     assert code == 1 and not missing["model endpoint"]["ok"]
     assert "PACORE_BASE_URL" in missing["model endpoint"]["fix"]
-    assert set(missing) == {"model endpoint", "docker engine", "sandbox image"}
+    assert set(missing) == {"model endpoint", "docker engine", "sandbox image", "sandbox runtime"}
     for check in missing.values():
         assert check["ok"] or check["fix"], check
