@@ -21,6 +21,7 @@ import {
 } from 'vscode-languageclient/node';
 import { selectedInterpreter } from './interpreter';
 import { NotificationProgress } from './progressUi';
+import { ServerProcess } from './serverProcess';
 import { confirmEdit, PREVIEW_SCHEME, PreviewProvider, REPORT_SCHEME } from './preview';
 import {
   cancelParams,
@@ -51,6 +52,8 @@ import {
 
 /** How long a stopping server may take to shut down (cancel solves, remove containers). */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
+/** How long its process may take to end after the exit notification before it is killed. */
+const EXIT_TIMEOUT_MS = 15_000;
 
 function currentSettings(): PacoreSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -70,6 +73,7 @@ class PacoreController implements vscode.Disposable {
   private settings: PacoreSettings = currentSettings();
   private progress: NotificationProgress | undefined;
   private starting: Promise<void> | undefined;
+  private server: ServerProcess | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -97,19 +101,23 @@ class PacoreController implements vscode.Disposable {
       this.reportProblem(problem);
       return;
     }
-    const serverOptions: ServerOptions = { command: cmd.command, args: cmd.args, options: { cwd: folder?.uri.fsPath } };
+    const server = new ServerProcess(cmd.command, cmd.args, folder?.uri.fsPath, this.output);
+    const serverOptions: ServerOptions = () => server.start();
     const client = new LanguageClient('pacore', 'PaCoRe', serverOptions, this.clientOptions());
     client.registerFeature(pacoreCapabilities);
     // replaces vscode-languageclient's handler (registered before ours on connection start)
     client.onRequest(ApplyWorkspaceEditRequest.type, (params) => this.applyEdit(params));
     this.client = client;
+    this.server = server;
     try {
       await client.start();
       this.output.appendLine('PaCoRe server started.');
     } catch (error) {
       this.client = undefined;
+      this.server = undefined;
       this.reportStartFailure(cmd, error);
       await client.dispose().catch(() => undefined);
+      await server.stopped(EXIT_TIMEOUT_MS);
     }
   }
 
@@ -291,12 +299,15 @@ class PacoreController implements vscode.Disposable {
 
   async stop(): Promise<void> {
     const client = this.client;
+    const server = this.server;
     this.client = undefined;
+    this.server = undefined;
     this.progress?.dispose();
     if (client !== undefined) {
       // the server cancels its solves and removes their sandbox containers before it exits
       await client.dispose(SHUTDOWN_TIMEOUT_MS).catch((error: unknown) => this.output.appendLine(`Stopping the server: ${errorMessage(error)}`));
     }
+    await server?.stopped(EXIT_TIMEOUT_MS);
   }
 
   dispose(): void {
