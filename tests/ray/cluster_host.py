@@ -92,7 +92,8 @@ class Host:
 
     def run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 600,
             remove_after_rows: dict[str, Any] | None = None,
-            interrupt_after_rows: dict[str, Any] | None = None) -> dict[str, Any]:
+            interrupt_after_rows: dict[str, Any] | None = None,
+            kill_server_after_rows: dict[str, Any] | None = None) -> dict[str, Any]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PACORE_", "RAY_"))}
         full_env.update(env or {})
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -101,6 +102,12 @@ class Host:
         if remove_after_rows is not None:
             removed = self._remove_when(Path(remove_after_rows["results"]),
                                         int(remove_after_rows["rows"]), proc)
+        killed = False
+        if kill_server_after_rows is not None:
+            killed = self._when_rows(Path(kill_server_after_rows["results"]),
+                                     int(kill_server_after_rows["rows"]), proc)
+            if killed:
+                self.servers[kill_server_after_rows["server"]].kill()
         interrupted = False
         if interrupt_after_rows is not None:
             interrupted = self._when_rows(Path(interrupt_after_rows["results"]),
@@ -109,7 +116,7 @@ class Host:
                 proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         out, err = proc.communicate(timeout=timeout)
         return {"code": proc.returncode, "stdout": out, "stderr": err, "removed": removed,
-                "interrupted": interrupted}
+                "interrupted": interrupted, "killed": killed}
 
     def _when_rows(self, results: Path, rows: int, proc: subprocess.Popen[str]) -> bool:
         deadline = time.monotonic() + 300

@@ -88,3 +88,27 @@ def test_worker_node_removed_mid_run(cluster: ClusterHost, tmp_path: Path) -> No
         assert_no_leaks(cluster)
     finally:
         cluster.call("add_worker")
+
+
+def test_two_endpoints_share_rows_and_one_dies_mid_run(cluster: ClusterHost, tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    write_dataset(ds)
+    a = cluster.call("serve", name="replica-a", latency_s=0.3)
+    b = cluster.call("serve", name="replica-b", latency_s=0.3)
+    out = tmp_path / "out"
+    args = bench_args(ds, out, a, "--ray", cluster.address)
+    args[args.index(a["base_url"])] = f"{a['base_url']},{b['base_url']}"
+    run = cluster.pacore(*args, kill_server_after_rows={
+        "results": str(out / "results.jsonl"), "rows": 4, "server": "replica-a"})
+    assert run["killed"], "the run ended before a replica could be killed"
+    rows = rows_of(out / "results.jsonl")
+    assert [r["error"] for r in rows if r["status"] != "ok"] == []
+    assert run["code"] == 0, run["stderr"][-3000:]
+    keys = Counter((r["problem"], r["strategy"], r["repeat"]) for r in rows)
+    assert len(keys) == PROBLEMS * 2 and set(keys.values()) == {1}
+    assert all(r["passed"] == expected_pass(r["problem"], r["strategy"]) for r in rows)
+    calls_a = cluster.call("calls", name="replica-a")["calls"]
+    calls_b = cluster.call("calls", name="replica-b")["calls"]
+    assert calls_a >= 2 and calls_b >= 2, (calls_a, calls_b)  # both replicas took rows
+    assert calls_a + calls_b >= PROBLEMS * 2  # every row asked once; cut requests again
+    assert_no_leaks(cluster)
