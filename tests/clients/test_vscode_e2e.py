@@ -59,8 +59,10 @@ TESTS = (
 # How the scripted model behaves, by function name:
 #   add*       answers at once with a correct implementation;
 #   slow_add*  answers at once with one that sleeps 5 s per call, so the sandbox is busy;
-#   late_add*  answers after LATE_S seconds (the solve runs long enough to act during it).
+#   late_add*  answers after LATE_S seconds (the solve runs long enough to act during it);
+#   stalled_add* answers after STALLED_S seconds (the solve is still running when stopped).
 LATE_S = 12.0
+STALLED_S = 90.0
 _ASKED = re.compile(r"Implement the function `([\w.]+)`")
 
 
@@ -72,7 +74,10 @@ def implementation(name: str) -> str:
 def answer(request: dict[str, Any], _choice: int, _call: int) -> Reply:
     m = _ASKED.search(last_user_text(request))
     name = m.group(1) if m else "unknown"
-    latency = LATE_S if name.startswith("late_add") and not is_synthesis(request) else 0.0
+    latency = 0.0
+    if not is_synthesis(request):
+        latency = LATE_S if name.startswith("late_add") else STALLED_S if name.startswith(
+            "stalled_add") else 0.0
     return Reply(f"Here it is.\n\n```python\n{implementation(name)}```\n", latency_s=latency)
 
 
@@ -288,11 +293,11 @@ def test_progress_notification_cancel(vs: VSCode) -> None:
 
 
 def test_setting_changed_while_running_restarts_the_server(vs: VSCode) -> None:
-    case = vs.case("restart_mod", "late_add_r")
+    case = vs.case("restart_mod", "stalled_add")
     vs.open(case)
     vs.ui.goto(STUB_LINE, 5)
     vs.ui.quick_fix("Solve with PaCoRe")
-    toast = vs.ui.wait_toast("PaCoRe: late_add_r", 60)
+    toast = vs.ui.wait_toast("PaCoRe: stalled_add", 60)
     old = vs.server_pid()
     log_before = len(vs.output_log())
     try:
