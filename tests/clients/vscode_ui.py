@@ -54,8 +54,12 @@ class Workbench:
     def wait_ready(self) -> None:
         self.page.wait_for_selector(".monaco-workbench .part.editor", timeout=120_000)
         self.page.wait_for_selector(".explorer-folders-view .monaco-list-row", timeout=120_000)
-        if self.page.locator(".part.auxiliarybar").filter(visible=True).count():
-            self.palette("View: Close Secondary Side Bar")  # an empty chat area: more room
+        side = self.page.locator(".part.auxiliarybar").filter(visible=True)
+        if side.count():  # an empty chat area: give the editor the room (Ctrl+Alt+B toggles it)
+            self.page.locator(".part.editor").click(position={"x": 5, "y": 5})
+            self.page.keyboard.press("Control+Alt+B")
+            with contextlib.suppress(Exception):
+                side.first.wait_for(state="hidden", timeout=5_000)
 
     # -- files and the editor ----------------------------------------------------------------
 
