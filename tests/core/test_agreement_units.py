@@ -157,3 +157,33 @@ def test_assurance_names_the_evidence_honestly() -> None:
     assert assurance(has_tests=False, samples_only=False, passed_all=False, **common).startswith(
         "agreement only (no tests)"
     )
+
+
+def test_bench_strategies_with_agreement_and_hidden_examples() -> None:
+    import pytest
+
+    from pacore_bench.harness import public_view
+    from pacore_bench.strategies import parse_strategies
+    from pacore_core.problem import Problem
+    from sandbox.models import CheckSuite, PytestSuite
+
+    specs = parse_strategies("best-of-8,pacore:8,2+agreement,pacore-low+agreement,pacore:8")
+    assert [(s.name, s.rounds, s.agreement) for s in specs] == [
+        ("best-of-8", [], False),
+        ("pacore:8,2+agreement", [8, 2], True),
+        ("pacore-low+agreement", [4], True),
+        ("pacore:8", [8], False),
+    ]
+    with pytest.raises(ValueError, match="applies to PaCoRe strategies"):
+        parse_strategies("best-of-8+agreement")
+    problem = Problem(
+        statement="s",
+        entry_point="f",
+        public_tests=PytestSuite(files={"test_f.py": "def test_x():\n    pass\n"}),
+        hidden_tests=CheckSuite(test_code="def check(c):\n    pass\n", entry_point="f"),
+    )
+    seen = public_view(problem)
+    assert seen.hidden_tests is None and seen.public_tests is not None
+    hidden = public_view(problem, hide_examples=True)
+    assert hidden.hidden_tests is None and hidden.public_tests is None
+    assert hidden.statement == problem.statement  # the prompt still shows the examples
