@@ -129,7 +129,7 @@ async def run_bench_on_ray(
     cluster = Cluster(options.address).connect()
     try:
         services = start_services(cluster.ray, cluster.sandbox_nodes(), options.sandbox_kind,
-                                  options.sandbox_options)
+                                  options.sandbox_options, settings.run.limits)
         try:
             driver = _Driver(cluster, services, settings, server, replay, results, options,
                              on_row, on_progress, progress)

@@ -39,6 +39,12 @@ class SandboxService:
             self.running.discard(task)
             self.done += 1
 
+    async def prepare(self, limits: Limits | None) -> None:
+        """Warm the pool for `limits` while the first model requests are out."""
+        prepare = getattr(self.sandbox, "prepare", None)
+        if prepare is not None:
+            await prepare(limits)
+
     def load(self) -> dict[str, int]:
         """Runs in flight (queued for a slot included), capacity, runs finished."""
         return {"running": len(self.running), "capacity": self.capacity, "done": self.done,
@@ -65,9 +71,10 @@ def service_name(node: NodeInfo) -> str:
     return f"pacore-sandbox-{node.node_id}"
 
 
-def start_services(ray: Any, nodes: list[NodeInfo], kind: str,
-                   options: dict[str, Any]) -> list[ServiceRef]:
-    """One service per node (an existing one with the same name is reused)."""
+def start_services(ray: Any, nodes: list[NodeInfo], kind: str, options: dict[str, Any],
+                   limits: Limits | None = None) -> list[ServiceRef]:
+    """One service per node (an existing one with the same name is reused), each warming
+    its pool for `limits` in the background."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     actor_cls = ray.remote(SandboxService)
@@ -78,6 +85,7 @@ def start_services(ray: Any, nodes: list[NodeInfo], kind: str,
             max_task_retries=2, max_concurrency=1000,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
         ).remote(kind, node.cpus, options)
+        handle.prepare.remote(limits)  # fire and forget: a failure shows on the first run
         refs.append(ServiceRef(node=node, capacity=node.cpus, handle=handle))
     return refs
 
