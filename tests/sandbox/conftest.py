@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
 
 from sandbox import Sandbox, make_sandbox
 from tests.conftest import require_docker
+
+T = TypeVar("T")
 
 
 def our_containers() -> list[str]:
@@ -72,6 +75,25 @@ def require_runtime(name: str) -> None:
 
 
 LOCAL_ROOT = tempfile.mkdtemp(prefix="pacore-sandbox-tests-")  # only this process's runs
+
+
+@pytest.fixture(params=["docker", "local"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend a behaviour must hold on."""
+    if request.param == "docker":
+        request.applymarker(pytest.mark.docker)
+        require_docker()
+    return str(request.param)
+
+
+async def with_sandbox(backend: str, use: Callable[[Sandbox], Awaitable[T]], **kw: Any) -> T:
+    """A fresh single-slot sandbox of `backend` (Docker: one container per run), closed after."""
+    extra = {"warm": 0, "max_uses": 1} if backend == "docker" else {"workdir_root": LOCAL_ROOT}
+    sandbox = make_sandbox(backend, parallelism=1, **extra, **kw)  # type: ignore[arg-type]
+    try:
+        return await use(sandbox)
+    finally:
+        await sandbox.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -20,11 +20,12 @@ from sandbox import (
     ProjectSuite,
     PytestSuite,
     Sandbox,
+    Verdict,
     make_sandbox,
 )
 from sandbox.watchdog import Watchdog
 from tests.conftest import require_docker
-from tests.sandbox.conftest import LOCAL_ROOT, our_containers
+from tests.sandbox.conftest import LOCAL_ROOT, our_containers, with_sandbox
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SPIN = "def f(x):\n    while True:\n        pass\n"
@@ -243,27 +244,10 @@ def test_wrong_on_purpose():
 """
 
 
-@pytest.fixture(params=["docker", "local"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "docker":
-        request.applymarker(pytest.mark.docker)
-        require_docker()
-    return str(request.param)
-
-
-async def _with(backend: str, coro_factory):  # type: ignore[no-untyped-def]
-    kw = {"warm": 0, "max_uses": 1} if backend == "docker" else {"workdir_root": LOCAL_ROOT}
-    sandbox = make_sandbox(backend, parallelism=1, **kw)  # type: ignore[arg-type]
-    try:
-        return await coro_factory(sandbox)
-    finally:
-        await sandbox.close()
-
-
 async def test_pytest_suite_per_test_results(backend: str) -> None:
     code = "def add(a, b):\n    print('adding', a, b)\n    return a + b\n"
     suite = PytestSuite(files={"test_add.py": PYTEST_TESTS})
-    verdict = await _with(backend, lambda s: s.run(Candidate(code=code), suite))
+    verdict = await with_sandbox(backend, lambda s: s.run(Candidate(code=code), suite))
     statuses = {t.name: t.status for t in verdict.tests}
     assert statuses == {
         "test_add.py::test_small": "passed",
@@ -282,7 +266,7 @@ async def test_pytest_node_ids_select_and_missing_is_error(backend: str) -> None
         files={"test_add.py": PYTEST_TESTS},
         node_ids=["test_add.py::test_small", "test_add.py::test_does_not_exist"],
     )
-    verdict = await _with(backend, lambda s: s.run(Candidate(code=code), suite))
+    verdict = await with_sandbox(backend, lambda s: s.run(Candidate(code=code), suite))
     statuses = {t.name: t.status for t in verdict.tests}
     assert statuses["test_add.py::test_small"] == "passed"
     assert statuses["test_add.py::test_does_not_exist"] == "error"
@@ -308,7 +292,7 @@ async def test_project_mode_overlay_and_node_ids(backend: str, tmp_path: Path) -
         overlay={"pkg/mathx.py": "def double(x):\n    return 2 * x\n"},
         node_ids=["tests/test_mathx.py::test_two", "tests/test_mathx.py::test_git_excluded"],
     )
-    verdict = await _with(backend, lambda s: s.run(Candidate(code=""), suite))
+    verdict = await with_sandbox(backend, lambda s: s.run(Candidate(code=""), suite))
     assert verdict.verdict == "passed", verdict
     assert [t.name for t in verdict.tests] == suite.node_ids
     assert "NotImplementedError" in (root / "pkg" / "mathx.py").read_text()  # host untouched
@@ -317,8 +301,8 @@ async def test_project_mode_overlay_and_node_ids(backend: str, tmp_path: Path) -
 async def test_io_comparisons_and_cpp(backend: str) -> None:
     py = Candidate(code="import sys\nn = int(input())\nprint(1 / n)\nprint('a  b ')\n")
     tests = [IOTest(name="third", input="3\n", expected="0.3333333\na b\n")]
-    float_v = await _with(backend, lambda s: s.run(py, IOSuite(tests=tests, comparison="float")))
-    ws_v = await _with(backend, lambda s: s.run(py, IOSuite(tests=tests, comparison="whitespace")))
+    float_v = await with_sandbox(backend, lambda s: s.run(py, IOSuite(tests=tests, comparison="float")))
+    ws_v = await with_sandbox(backend, lambda s: s.run(py, IOSuite(tests=tests, comparison="whitespace")))
     assert float_v.verdict == "passed", float_v
     assert ws_v.verdict == "failed" and ws_v.tests[0].expected is not None
     cpp = Candidate(
@@ -332,7 +316,7 @@ async def test_io_comparisons_and_cpp(backend: str) -> None:
             IOTest(name="wrong", input="2 2\n", expected="5\n"),
         ]
     )
-    verdict = await _with(backend, lambda s: s.run(cpp, suite))
+    verdict = await with_sandbox(backend, lambda s: s.run(cpp, suite))
     assert [t.status for t in verdict.tests] == ["passed", "passed", "failed"]
     assert verdict.passed == 2 and verdict.verdict == "failed"
 
@@ -356,13 +340,9 @@ def _slow_suite(n: int, sleep_s: float, slow: dict[int, float] | None = None) ->
     return PytestSuite(files={"test_slow.py": body})
 
 
-async def _with_watchdog(backend: str, watchdog: Watchdog, suite: PytestSuite, limits: Limits):  # type: ignore[no-untyped-def]
-    kw = {"warm": 0, "max_uses": 1} if backend == "docker" else {"workdir_root": LOCAL_ROOT}
-    sandbox = make_sandbox(backend, parallelism=1, watchdog=watchdog, **kw)  # type: ignore[arg-type]
-    try:
-        return await sandbox.run(Candidate(code="def f(x):\n    return x + 1\n"), suite, limits)
-    finally:
-        await sandbox.close()
+async def _with_watchdog(backend: str, watchdog: Watchdog, suite: PytestSuite, limits: Limits) -> Verdict:
+    candidate = Candidate(code="def f(x):\n    return x + 1\n")
+    return await with_sandbox(backend, lambda s: s.run(candidate, suite, limits), watchdog=watchdog)
 
 
 async def test_watchdog_extends_while_results_stream(backend: str) -> None:

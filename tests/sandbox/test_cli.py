@@ -19,14 +19,6 @@ def _main(argv: list[str]) -> int:
     return int(args.run(args))
 
 
-@pytest.fixture(params=["docker", "local"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "docker":
-        request.applymarker(pytest.mark.docker)
-        require_docker()
-    return str(request.param)
-
-
 def _json(capsys: pytest.CaptureFixture[str]) -> dict:
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1, out  # exactly one JSON object

@@ -16,7 +16,7 @@ from pacore_core.problem import Problem
 from pacore_core.record import RunRecord
 from sandbox import Candidate, Limits, ProjectSuite, Sandbox, TestSuite, Verdict
 from sandbox.project import is_secret, project_files, take_snapshot
-from tests.conftest import require_docker
+from tests.sandbox.conftest import with_sandbox
 from tests.support import ScriptedServer, by_round
 
 MARKER = f"pacore-env-secret-{secrets.token_hex(8)}"
@@ -40,14 +40,6 @@ def dump():
     return text
 '''
 TEST_FILE = "from solution import dump\n\ndef test_dump():\n    text = dump()\n    assert not text, text\n"
-
-
-@pytest.fixture(params=["docker", "local"])
-def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "docker":
-        request.applymarker(pytest.mark.docker)
-        require_docker()
-    return str(request.param)
 
 
 def _workspace(root: Path, *, git: bool) -> Path:
@@ -115,18 +107,6 @@ class OverlaySandbox:
         return None
 
 
-async def _with_sandbox(backend: str, coro_factory):  # type: ignore[no-untyped-def]
-    from sandbox import make_sandbox
-    from tests.sandbox.conftest import LOCAL_ROOT
-
-    kw = {"warm": 0, "max_uses": 1} if backend == "docker" else {"workdir_root": LOCAL_ROOT}
-    sandbox = make_sandbox(backend, parallelism=1, **kw)  # type: ignore[arg-type]
-    try:
-        return await coro_factory(sandbox)
-    finally:
-        await sandbox.close()
-
-
 async def test_a_file_dumping_candidate_leaks_no_secret(tmp_path: Path, backend: str) -> None:
     root = _workspace(tmp_path / "ws", git=True)
     suite = ProjectSuite(root=root, node_ids=["tests/test_app.py::test_dump"])
@@ -146,7 +126,7 @@ async def test_a_file_dumping_candidate_leaks_no_secret(tmp_path: Path, backend:
             record = RunRecord(config=config, problem=problem, result=result).model_dump_json()
             return record, str(srv.chat_requests)
 
-        record, prompts = await _with_sandbox(backend, solve)
+        record, prompts = await with_sandbox(backend, solve)
     assert "tests/test_app.py" in record and "app.py: VALUE = 1" in record  # the dump ran
     assert "test_dump" in prompts and "VALUE = 1" in prompts  # and its verdict reached the model
     assert MARKER not in record, "a secret reached the run record"
@@ -156,7 +136,7 @@ async def test_a_file_dumping_candidate_leaks_no_secret(tmp_path: Path, backend:
 async def test_opting_a_secret_in_copies_it(tmp_path: Path, backend: str) -> None:
     root = _workspace(tmp_path / "ws", git=False)
     suite = ProjectSuite(root=root, node_ids=["tests/test_app.py::test_dump"], include=[".env"])
-    verdict = await _with_sandbox(
+    verdict = await with_sandbox(
         backend, lambda s: OverlaySandbox(s, suite).run(Candidate(code=DUMP_ALL), suite)
     )
     assert verdict.verdict == "failed"
