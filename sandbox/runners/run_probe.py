@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from child_process import spawn, supervise
+from child_process import spawn, stream_caps, supervise
 from proc_control import oom_kills
 from trim_text import trim
 
@@ -118,7 +118,7 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
 
         oom_before = oom_kills()
         child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c))
-        run = supervise(child, timeout_s=per_call + 5.0, on_event=on_event, **_caps(limits))
+        run = supervise(child, timeout_s=per_call + 5.0, on_event=on_event, **stream_caps(limits))
         for event in run["events"]:
             if event.get("event") == "import_error":
                 message = f"the module failed to import: {event.get('message', '')}"
@@ -149,15 +149,6 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
     return [results[c["name"]] for c in suite["inputs"]]
 
 
-def _caps(limits: dict[str, Any]) -> dict[str, int]:
-    """`supervise`'s output caps: `stream_caps` where child_process has it (separate stdout
-    and stderr caps), else the single combined cap of the older supervisor."""
-    import child_process
-
-    caps = getattr(child_process, "stream_caps", None)
-    return caps(limits) if caps is not None else {"output_cap": int(limits["output_kb"]) * 1024}
-
-
 def _crash(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
     from suite_runners import crash_status
 
@@ -177,8 +168,7 @@ def run_stdin(job: dict[str, Any], progress: Progress = _silent) -> list[dict[st
     limits["timeout_s"] = float(suite.get("per_call_s") or limits["timeout_s"])
     io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": suite["inputs"]}}
     out = []
-    ran = run_io(io_job) if progress is _silent else run_io(io_job, progress)
-    for r in ran:
+    for r in run_io(io_job, progress):
         if r.get("status") == "ran":
             text = " ".join(str(r.get("stdout", "")).split())  # whitespace-insensitive, as tests compare
             r.update(status="passed", actual=trim(text, SHOWN_CHARS), message=digest(text))
