@@ -77,9 +77,10 @@ def open_sandbox(kind: str, parallelism: int | None = None, *, image: str | None
     present) so a missing piece is a clear usage error instead of a run full of sandbox
     errors."""
     from sandbox import docker_status_sync, make_sandbox
+    from sandbox.images import IMAGE
 
     if kind == "docker":
-        ok, message = docker_status_sync(image) if image else docker_status_sync()
+        ok, message = docker_status_sync(image or IMAGE, runtime, cli_flag)
         if not ok:
             raise UsageError(message)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pacore_core.errors import SandboxError
+from pacore_core.errors import SandboxError, SettingNamer
 from sandbox.images import IMAGE, image_state
 
 GVISOR_FIX = (
@@ -53,8 +53,11 @@ def check_runtime(client: Any, runtime: str | None) -> None:
         raise RuntimeUnavailable(runtime, available)
 
 
-def docker_status_sync(image: str = IMAGE) -> tuple[bool, str]:
-    """(ok, message); the message says how to fix what is missing."""
+def docker_status_sync(
+    image: str = IMAGE, runtime: str | None = None, name_setting: SettingNamer | None = None
+) -> tuple[bool, str]:
+    """(ok, message); the message says how to fix what is missing (engine, image, and the
+    container runtime when one is configured, its setting named by `name_setting`)."""
     try:
         import docker
     except ImportError:
@@ -71,6 +74,9 @@ def docker_status_sync(image: str = IMAGE) -> tuple[bool, str]:
         )
     try:
         state = image_state(client, image)
+        check_runtime(client, runtime)
+    except RuntimeUnavailable as exc:
+        return False, exc.render(name_setting)
     except Exception as exc:
         return False, f"cannot inspect image {image}: {exc}"
     finally:
@@ -82,5 +88,5 @@ def docker_status_sync(image: str = IMAGE) -> tuple[bool, str]:
     return True, f"Docker OK; image {image} present"
 
 
-async def docker_status(image: str = IMAGE) -> tuple[bool, str]:
-    return await asyncio.to_thread(docker_status_sync, image)
+async def docker_status(image: str = IMAGE, runtime: str | None = None) -> tuple[bool, str]:
+    return await asyncio.to_thread(docker_status_sync, image, runtime)

@@ -161,3 +161,13 @@ def test_setup_gvisor_merges_idempotently(tmp_path: Path) -> None:
     assert daemon.stat().st_mtime_ns == before  # nothing rewritten
     check = subprocess.run(["bash", str(script), "--check"], capture_output=True, text=True)
     assert check.returncode == 0, "the engine does not list runsc: run scripts/setup_gvisor.sh"
+
+
+def test_docker_status_names_an_unregistered_runtime() -> None:
+    from sandbox import docker_status_sync
+
+    require_docker()
+    assert docker_status_sync(runtime="runsc")[0]
+    ok, message = docker_status_sync(runtime="pacore-no-such-runtime")
+    assert not ok and "no container runtime 'pacore-no-such-runtime'" in message
+    assert "sandbox_runtime" in message  # the setting to change, named in the front end's terms
