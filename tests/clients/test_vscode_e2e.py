@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -195,6 +196,11 @@ def vscode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VSCode]:
     before = descendants(os.getpid())
     pw = sync_playwright().start()
     browser = None
+    browser_procs: set[int] = set()  # playwright's driver and chromium, seen while running
+
+    def note_browser() -> None:
+        browser_procs.update(descendants(os.getpid()) - before - code.processes())
+
     try:
         code.start()
         browser = pw.chromium.launch(
@@ -206,15 +212,20 @@ def vscode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VSCode]:
         page.goto(code.url, wait_until="domcontentloaded")
         ui = Workbench(page, ARTIFACTS)
         ui.wait_ready()
+        note_browser()
         yield VSCode(code, ui, model, workspace, settings)
     finally:
         if browser is not None:
+            note_browser()
             browser.close()
         pw.stop()
         left_code = code.stop()
         model.stop()
-    started_here = descendants(os.getpid()) - before
-    assert not alive(started_here), f"browser processes left running: {alive(started_here)}"
+    assert browser_procs, "the browser's processes were never seen"
+    deadline = time.monotonic() + 20
+    while alive(browser_procs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(browser_procs), f"browser processes left running: {alive(browser_procs)}"
     assert not left_code, f"code-server processes left running: {left_code}"
     with pytest.raises((urllib.error.URLError, OSError)):
         urllib.request.urlopen(model.root_url + "/health", timeout=2)
