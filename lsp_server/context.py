@@ -115,6 +115,7 @@ def build_problem(
     context_budget: int = 6000,
     weak: bool = False,
     templates: Templates | None = None,
+    include: list[str] | None = None,
 ) -> Problem:
     """The Problem for a stub: its public tests are the workspace tests as a `ProjectSuite`
     whose overlay the splicing sandbox fills in per candidate."""
@@ -132,7 +133,7 @@ def build_problem(
         entry_point=target.name if target.class_name is None else None,
         signature=target.signature.strip(),
         starter_code=target.function_text,
-        public_tests=ProjectSuite(root=root, overlay={}, node_ids=node_ids),
+        public_tests=ProjectSuite(root=root, overlay={}, node_ids=node_ids, include=include or []),
         public_tests_text=tests_text,
         weak_verification=weak,
     )

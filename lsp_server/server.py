@@ -47,9 +47,11 @@ def default_sandbox_factory(settings: LspSettings) -> Sandbox:
     if settings.sandbox == "ray":
         return make_sandbox("ray", image=settings.image, runtime=settings.sandbox_runtime,
                             address=settings.config.server.ray_address)
-    kw: dict[str, Any] = {"runtime": settings.sandbox_runtime} if settings.sandbox_runtime else {}
+    kw: dict[str, Any] = {}
     if settings.sandbox == "docker":  # a missing image is named before the solve, not built in it
         kw["build_missing"] = False
+        if settings.sandbox_runtime:  # the local sandbox has no container runtime to choose
+            kw["runtime"] = settings.sandbox_runtime
     return make_sandbox(settings.sandbox, image=settings.image, **kw)
 
 

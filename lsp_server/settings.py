@@ -85,6 +85,10 @@ class LspSettings:
         return self.config.editor.keep_docstring
 
     @property
+    def project_include(self) -> list[str]:
+        return self.config.editor.project_include
+
+    @property
     def context_budget(self) -> int:
         return self.config.editor.context_budget
 

@@ -260,7 +260,8 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
     problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
                             tests=ctx.tests, node_ids=node_ids,
                             context_budget=ctx.settings.context_budget, weak=ctx.weak,
-                            templates=Templates(ctx.settings.core_settings().run.template_dir))
+                            templates=Templates(ctx.settings.core_settings().run.template_dir),
+                            include=ctx.settings.project_include)
     sandbox = SplicingSandbox(inner, doc=ctx.doc, target=ctx.target,
                               module_relpath=ctx.relpath,
                               keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
