@@ -10,7 +10,8 @@ from sandbox.local_backend import LocalSandbox
 
 
 def test_runtime_setting_does_not_break_the_local_sandbox() -> None:
-    settings = LspSettings(Settings.model_validate({"server": {"sandbox": "local", "sandbox_runtime": "runsc"}}))
+    server = {"sandbox": "local", "sandbox_runtime": "runsc"}
+    settings = LspSettings(Settings.model_validate({"server": server}))
     sandbox = default_sandbox_factory(settings)
     assert isinstance(sandbox, LocalSandbox)
 
