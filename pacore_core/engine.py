@@ -15,7 +15,7 @@ from contextlib import aclosing
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
 from pacore_core.agreement.selecting import select_with_agreement
 from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
-from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory, count_model_calls
+from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
 from pacore_core.compaction import MessageGroup, compact, reference_groups
@@ -126,7 +126,7 @@ class Engine:
                 result.status = "error"
                 result.error = message
         self._apply_selection(result, problem, agreement)
-        self._account(result)
+        result.tally_costs()
         result.wall_s = time.perf_counter() - start
         await self._emit(
             RunFinished(
@@ -394,21 +394,6 @@ class Engine:
         if result.status != "error":
             ok = result.verification.ok or solved_without_tests
             result.status = "solved" if ok else "unsolved"
-
-    @staticmethod
-    def _account(result: RunResult) -> None:
-        trajs = [t for r in result.rounds for t in r.trajectories]
-        result.ttc_tokens = sum(t.completion_tokens for t in trajs)
-        result.prompt_tokens = sum(t.prompt_tokens for t in trajs)
-        result.cached_tokens = sum(t.cached_tokens for t in trajs)
-        result.model_calls = sum(count_model_calls(r.trajectories) for r in result.rounds)
-        result.max_input_tokens = max((r.input_tokens for r in result.rounds), default=0)
-        result.sandbox_s = sum(t.verification.duration_s for t in trajs if t.verification)
-        if result.agreement is not None:  # writing inputs is test-time compute too
-            result.ttc_tokens += result.agreement.completion_tokens
-            result.prompt_tokens += result.agreement.prompt_tokens
-            result.model_calls += 1 if result.agreement.completion_tokens else 0
-            result.sandbox_s += result.agreement.probe_s
 
     async def _emit_compacted(self, rec: RoundRecord) -> None:
         await self._emit(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import from_json
 
 from pacore_core.agreement.models import AgreementRecord
-from pacore_core.backends.base import Trajectory
+from pacore_core.backends.base import Trajectory, count_model_calls
 from pacore_core.config import RunConfig
 from pacore_core.files import DataFileError, atomic_write, parse_model, read_text
 from pacore_core.problem import Problem
@@ -101,6 +101,21 @@ class RunResult(BaseModel):
     early_stopped: bool = False
     agreement: AgreementRecord | None = None  # generated inputs, clusters (execution agreement)
     assurance: str = ""  # "passed your tests", "passed samples + agreed with ...", ...
+
+    def tally_costs(self) -> None:
+        """Totals over every round (and the agreement's input writing, which is TTC too)."""
+        trajs = [t for r in self.rounds for t in r.trajectories]
+        self.ttc_tokens = sum(t.completion_tokens for t in trajs)
+        self.prompt_tokens = sum(t.prompt_tokens for t in trajs)
+        self.cached_tokens = sum(t.cached_tokens for t in trajs)
+        self.model_calls = sum(count_model_calls(r.trajectories) for r in self.rounds)
+        self.max_input_tokens = max((r.input_tokens for r in self.rounds), default=0)
+        self.sandbox_s = sum(t.verification.duration_s for t in trajs if t.verification)
+        if self.agreement is not None:
+            self.ttc_tokens += self.agreement.completion_tokens
+            self.prompt_tokens += self.agreement.prompt_tokens
+            self.model_calls += 1 if self.agreement.completion_tokens else 0
+            self.sandbox_s += self.agreement.probe_s
 
 
 class RunRecord(BaseModel):

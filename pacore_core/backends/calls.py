@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from pacore_core.backends.base import SampleRequest, Trajectory
@@ -106,3 +107,10 @@ class ModelCall:
         out = sink(event)
         if inspect.isawaitable(out):
             await out
+
+
+async def counted_chunks(chunks: AsyncIterator[bytes], call: ModelCall) -> AsyncIterator[bytes]:
+    """Count chunks: a timeout then tells "no token at all" from "the stream stopped"."""
+    async for raw in chunks:
+        call.chunks += 1
+        yield raw

@@ -32,13 +32,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import httpx
 
 from pacore_core.backends.base import BackendError, SampleRequest, Trajectory
-from pacore_core.backends.calls import ModelCall, Sampling
+from pacore_core.backends.calls import ModelCall, Sampling, counted_chunks
 from pacore_core.backends.endpoints import Endpoint, EndpointPool
 from pacore_core.backends.retry import (
     RequestRejected,
@@ -387,7 +387,7 @@ class OpenAIBackend:
         state = StreamAssembler(len(indices), f"{call.request_id}-{call.tries}")
         started = call.sampling.started
         attributed = 0
-        async for ready in iter_stream(self._counted(resp.aiter_bytes(), call), state):
+        async for ready in iter_stream(counted_chunks(resp.aiter_bytes(), call), state):
             for i in ready:
                 ch = state.choices[i]
                 n_tokens = ch.provisional_tokens()
@@ -443,10 +443,3 @@ class OpenAIBackend:
             setting="model",
             fix="set {model} to a served model name",
         )
-
-    @staticmethod
-    async def _counted(chunks: AsyncIterator[bytes], call: ModelCall) -> AsyncIterator[bytes]:
-        """Count chunks: a timeout then tells "no token at all" from "the stream stopped"."""
-        async for raw in chunks:
-            call.chunks += 1
-            yield raw
