@@ -12,7 +12,10 @@ can raise these errors.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+
+_KEY = re.compile(r"\{(\w+)\}")
 
 SettingNamer = Callable[[str], str]
 """Maps a configuration key (``base_url``) to what a user types in one front end."""
@@ -44,22 +47,7 @@ class PacoreError(Exception):
 
 def _fill(fix: str, name_setting: SettingNamer | None) -> str:
     """Replace ``{key}`` with the front end's name for that configuration key."""
-    out: list[str] = []
-    i = 0
-    while i < len(fix):
-        start = fix.find("{", i)
-        end = fix.find("}", start + 1) if start >= 0 else -1
-        if start < 0 or end < 0:
-            out.append(fix[i:])
-            break
-        key = fix[start + 1 : end]
-        out.append(fix[i:start])
-        if key.replace("_", "").isalnum() and key:
-            out.append(name_setting(key) if name_setting else key)
-        else:
-            out.append(fix[start : end + 1])
-        i = end + 1
-    return "".join(out)
+    return _KEY.sub(lambda m: name_setting(m[1]) if name_setting else m[1], fix)
 
 
 class ConfigError(PacoreError, ValueError):
