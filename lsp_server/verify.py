@@ -11,6 +11,7 @@ import asyncio
 
 from lsp_server.splice import SpliceError, splice
 from lsp_server.targeting import ParsedDocument, StubTarget
+from lsp_server.test_discovery import module_name
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, Limits, ProbeSuite, ProjectSuite, TestSuite, Verdict
 from sandbox.project import ProjectSnapshot, take_snapshot
@@ -62,7 +63,10 @@ class SplicingSandbox:
             return Verdict(verdict="compile_error", passed=0, total=max(1, len(suite.node_ids)),
                            compile_output=str(e), backend=self.name)
         snapshot = await self._snapshot(suite)
-        project = suite.model_copy(update={"overlay": {**suite.overlay, **overlay}, "snapshot": snapshot})
+        update: dict[str, object] = {"overlay": {**suite.overlay, **overlay}, "snapshot": snapshot}
+        if suite.probes is not None:  # the inputs call the stub in its own module, imports and all
+            update["probes"] = suite.probes.model_copy(update={"module": module_name(self._relpath)})
+        project = suite.model_copy(update=update)
         return await self.inner.run(candidate, project, limits)
 
     async def _snapshot(self, suite: ProjectSuite) -> ProjectSnapshot:

@@ -43,6 +43,7 @@ from pacore_core.record import (
 from pacore_core.selection import Choice, Leader, select
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
+from sandbox.models import ProbeSuite
 
 
 class Engine:
@@ -263,8 +264,8 @@ class Engine:
             )
         return rec
 
-    async def verify(self, problem: Problem, code: str) -> Verification:
-        return await verify_code(self.sandbox, problem, code, self.config.limits)
+    async def verify(self, problem: Problem, code: str, probes: ProbeSuite | None = None) -> Verification:
+        return await verify_code(self.sandbox, problem, code, self.config.limits, probes)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class Engine:
         if self._inputs is None:
             return None
         seed = self.config.seed if self.config.seed is not None else 0
-        return AgreementSession(problem, self._inputs, self.sandbox, self.config.limits, seed=seed)
+        return AgreementSession(problem, self._inputs, seed=seed)
 
     async def _judge(
         self,
@@ -292,13 +293,12 @@ class Engine:
                 tr.code_problem = validate(code, problem.language, problem.entry_point)
                 if tr.code_problem is None:
                     tr.code = code
-            if tr.code is not None and agreement is not None:
-                key = candidate_key(round_index, tr.index)
-                tr.verification, _ = await asyncio.gather(
-                    self.verify(problem, tr.code), agreement.probe(key, tr.code)
-                )
-            elif tr.code is not None:
-                tr.verification = await self.verify(problem, tr.code)
+            if tr.code is not None:
+                probes = agreement.probe_suite() if agreement is not None else None
+                tr.verification = await self.verify(problem, tr.code, probes)
+                if agreement is not None:
+                    agreement.observe(candidate_key(round_index, tr.index), tr.verification.probes,
+                                      verdict=tr.verification.verdict)  # fmt: skip
             else:
                 tr.verification = Verification(verdict="no_code")
         tr.message = compact(

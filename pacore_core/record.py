@@ -35,6 +35,9 @@ class Verification(BaseModel):
     tests: list[TestResult] = Field(default_factory=list)
     compile_output: str | None = None
     duration_s: float = 0.0
+    # the run's generated-input results (execution agreement); kept out of records, which
+    # hold the behaviours in `RunResult.agreement`
+    probes: list[TestResult] = Field(default_factory=list, exclude=True)
 
     @property
     def ok(self) -> bool:

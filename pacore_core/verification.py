@@ -5,21 +5,32 @@ from __future__ import annotations
 import asyncio
 import time
 
+from pacore_core.agreement.execution import probe_limits
 from pacore_core.problem import Problem
 from pacore_core.record import SuiteScore, Verification
 from sandbox.base import Sandbox
-from sandbox.models import Candidate, Limits, TestResult, TestSuite, Verdict, overall_status
+from sandbox.models import Candidate, Limits, ProbeSuite, TestResult, TestSuite, Verdict, overall_status
 
 
-async def verify_code(sandbox: Sandbox, problem: Problem, code: str, limits: Limits) -> Verification:
-    """Public and hidden suites run concurrently; hidden test names are prefixed `hidden:`."""
+async def verify_code(
+    sandbox: Sandbox, problem: Problem, code: str, limits: Limits, probes: ProbeSuite | None = None
+) -> Verification:
+    """Public and hidden suites run concurrently; hidden test names are prefixed `hidden:`.
+    `probes` (generated inputs) ride along with the first suite, or run alone when the
+    problem has no tests; their results land in `Verification.probes`."""
     suites = problem.suites()
-    if not suites:
-        return Verification(verdict="no_tests")
     candidate = Candidate(language=problem.language, code=code)
+    if not suites:
+        out = Verification(verdict="no_tests")
+        if probes is not None:
+            run = await _run_suite(sandbox, candidate, probes, probe_limits(limits, probes))
+            out.probes, out.duration_s = run.tests, run.duration_s  # a build failure: every input
+        return out
+    if probes is not None:
+        suites[0] = (suites[0][0], suites[0][1].model_copy(update={"probes": probes}))
     start = time.perf_counter()
     verdicts = await asyncio.gather(*(_run_suite(sandbox, candidate, suite, limits) for _, suite in suites))
-    out = Verification(duration_s=time.perf_counter() - start)
+    out = Verification(duration_s=time.perf_counter() - start, probes=verdicts[0].probes)
     results: list[TestResult] = []
     for (visibility, _), v in zip(suites, verdicts, strict=True):
         score = SuiteScore(passed=v.passed, total=v.total)

@@ -28,7 +28,10 @@ STDOUT = 1
 READY_TIMEOUT_S = 60.0
 RESPONSE_CAP = 64 * 1024 * 1024
 POLL_S = 0.5
-GVISOR_PIDS_HEADROOM = 1024  # host threads of gVisor (sentry, gofer; ptrace: per-task stubs)
+# host threads and processes of gVisor itself (sentry, gofer; ptrace: stub processes per
+# address space): a fork bomb held to 68 tasks inside measured 1,150-1,300 on the host,
+# and reaching the host limit crashes the sentry (exit 2, read as an infrastructure fault)
+GVISOR_PIDS_HEADROOM = 4096
 
 
 class ContainerSpec(BaseModel, frozen=True):
@@ -185,9 +188,10 @@ class WarmContainer:
         try:
             while True:
                 message: dict[str, Any] = json.loads(self._read_line(deadline))
-                if "progress" not in message:
+                if "progress" in message:
+                    progress.append(message["progress"])
+                elif "alive" not in message:  # a probe finished: only the deadline moves
                     return message
-                progress.append(message["progress"])
                 deadline = time.monotonic() + gap_s
         except SupervisorGone as exc:
             exc.progress = progress

@@ -56,7 +56,13 @@ def _why_gone(warm: WarmContainer, exc: SupervisorGone) -> tuple[TestStatus, str
 
 
 class _Pool:
-    """Warm containers of one spec: an idle queue refilled in the background."""
+    """Warm containers of one spec: an idle queue refilled in the background.
+
+    With reuse (`max_uses` > 1) the target counts the containers in use as well: a
+    released container serves the next candidate, so creating spares while all are busy
+    would only take CPU from the tests running. Without reuse every run consumes one, so
+    the target is the number kept idle ahead of need.
+    """
 
     def __init__(self, client: Any, spec: ContainerSpec, target: int, max_uses: int) -> None:
         self._client = client
@@ -65,15 +71,19 @@ class _Pool:
         self._max_uses = max_uses
         self._idle: asyncio.LifoQueue[WarmContainer] = asyncio.LifoQueue()
         self._creating = 0
+        self._busy = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+
+    def _ready(self) -> int:
+        return self._idle.qsize() + (self._busy if self._max_uses > 1 else 0)
 
     def _create(self) -> WarmContainer:
         return WarmContainer(self._client, self.spec)
 
     def fill(self) -> None:
         """Start background creations up to the target of idle containers."""
-        while not self._closed and self._idle.qsize() + self._creating < self._target:
+        while not self._closed and self._ready() + self._creating < self._target:
             self._track(self._add(asyncio.ensure_future(asyncio.to_thread(self._create))))
 
     def _track(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -107,12 +117,14 @@ class _Pool:
                 # the thread goes on creating: adopt its container so it cannot leak
                 self._track(self._add(creation))
                 raise
+        self._busy += 1
         self.fill()
         return warm
 
     async def release(self, warm: WarmContainer, reusable: bool) -> None:
-        # a kept container returns to the idle stack even above the warm target: at most
-        # parallelism + target containers exist, and the most recently used goes out first
+        # a kept container returns to the idle stack (the most recently used goes out first);
+        # one that cannot be reused is removed and, below the target, replaced
+        self._busy -= 1
         if reusable and not self._closed and warm.uses < self._max_uses:
             self._idle.put_nowait(warm)
             return
@@ -228,15 +240,15 @@ class DockerSandbox:
             try:
                 response = await asyncio.to_thread(warm.request, job, first_s, gap_s)
             except asyncio.CancelledError:
-                await asyncio.shield(asyncio.to_thread(warm.destroy))
+                await asyncio.shield(pool.release(warm, False))
                 raise
             except SupervisorGone as exc:
                 status, message = await asyncio.to_thread(_why_gone, warm, exc)
-                await asyncio.to_thread(warm.destroy)
+                await pool.release(warm, False)
                 return interrupted_verdict(exc.progress, suite, status, message, backend=self.name,
                                            duration_s=time.monotonic() - start)  # fmt: skip
             except BaseException:
-                await asyncio.shield(asyncio.to_thread(warm.destroy))
+                await asyncio.shield(pool.release(warm, False))
                 raise
             if archive_id and not response.get("sandbox_error"):
                 warm.archive = archive_id
@@ -244,7 +256,7 @@ class DockerSandbox:
                 response, suite, backend=self.name, duration_s=time.monotonic() - start
             )
             reusable = bool(response.get("reusable")) and all(
-                t.status in REUSABLE_STATUSES for t in verdict.tests
+                t.status in REUSABLE_STATUSES for t in [*verdict.tests, *verdict.probes]
             )
             await pool.release(warm, reusable)
             return verdict

@@ -53,7 +53,7 @@ def build_job(
 ) -> dict[str, Any]:
     """The JSON job a supervisor executes."""
     files: dict[str, str] = {}
-    suite_data: dict[str, Any] = suite.model_dump(mode="json")
+    suite_data: dict[str, Any] = suite.model_dump(mode="json", exclude={"probes"})
     job: dict[str, Any] = {"language": candidate.language, "workdir": workdir, "python": python}
     if isinstance(suite, ProjectSuite):
         try:
@@ -74,6 +74,9 @@ def build_job(
     limits_data["output_kb"] = answer_cap_kb(suite, limits)
     job.update(files=files, suite=suite_data, limits=limits_data, nproc=nproc)
     job["env"] = env or {}
+    probes = getattr(suite, "probes", None)
+    if probes is not None and probes.inputs:  # run after the tests, in the same job
+        job["probes"] = probes.model_dump(mode="json")
     return job
 
 
@@ -177,6 +180,7 @@ def verdict_from_response(
     for name in _expected_names(suite):
         if name not in seen:
             tests.append(TestResult(name=name, status=missing[0], message=missing[1]))
+    probes = getattr(suite, "probes", None)
     return Verdict(
         verdict=overall_status(tests),
         passed=sum(t.status == "passed" for t in tests),
@@ -185,4 +189,5 @@ def verdict_from_response(
         compile_output=trim(compile_output, 8000) or None,
         duration_s=duration_s,
         backend=backend,
+        probes=[_result(r, probes) for r in response.get("probe_results") or []] if probes else [],
     )

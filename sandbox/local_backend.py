@@ -170,9 +170,10 @@ class LocalSandbox:
                 message = None
             if not isinstance(message, dict):
                 return None
-            if "progress" not in message:
+            if "progress" in message:
+                progress.append(message["progress"])
+            elif "alive" not in message:  # a probe finished: only the deadline moves
                 return message
-            progress.append(message["progress"])
             deadline = loop.time() + self._watchdog.after_progress(limits)
 
     async def close(self) -> None:

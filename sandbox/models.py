@@ -44,53 +44,6 @@ class Limits(BaseModel):
     open_files: int = Field(default=256, ge=16)
 
 
-class IOTest(BaseModel):
-    name: str
-    input: str
-    expected: str
-
-
-class IOSuite(BaseModel):
-    """stdin/stdout tests, compared with the suite's comparison mode."""
-
-    kind: Literal["io"] = "io"
-    tests: list[IOTest]
-    comparison: Comparison = "whitespace"
-    float_tolerance: float = 1e-6
-
-
-class PytestSuite(BaseModel):
-    """pytest files that `import solution` (or `from solution import ...`)."""
-
-    kind: Literal["pytest"] = "pytest"
-    files: dict[str, str]  # file name -> source, e.g. {"test_solution.py": "..."}
-    node_ids: list[str] = Field(default_factory=list)  # empty: run every collected test
-
-
-class CheckSuite(BaseModel):
-    """HumanEval style: `test_code` defines `check(candidate)`, called with `entry_point`."""
-
-    kind: Literal["check"] = "check"
-    test_code: str
-    entry_point: str
-
-
-class ProjectSuite(BaseModel):
-    """A copy of the user's project with `overlay` files written over it, then pytest node ids."""
-
-    kind: Literal["project"] = "project"
-    root: Path
-    overlay: dict[str, str] = Field(default_factory=dict)  # relative path -> new content
-    node_ids: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(
-        default_factory=lambda: [".git", ".venv", "venv", "node_modules", "__pycache__"]
-    )
-    # secret-looking paths (`.env*`, keys, credential folders) are copied only when listed here
-    include: list[str] = Field(default_factory=list)
-    # packed once per solve and shared by its candidates; never serialised (records, Ray)
-    snapshot: ProjectSnapshot | None = Field(default=None, exclude=True, repr=False)
-
-
 class ProbeCall(BaseModel):
     """One generated input: `args` (a Python literal tuple) for a function, `input` for stdin."""
 
@@ -109,6 +62,7 @@ class ProbeSuite(BaseModel):
     kind: Literal["probe"] = "probe"
     mode: Literal["function", "io"] = "function"
     entry_point: str | None = None
+    module: str = "solution"  # what the probe imports (project mode: the stub's own module)
     inputs: list[ProbeCall]
     per_call_s: float = 2.0
 
@@ -116,6 +70,64 @@ class ProbeSuite(BaseModel):
     def node_ids(self) -> list[str]:
         """The input names: what generic code listing a suite's expected results reads."""
         return [c.name for c in self.inputs]
+
+
+class _Tests(BaseModel):
+    """What every test suite shares: generated inputs to run in the same pass.
+
+    Why here: execution agreement needs each candidate's behaviour on the inputs; riding
+    along with its tests costs no extra container round trip (the results come back in
+    `Verdict.probes`, never counted as tests).
+    """
+
+    probes: ProbeSuite | None = None
+
+
+class IOTest(BaseModel):
+    name: str
+    input: str
+    expected: str
+
+
+class IOSuite(_Tests):
+    """stdin/stdout tests, compared with the suite's comparison mode."""
+
+    kind: Literal["io"] = "io"
+    tests: list[IOTest]
+    comparison: Comparison = "whitespace"
+    float_tolerance: float = 1e-6
+
+
+class PytestSuite(_Tests):
+    """pytest files that `import solution` (or `from solution import ...`)."""
+
+    kind: Literal["pytest"] = "pytest"
+    files: dict[str, str]  # file name -> source, e.g. {"test_solution.py": "..."}
+    node_ids: list[str] = Field(default_factory=list)  # empty: run every collected test
+
+
+class CheckSuite(_Tests):
+    """HumanEval style: `test_code` defines `check(candidate)`, called with `entry_point`."""
+
+    kind: Literal["check"] = "check"
+    test_code: str
+    entry_point: str
+
+
+class ProjectSuite(_Tests):
+    """A copy of the user's project with `overlay` files written over it, then pytest node ids."""
+
+    kind: Literal["project"] = "project"
+    root: Path
+    overlay: dict[str, str] = Field(default_factory=dict)  # relative path -> new content
+    node_ids: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(
+        default_factory=lambda: [".git", ".venv", "venv", "node_modules", "__pycache__"]
+    )
+    # secret-looking paths (`.env*`, keys, credential folders) are copied only when listed here
+    include: list[str] = Field(default_factory=list)
+    # packed once per solve and shared by its candidates; never serialised (records, Ray)
+    snapshot: ProjectSnapshot | None = Field(default=None, exclude=True, repr=False)
 
 
 TestSuite = Annotated[
@@ -151,6 +163,7 @@ class Verdict(BaseModel):
     compile_output: str | None = None
     duration_s: float = 0.0
     backend: str = ""
+    probes: list[TestResult] = Field(default_factory=list)  # the suite's `probes`, one per input
 
     @property
     def ok(self) -> bool:

@@ -1,18 +1,16 @@
-"""Run one candidate on every generated input in one sandbox run and read its behaviour.
+"""A candidate's behaviour on the generated inputs, read from the run of its tests.
 
-Why one run: the probe runner imports the candidate once and calls it on each input (or
-starts it once per stdin input inside the same container), so the cost per candidate is
-one container round trip, made concurrently with the candidate's test suites.
+Why in the same run: the inputs ride along with the candidate's tests (`probes` on its
+suite), so the supervisor imports (or builds) the candidate once and the cost per candidate
+stays one container round trip, whatever the number of inputs. Without tests the inputs
+are the whole run.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from pacore_core.agreement.models import Behaviour, Outcome, ProbeInput
 from pacore_core.problem import Problem
-from sandbox.base import Sandbox
-from sandbox.models import Candidate, Limits, ProbeCall, ProbeSuite, TestResult
+from sandbox.models import Limits, ProbeCall, ProbeSuite, TestResult
 
 
 def probe_suite(problem: Problem, inputs: list[ProbeInput], per_call_s: float) -> ProbeSuite:
@@ -22,28 +20,22 @@ def probe_suite(problem: Problem, inputs: list[ProbeInput], per_call_s: float) -
     return ProbeSuite(mode="function", entry_point=problem.entry_point, inputs=calls, per_call_s=per_call_s)
 
 
-async def run_probes(
-    sandbox: Sandbox, problem: Problem, code: str, inputs: list[ProbeInput], limits: Limits, per_call_s: float
-) -> Behaviour | None:
-    """The candidate's behaviour, or None if the sandbox itself failed (not the candidate)."""
-    if not inputs:
-        return Behaviour()
-    suite = probe_suite(problem, inputs, per_call_s)
-    probe_limits = limits.model_copy(update={"timeout_s": min(limits.timeout_s, per_call_s)})
-    try:
-        verdict = await sandbox.run(Candidate(language=problem.language, code=code), suite, probe_limits)
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # the infrastructure failed: no evidence either way
+def probe_limits(limits: Limits, suite: ProbeSuite) -> Limits:
+    """Limits of a run made of probes alone: each call gets `per_call_s` at most."""
+    return limits.model_copy(update={"timeout_s": min(limits.timeout_s, suite.per_call_s)})
+
+
+def behaviour(results: list[TestResult], inputs: list[ProbeInput], *, verdict: str) -> Behaviour | None:
+    """The candidate's behaviour, or None when the run gave no evidence either way (the
+    sandbox failed, or the run was cut short before the probes)."""
+    if verdict == "compile_error":
+        return Behaviour(outcomes={p.name: Outcome(kind="crash", text="compile error") for p in inputs})
+    if not results or all(t.status == "sandbox_error" for t in results):
         return None
-    if verdict.verdict == "sandbox_error" and all(t.status == "sandbox_error" for t in verdict.tests):
-        return None
-    if verdict.verdict == "compile_error":
-        return Behaviour(
-            outcomes={p.name: Outcome(kind="crash", text="compile error") for p in inputs},
-            duration_s=verdict.duration_s,
-        )
-    return Behaviour(outcomes={t.name: outcome(t) for t in verdict.tests}, duration_s=verdict.duration_s)
+    return Behaviour(
+        outcomes={t.name: outcome(t) for t in results},
+        duration_s=sum(t.duration_s for t in results),
+    )
 
 
 def outcome(t: TestResult) -> Outcome:

@@ -1,8 +1,10 @@
 """One run's agreement state: the problem's inputs, every candidate's behaviour, and the
 views the engine needs (evidence for a round's messages, the choice at the end, the record).
 
-Why a session object: the engine stays one loop; it calls `prepare` once, `probe` next to
-each verification, `evidence` when it compacts a round and `choose` when it selects.
+Why a session object: the engine stays one loop; it calls `prepare` once, hands
+`probe_suite()` to each verification (the inputs run in the same pass as the tests),
+`observe`s the result, and asks for `evidence` when it compacts a round and `choose` when
+it selects.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from pathlib import Path
 
 from pacore_core.agreement.clustering import cluster, dropped_inputs
 from pacore_core.agreement.evidence import FULL, evidence_block
-from pacore_core.agreement.execution import run_probes
+from pacore_core.agreement.execution import behaviour, probe_suite
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
 from pacore_core.agreement.models import AgreementRecord, Behaviour, InputSet
 from pacore_core.agreement.ranking import Choice, Contender, assurance, choose
 from pacore_core.problem import Problem
-from sandbox.base import Sandbox
-from sandbox.models import Limits
+from sandbox.models import ProbeSuite, TestResult
 
 AGREEMENT_TEMPLATE = "synthesis_code_agreement.j2"
 
@@ -37,8 +38,6 @@ class AgreementSession:
         self,
         problem: Problem,
         generator: InputGenerator,
-        sandbox: Sandbox,
-        limits: Limits,
         *,
         seed: int,
         temperature: float = 0.7,
@@ -46,8 +45,6 @@ class AgreementSession:
         self.problem = problem
         self.generator = generator
         self.settings: AgreementSettings = generator.settings
-        self.sandbox = sandbox
-        self.limits = limits
         self.seed = seed
         self.temperature = temperature
         self.input_set = InputSet()
@@ -67,17 +64,21 @@ class AgreementSession:
             self.record.notes.append("no generated inputs: candidates are chosen by tests alone")
         return self.record
 
-    async def probe(self, key: str, code: str) -> Behaviour | None:
-        """Run the candidate on every input; remember its behaviour under `key`."""
+    def probe_suite(self) -> ProbeSuite | None:
+        """The generated inputs as probes to attach to a candidate's run (None: none)."""
         if not self.input_set.inputs:
             return None
-        behaviour = await run_probes(
-            self.sandbox, self.problem, code, self.input_set.inputs, self.limits, self.settings.per_call_s
-        )
-        if behaviour is not None:
-            self.behaviours[key] = behaviour
-            self.record.probe_s += behaviour.duration_s
-        return behaviour
+        return probe_suite(self.problem, self.input_set.inputs, self.settings.per_call_s)
+
+    def observe(self, key: str, results: list[TestResult], *, verdict: str) -> Behaviour | None:
+        """Remember the behaviour the candidate `key` showed on the probes of its run."""
+        if not self.input_set.inputs:
+            return None
+        seen = behaviour(results, self.input_set.inputs, verdict=verdict)
+        if seen is not None:
+            self.behaviours[key] = seen
+            self.record.probe_s += seen.duration_s
+        return seen
 
     def evidence(self, key: str, peers: list[str], *, level: int = FULL) -> str:
         """The agreement paragraph of `key`'s message, compared with the other `peers`."""

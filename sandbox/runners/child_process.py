@@ -66,6 +66,18 @@ def _set_limits(limits: dict[str, Any], *, address_space: bool, nproc: int | Non
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
+def _prefer_oom_victim() -> None:
+    """The test process, not the supervisor, is what the kernel kills on memory pressure.
+    A raw write: Python's text `open` in a fresh fork costs ~0.3 ms of copy-on-write faults."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.write(fd, b"1000")
+    os.close(fd)
+
+
 class Child:
     """A forked test process with its stdin/stdout/stderr/result pipes."""
 
@@ -105,8 +117,7 @@ def spawn(
             os.dup2(err_w, 2)
             os.dup2(res_w, RESULT_FD)
             os.closerange(RESULT_FD + 1, 65536)
-            with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
-                fh.write("1000")
+            _prefer_oom_victim()
             os.chdir(job["workdir"])
             os.environ.clear()
             os.environ.update(_env(job))

@@ -14,7 +14,7 @@ import builtins
 import sys
 import time
 import traceback
-from types import FrameType, TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import Any
 
 from protocol import Emitter
@@ -65,6 +65,16 @@ def _assert_details(
     return None, None, None
 
 
+def _names(code: CodeType) -> set[str]:
+    """Every name the compiled tests look up, nested functions included. A code walk, not
+    an `ast.parse`: parsing again cost as much as the rest of the harness."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _names(const)
+    return names
+
+
 def _shared_names(used: set[str], module: dict[str, Any], clean_builtins: dict[str, Any]) -> dict[str, Any]:
     """Names the tests use from the solution (HumanEval tests call helpers such as
     `encode_cyclic` defined next to the entry point); never a builtin's name, so the
@@ -82,7 +92,7 @@ def _run(test_code: str, entry_point: str, clean: dict[str, Any]) -> BaseExcepti
     """Import the candidate and run check(); the raised exception, or None on success."""
     try:
         code = compile(test_code, TESTS_FILE, "exec")
-        used = {n.id for n in ast.walk(ast.parse(test_code)) if isinstance(n, ast.Name)}
+        used = _names(code)
         import solution  # the candidate's module-level code runs here
 
         _restore_builtins(clean)

@@ -59,13 +59,15 @@ def canonical(value: Any, depth: int = 0) -> str:
     return _ADDRESS.sub("", text)
 
 
-def harness(emit: Any, entry_point: str, calls: list[dict[str, str]]) -> None:
-    """In the child: import the candidate once, then one report per call, in order."""
-    sys.path.insert(0, ".")
+def harness(emit: Any, entry_point: str, calls: list[dict[str, str]], module: str = "solution") -> None:
+    """In the child: import the candidate once, then one report per call, in order.
+    `module` is `solution`, or in a project the stub's own module (its imports resolve)."""
+    sys.path[:0] = [".", "src"]  # the project root, and a src layout's package folder
     sys.dont_write_bytecode = True
     try:
-        import solution  # the candidate's module-level code runs here
+        import importlib
 
+        solution = importlib.import_module(module)  # the candidate's module-level code runs here
         function = getattr(solution, entry_point)
     except BaseException as exc:  # SystemExit too: a module that exits has no function
         emit({"event": "import_error", "error_type": type(exc).__name__, "message": trim(str(exc), 500)})
@@ -103,6 +105,7 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
     limits = job["limits"]
     per_call = float(suite.get("per_call_s") or limits["timeout_s"])
     pending = list(suite["inputs"])
+    module = suite.get("module") or "solution"
     results: dict[str, dict[str, Any]] = {}
     while pending:
         state: dict[str, Any] = {"current": None, "start": time.monotonic()}
@@ -117,7 +120,7 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
             return None
 
         oom_before = oom_kills()
-        child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c))
+        child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c, module))
         run = supervise(child, timeout_s=per_call + 5.0, on_event=on_event, **stream_caps(limits))
         for event in run["events"]:
             if event.get("event") == "import_error":

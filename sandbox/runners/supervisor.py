@@ -84,11 +84,15 @@ def _unpack(job: dict[str, Any], kept: dict[str, bytes]) -> None:
 
 
 def run_job(
-    job: dict[str, Any], progress: Progress = no_progress, kept: dict[str, bytes] | None = None
+    job: dict[str, Any],
+    progress: Progress = no_progress,
+    kept: dict[str, bytes] | None = None,
+    alive: Progress = no_progress,
 ) -> dict[str, Any]:
     """Run one job; `progress` hears of each finished test (streamed to the host, whose
-    watchdog extends while results keep coming); `kept` holds the project archive between
-    jobs of one container."""
+    watchdog extends while results keep coming); `alive` of each finished probe (behaviour,
+    not a test: the host only moves its watchdog, so a run cut short never mistakes a probe
+    for a test result); `kept` holds the project archive between jobs of one container."""
     _unpack(job, {} if kept is None else kept)
     kind = job["suite"]["kind"]
     compile_output = None
@@ -106,7 +110,12 @@ def run_job(
         results = run_probe(job, progress)
     else:
         results = run_pytest(job, progress)
-    return {"results": results, "compile_output": compile_output}
+    response: dict[str, Any] = {"results": results, "compile_output": compile_output}
+    if job.get("probes"):  # execution agreement, same pass: the candidate is unpacked and built
+        from run_probe import run_probe
+
+        response["probe_results"] = run_probe({**job, "suite": job["probes"]}, alive)
+    return response
 
 
 def _write(obj: dict[str, Any]) -> None:
@@ -130,6 +139,10 @@ def _progress(result: dict[str, Any]) -> None:
     _write({"progress": result})
 
 
+def _alive(result: dict[str, Any]) -> None:
+    _write({"alive": result.get("name")})
+
+
 def serve(scratch: list[str], *, preload: bool) -> None:
     """Serve jobs until stdin closes (the container's main process)."""
     if preload:
@@ -145,7 +158,7 @@ def serve(scratch: list[str], *, preload: bool) -> None:
             continue
         try:
             job = json.loads(line)
-            response = run_job(job, _progress, kept)
+            response = run_job(job, _progress, kept, _alive)
         except Exception as exc:
             response = {"sandbox_error": f"{type(exc).__name__}: {exc}", "results": []}
         response["reusable"] = reset(scratch)
@@ -160,7 +173,7 @@ def once(workdir: str) -> None:
         if path not in sys.path:
             sys.path.append(path)
     try:
-        response = run_job(job, _progress)
+        response = run_job(job, _progress, alive=_alive)
     except Exception as exc:
         response = {"sandbox_error": f"{type(exc).__name__}: {exc}", "results": []}
     kill_descendants()

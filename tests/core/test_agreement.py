@@ -311,3 +311,48 @@ async def test_replaying_a_recorded_run_reproduces_inputs_and_choice_without_a_m
     assert (again.selected.round, again.selected.index) == (first.selected.round, first.selected.index)
     assert again.code == first.code
     assert again.assurance == first.assurance
+
+
+class CountingSandbox:
+    """The real sandbox, with a log of every run: what suite, carrying how many probes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.runs: list[tuple[str, int, int]] = []  # (suite kind, probes sent, probe results)
+
+    async def run(self, candidate: Any, suite: Any, limits: Any = None) -> Any:
+        verdict = await self.inner.run(candidate, suite, limits)
+        if suite.kind == "probe":
+            self.runs.append((suite.kind, len(suite.inputs), len(verdict.tests)))
+        else:
+            sent = len(suite.probes.inputs) if suite.probes is not None else 0
+            self.runs.append((suite.kind, sent, len(verdict.probes)))
+        return verdict
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("with_tests", [True, False], ids=["with-tests", "no-tests"])
+async def test_each_candidate_costs_one_sandbox_run_inputs_and_tests_together(
+    docker_sandbox, tmp_path, with_tests
+) -> None:
+    """The generated inputs ride along with the candidate's tests: one run per candidate,
+    never one per input or a second one for the inputs."""
+    problem = stub_problem(tmp_path)
+    if not with_tests:
+        problem = problem.model_copy(update={"public_tests": None})
+    counting = CountingSandbox(docker_sandbox)
+    responder = with_inputs(FUNCTION_INPUTS, by_round(ROUND_ONE, NO_DUPLICATES, NO_DUPLICATES))
+    with ScriptedServer(responder) as srv:
+        result = await solve(srv, counting, problem, RunConfig(rounds=[8], seed=3))
+    candidates = sum(1 for r in result.rounds for t in r.trajectories if t.code is not None)
+    assert result.agreement is not None
+    inputs = len(result.agreement.inputs)
+    assert inputs >= 3
+    assert len(counting.runs) == candidates == 9
+    assert {kind for kind, _, _ in counting.runs} == ({"pytest"} if with_tests else {"probe"})
+    # every run carried every input and came back with a result for each
+    assert all(sent == inputs and got == inputs for _, sent, got in counting.runs), counting.runs
+    assert result.agreement.candidates == 9
