@@ -364,3 +364,47 @@ async def test_watchdog_keeps_the_results_received(backend: str) -> None:
     assert verdict.verdict == "timeout" and verdict.passed == 3
     stalled = [t for t in verdict.tests if t.status == "timeout"]
     assert stalled and all("host watchdog" in (t.message or "") for t in stalled)
+
+
+def _pool_containers(memory_mb: int) -> list[str]:
+    """Running containers of this test process whose memory limit marks one pool's spec."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        mine = set(our_containers())
+        memory = (memory_mb + 64 + 160) * 1024 * 1024  # the spec's cgroup limit (create_kwargs)
+        return [
+            c["Id"] for c in client.api.containers(filters={"label": "pacore"})
+            if c["Id"] in mine and client.api.inspect_container(c["Id"])["HostConfig"]["Memory"] == memory
+        ]  # fmt: skip
+    finally:
+        client.close()
+
+
+@pytest.mark.docker
+async def test_reusing_pool_keeps_its_target_and_replaces_what_it_removes() -> None:
+    """With reuse, the warm target counts containers in use: a burst of candidates is
+    served by the same `warm` containers (no spares created while all are busy, which only
+    took CPU from the tests), and one removed after a timeout is replaced."""
+    require_docker()
+    limits = Limits(memory_mb=300, timeout_s=1.0)  # a spec (pool) of this test's own
+    sandbox = make_sandbox("docker", parallelism=2, warm=2)
+    try:
+        await sandbox.prepare(limits, wait=True)
+        before = set(_pool_containers(300))
+        assert len(before) == 2
+        suite = CheckSuite(test_code=CHECK, entry_point="f")
+        good = Candidate(code="def f(x):\n    return x + 1\n")
+        verdicts = await asyncio.gather(
+            *(sandbox.run(good, suite, limits) for _ in range(10)),
+            sandbox.run(Candidate(code=SPIN), suite, limits),
+        )
+        assert [v.verdict for v in verdicts] == ["passed"] * 10 + ["timeout"]
+        await sandbox.prepare(limits, wait=True)  # the replacement has settled
+        after = set(_pool_containers(300))
+        assert len(after) == 2, after  # the target, not target + spares
+        assert len(after & before) == 1  # one kept, the timed-out one replaced
+    finally:
+        await sandbox.close()
+    assert _pool_containers(300) == []
