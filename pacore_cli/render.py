@@ -143,7 +143,11 @@ def run_summary(result: RunResult, problem_id: str) -> Table:
         + f", wall {result.wall_s:.1f}s, sandbox {result.sandbox_s:.1f}s",
     ]
     if result.assurance:
-        lines.insert(1, f"assurance: {result.assurance}")
+        hint = ""
+        if result.agreement is None and result.assurance.startswith("passed samples"):
+            hint = (" [dim](wrong programs pass samples too: `--agreement` compares the candidates"
+                    " on generated inputs)[/]")
+        lines.insert(1, f"assurance: {result.assurance}{hint}")
     if result.agreement is not None:
         a = result.agreement
         lines.append(f"agreement: {a.used_inputs} generated inputs used ({len(a.dropped)} dropped), "

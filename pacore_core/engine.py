@@ -13,7 +13,8 @@ import time
 from contextlib import aclosing
 
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
-from pacore_core.agreement.selecting import select_with_agreement
+from pacore_core.agreement.ranking import assurance
+from pacore_core.agreement.selecting import samples_only, select_with_agreement
 from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
@@ -290,7 +291,7 @@ class Engine:
             if code is None:
                 tr.code_problem = f"no ```{problem.language} code block in the answer"
             else:
-                tr.code_problem = validate(code, problem.language, problem.entry_point)
+                tr.code_problem = validate(code, problem.language, problem.top_level_entry_point)
                 if tr.code_problem is None:
                     tr.code = code
             if tr.code is not None:
@@ -382,6 +383,11 @@ class Engine:
             early_stopped=result.early_stopped,
         )
         self._apply_choice(result, choice)
+        if choice.chosen is not None and choice.chosen.code is not None:  # the same words, no evidence
+            result.assurance = assurance(
+                has_tests=problem.has_tests, samples_only=samples_only(problem, self.config.select_on),
+                passed_all=result.verification.ok, cluster_size=None, candidates=0, inputs=0,
+            )  # fmt: skip
 
     @staticmethod
     def _apply_choice(result: RunResult, choice: Choice, *, solved_without_tests: bool = False) -> None:

@@ -68,9 +68,15 @@ def select_with_agreement(
         reason=("the final synthesized program: " if is_final else "") + picked.reason,
     )
     contender = next(c for c in contenders if c.key == picked.key)
-    samples_only = problem.weak_verification or problem.mode == "io" or select_on == "public"
     label = session.assurance(
-        has_tests=problem.has_tests, samples_only=samples_only, passed_all=contender.all_passed
-    )
+        has_tests=problem.has_tests, samples_only=samples_only(problem, select_on),
+        passed_all=contender.all_passed,
+    )  # fmt: skip
     solved = not problem.has_tests and session.agreement_solved()
     return AgreementChoice(Choice(chosen, selected, tests), label, solved)
+
+
+def samples_only(problem: Problem, select_on: str) -> bool:
+    """Whether the tests that chose are examples or samples (a stub's docstring, a contest
+    statement's samples, a benchmark's public tests), not tests the user wrote."""
+    return problem.weak_verification or problem.mode == "io" or select_on == "public"

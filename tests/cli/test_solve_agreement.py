@@ -56,3 +56,35 @@ def test_solve_without_tests_by_agreement(tmp_path: Path, docker_ready: None) ->
     assert "sorted(set(xs))" not in payload["code"]
     assert "assurance: agreement only (no tests)" in out.stderr  # the summary (stdout is JSON)
     assert (tmp_path / "solved.py").read_text() == payload["code"]
+
+
+DOCTEST_STUB = '''def dedupe(xs: list[int]) -> list[int]:
+    """Remove repeated items, keeping the first occurrence of each, in order.
+
+    >>> dedupe([1, 1, 2])
+    [1, 2]
+    """
+    ...
+'''
+
+
+def test_samples_only_says_so_and_names_agreement(tmp_path: Path, docker_ready: None) -> None:
+    """Without agreement, a stub checked by its docstring example alone is reported as
+    'passed samples (no agreement evidence)', with the flag that would compare candidates;
+    with it, the same run names the agreement behind the answer."""
+    stub = tmp_path / "dedupe.py"
+    stub.write_text(DOCTEST_STUB)
+    with ScriptedServer(responder) as srv:
+        common = ["--rounds", "4", "--base-url", srv.base_url, "--model", srv.model, "--json"]
+        plain = pacore(["solve", stub, *common], cwd=tmp_path)
+        agreed = pacore(["solve", stub, "--agreement", *common], cwd=tmp_path)
+    assert plain.code == 0, plain.stdout + plain.stderr
+    payload = json.loads(plain.stdout.strip().splitlines()[-1])
+    assert payload["assurance"] == "passed samples (no agreement evidence)"
+    summary = " ".join(plain.stderr.split())  # the console wraps long lines
+    assert "`--agreement` compares the candidates on generated inputs" in summary
+    assert agreed.code == 0, agreed.stdout + agreed.stderr
+    with_agreement = json.loads(agreed.stdout.strip().splitlines()[-1])
+    assert with_agreement["assurance"].startswith("passed samples + agreed with 3/5 candidates on ")
+    assert "sorted(set(xs))" not in with_agreement["code"]
+    assert "--agreement` compares" not in " ".join(agreed.stderr.split())
