@@ -7,8 +7,9 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from lsp_server.targeting import ParsedDocument, StubTarget
+from lsp_server.targeting import ParsedDocument, StubTarget, find_function
 from lsp_server.test_discovery import DiscoveredTests, module_name
+from pacore_core.agreement.signatures import constructor_needs
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
 from pacore_core.statement import workspace_function_statement
@@ -82,6 +83,36 @@ def module_context(doc: ParsedDocument, target: StubTarget, used_text: str, budg
     return "\n\n\n".join(parts)
 
 
+def method_owner(doc: ParsedDocument, target: StubTarget) -> tuple[str, str] | None:
+    """(the class path the module names, e.g. `Outer.Inner`; the top-level statement holding
+    it) for a method whose class is reachable from the module, else None (a function, or a
+    class inside a function). Why: probes call `Class.method` on a fresh `Class()`."""
+    fn = find_function(doc, target.qualname) if target.class_name is not None else None
+    if fn is None:
+        return None
+    node: Node | None = fn.parent
+    top = fn
+    while node is not None and node.type != "module":
+        if node.type == "function_definition":
+            return None
+        top, node = node, node.parent
+    return target.qualname.rsplit(".", 1)[0], doc.slice(top.start_byte, top.end_byte)
+
+
+def agreement_obstacle(doc: ParsedDocument, target: StubTarget) -> str | None:
+    """Why execution agreement cannot call this stub, or None."""
+    if target.class_name is None:
+        return None
+    owner = method_owner(doc, target)
+    if owner is None:
+        return f"`{target.qualname}` is a method of a class defined inside a function"
+    needs = constructor_needs(owner[1], owner[0])
+    if needs:
+        return (f"`{owner[0]}()` needs arguments ({', '.join(needs)}), and each generated input "
+                f"calls `{target.name}` on a fresh instance made without any")
+    return None
+
+
 def problem_statement(
     target: StubTarget,
     relpath: str,
@@ -123,16 +154,18 @@ def build_problem(
     context = module_context(doc, target, used, context_budget)
     statement = problem_statement(target, relpath, context, tests, templates)
     tests_text = "\n\n".join(tests.sources.values()) or tests.doctest
+    owner = method_owner(doc, target)
     return Problem(
         id=f"{module_name(relpath)}.{target.qualname}",
         statement=statement,
         language="python",
         mode="function",
-        # The engine checks for a top-level `def entry_point`; a method may come back inside
-        # its class, which the splice accepts, so methods are checked by the splice alone.
-        entry_point=target.name if target.class_name is None else None,
+        # A method (`method_of`) may come back inside its class, which the splice accepts: the
+        # engine checks it has no top-level `def`; agreement calls it on a fresh instance.
+        entry_point=target.name if target.class_name is None or owner is not None else None,
+        method_of=owner[0] if owner is not None else None,
         signature=target.signature.strip(),
-        starter_code=target.function_text,
+        starter_code=owner[1] if owner is not None else target.function_text,
         public_tests=ProjectSuite(root=root, overlay={}, node_ids=node_ids, include=include or []),
         public_tests_text=tests_text,
         weak_verification=weak,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from lsp_server.context import build_problem
+from lsp_server.context import agreement_obstacle, build_problem, method_owner
 from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.jobs import AlreadyRunning, FunctionKey
@@ -80,9 +80,11 @@ class SolveContext:
     def report(self, result: RunResult | None, status: SolveStatus, applied: Applied,
                detail: str = "") -> SolveReport:
         agreed = None
-        if result is not None and self.target.class_name is None:
+        owner = method_owner(self.doc, self.target)
+        if result is not None and (self.target.class_name is None or owner is not None):
             agreed = regression_tests(result.agreement, module=module_name(self.relpath),
-                                      entry_point=self.target.name)
+                                      entry_point=self.target.name,
+                                      method_of=owner[0] if owner is not None else None)
         return build_report(solve_id=self.solve_id, uri=self.uri, qualname=self.target.qualname,
                             tests_label=self.tests_label(), weak=self.weak, started=self.started,
                             result=result, status=status, applied=applied, detail=detail,
@@ -163,6 +165,10 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
             weak = True  # doctests if there are any, else tests the model writes first
         elif settings.solve_by_agreement:
             weak = agreement = True  # doctests if there are any, and agreement on generated inputs
+            if not tests.doctest and (why := agreement_obstacle(doc, target)) is not None:
+                raise fail(f"No tests found for `{target.qualname}`, and pacore.solveByAgreement "
+                           f"cannot choose without them: {why}. Add a pytest test or docstring "
+                           "examples (doctests). No model request was made.")
         else:
             msg = no_tests_message(target, relpath, tests)
             ls.show(msg, types.MessageType.Warning)

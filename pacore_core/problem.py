@@ -24,6 +24,10 @@ class Problem(BaseModel):
     language: Language = "python"
     mode: Literal["function", "io"] = "function"
     entry_point: str | None = None
+    method_of: str | None = Field(
+        default=None,
+        description="the class (dotted, as in `Outer.Inner`) whose method `entry_point` is; None: a function",
+    )
     signature: str | None = None
     starter_code: str | None = None
     public_tests: TestSuite | None = None
@@ -44,6 +48,26 @@ class Problem(BaseModel):
     @property
     def has_tests(self) -> bool:
         return bool(self.suites())
+
+    @property
+    def top_level_entry_point(self) -> str | None:
+        """The `def` a candidate must have at its top level; None for a method, which may come
+        back alone or inside its class (the editor's splice accepts either)."""
+        return self.entry_point if self.method_of is None else None
+
+    @property
+    def probe_entry_point(self) -> str | None:
+        """What the probe runner calls: `Class.method` for a method (on a fresh `Class()`)."""
+        if self.method_of is None or self.entry_point is None:
+            return self.entry_point
+        return f"{self.method_of}.{self.entry_point}"
+
+    @property
+    def call_name(self) -> str | None:
+        """How a call reads in messages and tests: `Class().method` for a method."""
+        if self.method_of is None or self.entry_point is None:
+            return self.entry_point
+        return f"{self.method_of}().{self.entry_point}"
 
 
 def io_examples_text(suite: IOSuite, limit: int = 5) -> str:

@@ -17,7 +17,8 @@ def probe_suite(problem: Problem, inputs: list[ProbeInput], per_call_s: float) -
     calls = [ProbeCall(name=p.name, args=p.args, input=p.stdin) for p in inputs]
     if problem.mode == "io":
         return ProbeSuite(mode="io", inputs=calls, per_call_s=per_call_s)
-    return ProbeSuite(mode="function", entry_point=problem.entry_point, inputs=calls, per_call_s=per_call_s)
+    entry = problem.probe_entry_point  # `Class.method`: called on a fresh `Class()` per input
+    return ProbeSuite(mode="function", entry_point=entry, inputs=calls, per_call_s=per_call_s)
 
 
 def probe_limits(limits: Limits, suite: ProbeSuite) -> Limits:

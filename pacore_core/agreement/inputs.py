@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from pacore_core.agreement.models import InputSet, ProbeInput
 from pacore_core.agreement.signatures import (
     FunctionSignature,
+    constructor_needs,
     example_calls,
     literal_text,
     parse_call,
@@ -68,7 +69,7 @@ class InputGenerator:
         self._template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source)
 
     async def inputs(self, problem: Problem, *, seed: int, temperature: float = 0.7) -> InputSet:
-        key = hashlib.sha256(f"{seed}\0{problem.statement}\0{problem.entry_point}".encode()).hexdigest()
+        key = hashlib.sha256(f"{seed}\0{problem.statement}\0{problem.probe_entry_point}".encode()).hexdigest()
         if key not in self._cache:
             self._cache[key] = recorded_inputs(self.backend, problem) or await self._generate(
                 problem, seed, temperature
@@ -77,14 +78,15 @@ class InputGenerator:
 
     async def _generate(self, problem: Problem, seed: int, temperature: float) -> InputSet:
         out = InputSet(seed=seed)
+        if (why := no_fresh_instance(problem)) is not None:
+            out.notes.append(why)  # every call would crash alike: no inputs, no model request
+            return out
         sig = _signature(problem) if problem.mode == "function" else None
         if problem.mode == "function" and sig is None:
-            out.notes.append(
-                f"no signature of {problem.entry_point} found: only model-written inputs are used"
-            )
+            out.notes.append(f"no signature of {problem.call_name} found: only model-written inputs are used")
         seen: set[str] = set()
         if sig is not None and self.settings.typed_inputs:
-            examples = example_calls(problem.statement, sig.name)
+            examples = example_calls(problem.statement, sig.name, method=problem.method_of is not None)
             strategy = argument_strategy(sig, examples)
             if strategy is None:
                 out.notes.append("parameters without type hints or examples: no inputs drawn from types")
@@ -109,7 +111,7 @@ class InputGenerator:
             return
         prompt = self._template.render(
             statement=problem.statement, entry_point=problem.entry_point if sig else None,
-            count=self.settings.model_inputs,
+            method_of=problem.method_of, count=self.settings.model_inputs,
         )  # fmt: skip
         request = SampleRequest(
             messages=[{"role": "user", "content": prompt}], n=1, round_index=0, temperature=temperature,
@@ -128,13 +130,15 @@ class InputGenerator:
             out.notes.append(f"the model could not write inputs: {e}")
             return
         if sig is not None:
-            self._function_inputs(text, sig, out, seen)
+            self._function_inputs(text, sig, out, seen, method=problem.method_of is not None)
         else:
             self._stdin_inputs(text, problem, out, seen)
 
-    def _function_inputs(self, text: str, sig: FunctionSignature, out: InputSet, seen: set[str]) -> None:
+    def _function_inputs(
+        self, text: str, sig: FunctionSignature, out: InputSet, seen: set[str], *, method: bool
+    ) -> None:
         taken = rejected = 0
-        for line in _calls(text, sig.name):
+        for line in _calls(text, sig.name, method=method):
             args = _parse(line, sig)
             why = "not a call with literal arguments" if args is None else sig.accepts(args)
             literal = literal_text(args) if args is not None and why is None else None
@@ -179,11 +183,35 @@ class InputGenerator:
 def _signature(problem: Problem) -> FunctionSignature | None:
     if not problem.entry_point:
         return None
-    for source in (problem.signature, problem.starter_code, *_code_blocks(problem.statement)):
-        if source:
-            sig = parse_signature(source, problem.entry_point)
-            if sig is not None:
-                return sig
+    for source in _sources(problem):
+        sig = parse_signature(source, problem.entry_point, problem.method_of)
+        if sig is not None:
+            return sig
+    return None
+
+
+def _sources(problem: Problem) -> list[str]:
+    """Where the stub is written: its signature, starter code (a method's: its class), and
+    the statement's code blocks."""
+    found = (problem.signature, problem.starter_code, *_code_blocks(problem.statement))
+    return [s for s in found if s]
+
+
+def no_fresh_instance(problem: Problem) -> str | None:
+    """Why a method's inputs cannot be run (its class needs constructor arguments), or None.
+    Why skip: each call is made on a fresh `Class()`; if that needs arguments, every
+    candidate would crash alike on every input and agreement would only cost time."""
+    if problem.method_of is None:
+        return None
+    for source in _sources(problem):
+        needs = constructor_needs(source, problem.method_of)
+        if needs is not None:
+            if not needs:
+                return None
+            return (
+                f"agreement skipped: `{problem.method_of}()` needs arguments ({', '.join(needs)}), "
+                f"and each input calls `{problem.entry_point}` on a fresh instance made without any"
+            )
     return None
 
 
@@ -200,10 +228,14 @@ def _blocks(text: str) -> list[str]:
     ]
 
 
-def _calls(text: str, entry_point: str) -> list[str]:
-    """Candidate call texts: each line of the code blocks (or of the whole answer)."""
+def _calls(text: str, entry_point: str, *, method: bool = False) -> list[str]:
+    """Candidate call texts: each line of the code blocks (or of the whole answer). A
+    method's calls may name what they are called on (`Stack().push(1)`): that is dropped."""
     blocks = _code_blocks(text) or [text]
     lines = [ln.strip().removeprefix(">>>").strip() for b in blocks for ln in b.splitlines()]
+    if method:
+        on = re.compile(rf"^[\w.]+(?:\(\))?\.(?={re.escape(entry_point)}\()")
+        lines = [on.sub("", ln, count=1) for ln in lines]
     return [ln for ln in lines if ln.startswith(f"{entry_point}(")]
 
 

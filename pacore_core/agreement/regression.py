@@ -57,25 +57,40 @@ def _has_float(value: Any) -> bool:
     return False
 
 
-def regression_tests(record: AgreementRecord | None, *, module: str, entry_point: str) -> str | None:
-    """The pytest file pinning a run's agreed behaviour, or None if there is nothing to pin."""
+def regression_tests(
+    record: AgreementRecord | None, *, module: str, entry_point: str, method_of: str | None = None
+) -> str | None:
+    """The pytest file pinning a run's agreed behaviour, or None if there is nothing to pin.
+    `method_of`: `entry_point` is a method of that class, called on a fresh instance."""
     if record is None or record.agreed is None or record.chosen_cluster is None:
         return None
     agreeing = len(record.clusters[record.chosen_cluster].members)
-    return pytest_file(record, record.agreed, module=module, entry_point=entry_point, agreeing=agreeing)
+    return pytest_file(
+        record, record.agreed, module=module, entry_point=entry_point, agreeing=agreeing, method_of=method_of
+    )
 
 
 def pytest_file(
-    record: AgreementRecord, behaviour: Behaviour, *, module: str, entry_point: str, agreeing: int
+    record: AgreementRecord,
+    behaviour: Behaviour,
+    *,
+    module: str,
+    entry_point: str,
+    agreeing: int,
+    method_of: str | None = None,
 ) -> str | None:
-    """The test module's text, or None when no pair can be written."""
+    """The test module's text, or None when no pair can be written. A method is called as
+    the probes called it: on a fresh `Class()` per case."""
     pairs = agreed_pairs(record, behaviour)
     if not pairs:
         return None
+    imported = method_of.split(".")[0] if method_of else entry_point
+    call = f"{method_of}().{entry_point}" if method_of else entry_point
+    shown = f"{method_of}.{entry_point}" if method_of else entry_point
     values = [(a, e) for a, kind, e in pairs if kind == "value"]
     raises = [(a, e) for a, kind, e in pairs if kind == "raises"]
     lines = [
-        f'"""Regression tests for `{entry_point}`, written by pacore from execution agreement.',
+        f'"""Regression tests for `{shown}`, written by pacore from execution agreement.',
         "",
         f"{agreeing} independently generated programs behaved exactly like this on these inputs; the",
         "outputs were not checked by a person. Edit or delete cases that do not match your intent.",
@@ -83,13 +98,13 @@ def pytest_file(
         "",
         "import pytest",
         "",
-        f"from {module} import {entry_point}",
+        f"from {module} import {imported}",
         "",
     ]
     if values:
         lines += _parametrized("AGREED", "args, expected", values, [
             f"def test_{entry_point}_agreed_output(args, expected):",
-            f"    result = {entry_point}(*args)",
+            f"    result = {call}(*args)",
             "    if isinstance(expected, float) or (",
             "        isinstance(expected, (list, tuple)) and any(isinstance(x, float) for x in expected)",
             "    ):",
@@ -101,7 +116,7 @@ def pytest_file(
         lines += _parametrized("AGREED_ERRORS", "args, error", raises, [
             f"def test_{entry_point}_agreed_error(args, error):",
             "    with pytest.raises(error):",
-            f"        {entry_point}(*args)",
+            f"        {call}(*args)",
         ])  # fmt: skip
     return "\n".join(lines)
 

@@ -87,7 +87,7 @@ class AgreementSession:
             return ""
         dropped = dropped_inputs(self.input_set.inputs, view)
         return evidence_block(
-            key, view, self.input_set.inputs, dropped, entry_point=self.problem.entry_point, level=level
+            key, view, self.input_set.inputs, dropped, entry_point=self.problem.call_name, level=level
         )
 
     def choose(self, contenders: list[Contender], *, final_key: str | None) -> Choice | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import inspect
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,19 +62,32 @@ class FunctionSignature:
         return [p for p in self.params if p.kind in kinds]
 
 
-def parse_signature(source: str, entry_point: str) -> FunctionSignature | None:
-    """The signature of the last top-level (or class-less nested) `def entry_point` in source."""
+def parse_signature(source: str, entry_point: str, method_of: str | None = None) -> FunctionSignature | None:
+    """The signature of the last top-level (or class-less nested) `def entry_point` in source.
+    With `method_of`, the method of that class as callers see it: without `self`/`cls`."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return None
     found: ast.FunctionDef | ast.AsyncFunctionDef | None = None
-    for node in ast.walk(tree):
+    nodes: Iterable[ast.AST] = ast.walk(tree)
+    if method_of is not None:
+        cls = find_class(tree, method_of)
+        if cls is None:
+            return None
+        nodes = cls.body
+    for node in nodes:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == entry_point:
             found = node
     if found is None:
         return None
-    a = found.args
+    params = _params(found.args)
+    if method_of is not None and not _decorated(found, "staticmethod"):
+        params = params[1:]  # `self` (or a classmethod's `cls`) is bound by the call
+    return FunctionSignature(entry_point, tuple(params))
+
+
+def _params(a: ast.arguments) -> list[Param]:
     params: list[Param] = []
     positional = [*a.posonlyargs, *a.args]
     first_default = len(positional) - len(a.defaults)
@@ -94,7 +108,55 @@ def parse_signature(source: str, entry_point: str) -> FunctionSignature | None:
         )
     if a.kwarg is not None:
         params.append(Param(a.kwarg.arg, inspect.Parameter.VAR_KEYWORD, None, False))
-    return FunctionSignature(entry_point, tuple(params))
+    return params
+
+
+def _decorated(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, name: str) -> bool:
+    """Whether a decorator is `name`, `x.name` or a call of either (`@dataclass(...)`)."""
+    for d in node.decorator_list:
+        d = d.func if isinstance(d, ast.Call) else d
+        if (isinstance(d, ast.Name) and d.id == name) or (isinstance(d, ast.Attribute) and d.attr == name):
+            return True
+    return False
+
+
+def find_class(tree: ast.AST, path: str) -> ast.ClassDef | None:
+    """The last `class` named by the dotted `path` (`Outer.Inner`), nested as it says."""
+    nodes: Iterable[ast.AST] = ast.walk(tree)
+    found: ast.ClassDef | None = None
+    for part in path.split("."):
+        found = None
+        for node in nodes:
+            if isinstance(node, ast.ClassDef) and node.name == part:
+                found = node
+        if found is None:
+            return None
+        nodes = found.body
+    return found
+
+
+def constructor_needs(source: str, class_path: str) -> list[str] | None:
+    """The arguments `Class()` cannot do without, read from the class's `__init__` (or a
+    dataclass's fields without defaults); None when the class is not in `source`. Why: a
+    method is probed on a fresh `Class()`, which such a class cannot give."""
+    try:
+        cls = find_class(ast.parse(source), class_path)
+    except SyntaxError:
+        return None
+    if cls is None:
+        return None
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            params = _params(node.args)[1:]
+            required = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+            return [p.name for p in params if not p.has_default and p.kind not in required]
+    if _decorated(cls, "dataclass"):
+        return [
+            n.target.id for n in cls.body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is None
+            and not (n.annotation and "ClassVar" in ast.unparse(n.annotation))
+        ]  # fmt: skip
+    return []
 
 
 def _source(node: ast.expr | None) -> str | None:
@@ -123,15 +185,16 @@ def eval_annotation(text: str | None) -> Any:
         return None
 
 
-def example_calls(text: str, entry_point: str) -> list[tuple[Any, ...]]:
+def example_calls(text: str, entry_point: str, *, method: bool = False) -> list[tuple[Any, ...]]:
     """Argument tuples of `entry_point(...)` calls written with literals in `text`
-    (doctest lines, test asserts, prose examples); calls that are not literals are skipped."""
+    (doctest lines, test asserts, prose examples); calls that are not literals are skipped.
+    A `method` is called on something (`s.push(1)`, `Stack().push(1)`): a dot before counts."""
     out: list[tuple[Any, ...]] = []
     start = 0
     needle = f"{entry_point}("
     while (i := text.find(needle, start)) >= 0:
         start = i + len(needle)
-        if i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_."):
+        if i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_" or (text[i - 1] == "." and not method)):
             continue
         depth, j = 0, i + len(entry_point)
         while j < len(text):

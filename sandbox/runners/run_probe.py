@@ -61,16 +61,22 @@ def canonical(value: Any, depth: int = 0) -> str:
 
 def harness(emit: Any, entry_point: str, calls: list[dict[str, str]], module: str = "solution") -> None:
     """In the child: import the candidate once, then one report per call, in order.
-    `module` is `solution`, or in a project the stub's own module (its imports resolve)."""
+    `module` is `solution`, or in a project the stub's own module (its imports resolve).
+    `entry_point` may be `Class.method`: see `_target`."""
     sys.path[:0] = [".", "src"]  # the project root, and a src layout's package folder
     sys.dont_write_bytecode = True
     try:
         import importlib
 
         solution = importlib.import_module(module)  # the candidate's module-level code runs here
-        function = getattr(solution, entry_point)
+        owner, function = _target(solution, entry_point)
     except BaseException as exc:  # SystemExit too: a module that exits has no function
         emit({"event": "import_error", "error_type": type(exc).__name__, "message": trim(str(exc), 500)})
+        return
+    if owner is not None and (why := _needs_arguments(owner)) is not None:
+        for call in calls:  # every candidate fails alike: the host drops these inputs
+            emit({"event": "report", "name": call["name"], "status": "error",
+                  "error_type": "ConstructorNeedsArguments", "message": why, "duration_s": 0.0})  # fmt: skip
         return
     for call in calls:
         args = ast.literal_eval(call["args"])  # validated on the host: a tuple of literals
@@ -78,10 +84,15 @@ def harness(emit: Any, entry_point: str, calls: list[dict[str, str]], module: st
         start = time.monotonic()
         report: dict[str, Any]
         try:
-            out = function(*copy.deepcopy(args))
+            instance = owner() if owner is not None else None  # a fresh instance per call
+            called = copy.deepcopy(args)
+            out = (function if instance is None else getattr(instance, function))(*called)
             text = canonical(out)
             if out is None:  # in-place functions: what they did to their arguments counts
-                text = f"None; arguments after the call: {canonical(args)}"
+                text = f"None; arguments after the call: {canonical(called)}"
+                if instance is not None:  # and a method's: what it did to its instance
+                    state = canonical(getattr(instance, "__dict__", None))
+                    text += f"; the instance after the call: {state}"
             report = {"status": "passed", "actual": trim(text, SHOWN_CHARS), "message": digest(text)}
         except RecursionError:
             report = {"status": "error", "error_type": "RecursionError", "message": "RecursionError"}
@@ -92,6 +103,38 @@ def harness(emit: Any, entry_point: str, calls: list[dict[str, str]], module: st
             report = {"status": "error", "error_type": name, "message": trim(f"{name}: {exc}", 300)}
         report.update(event="report", name=call["name"], duration_s=time.monotonic() - start)
         emit(report)
+
+
+def _target(solution: Any, entry_point: str) -> tuple[Any, Any]:
+    """(class to instantiate per call or None, what to call): a function; for `Class.method`
+    a static or class method is called on the class, a plain method (name) on a fresh
+    `Class()` each call, so no call sees what an earlier one did to the instance."""
+    *path, name = entry_point.split(".")
+    owner = solution
+    for part in path:
+        owner = getattr(owner, part)
+    if not path:
+        return None, getattr(solution, name)
+    import inspect
+
+    if isinstance(inspect.getattr_static(owner, name), staticmethod | classmethod):
+        return None, getattr(owner, name)
+    getattr(owner, name)  # an AttributeError here is the candidate's: the method is missing
+    return owner, name
+
+
+def _needs_arguments(cls: Any) -> str | None:
+    """Why `cls()` cannot be called without arguments, or None (also when unknown)."""
+    import inspect
+
+    try:
+        inspect.signature(cls).bind()
+    except TypeError as exc:
+        name = cls.__name__
+        return trim(f"{name}() needs arguments; each input calls the method on a fresh {name}(): {exc}", 300)
+    except ValueError:  # no signature to read (a builtin base): constructing will tell
+        return None
+    return None
 
 
 def _silent(_result: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ against the solved module. Real language server over stdio, scripted model, Dock
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from lsprotocol.types import TextEdit
 from pytest_lsp.client import LanguageClient
 
+from tests.lsp import conftest
 from tests.lsp.conftest import MODULE, apply_text_edits, line_of
 
 pytestmark = pytest.mark.docker
@@ -88,3 +90,76 @@ async def test_without_the_setting_the_refusal_names_it(session_factory: Any) ->
         with pytest.raises(Exception) as err:
             await s.solve("def lonely(")
         assert "pacore.solveByAgreement" in str(err.value)
+
+
+TALLY = '''
+
+class Tally:
+    def __init__(self, start=0):
+        self.total = start
+
+    def histogram(self, words: list[str]) -> dict[str, int]:
+        """How often each word occurs."""
+        ...
+
+
+class Scaler:
+    def __init__(self, factor):
+        self.factor = factor
+
+    def scale_all(self, xs: list[int]) -> list[int]:
+        """Each item times the factor."""
+        ...
+'''
+TALLY_CODE = (
+    "class Tally:\n    def histogram(self, words):\n        counts = {}\n        for w in words:\n"
+    "            counts[w] = counts.get(w, 0) + 1\n            self.total += 1\n        return counts\n"
+)
+
+
+async def test_a_method_stub_without_tests_is_solved_by_agreement_and_its_pairs_pass(
+    session_factory: Any, require_docker_engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each input calls the method on a fresh `Tally()`; the written tests do the same."""
+    monkeypatch.setitem(conftest.IMPLEMENTATIONS, "Tally.histogram", TALLY_CODE)
+    files = {"pkg/mathx.py": MODULE + TALLY}
+    async with session_factory(settings={"solveByAgreement": True}, files=files) as s:
+        started = await s.solve("def histogram(")
+        await s.wait_report("Tally.histogram")
+        rep = await s.report(started["solveId"])
+        assert rep["status"] == "solved", rep
+        assert rep["assurance"].startswith("agreement only (no tests)"), rep["assurance"]
+        agreed_text = rep["agreed_tests"]
+        assert agreed_text and "from pkg.mathx import Tally" in agreed_text
+        assert "Tally().histogram(*args)" in agreed_text
+        assert len(s.edits) == 1
+        agreed = [_command(a) for a in await s.actions(line_of(s.text, "def histogram("))]
+        agreed = [c for c in agreed if c.command == "pacore.writeAgreedTests"]
+        assert len(agreed) == 1 and "`Tally.histogram`" in agreed[0].title
+        out = await s.command(agreed[0].command, *(agreed[0].arguments or []))
+        path = Path(out["path"])
+        assert path.read_text() == agreed_text
+        solved = apply_text_edits(s.text, _edits(s.edits[0]))
+        assert "counts[w] = counts.get(w, 0) + 1" in solved
+        (s.root / "pkg" / "mathx.py").write_text(solved)
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+            cwd=s.root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert re.search(r"\b(1\d|[2-9]\d) passed", run.stdout), run.stdout  # the typed inputs
+
+
+async def test_a_method_whose_class_needs_constructor_arguments_is_refused_by_name(
+    session_factory: Any,
+) -> None:
+    async with session_factory(sandbox="local", settings={"solveByAgreement": True},
+                               files={"pkg/mathx.py": MODULE + TALLY}) as s:  # fmt: skip
+        with pytest.raises(Exception) as err:
+            await s.solve("def scale_all(")
+        assert "`Scaler()` needs arguments (factor)" in str(err.value)
+        assert "No model request was made" in str(err.value)
+        assert s.server.chat_requests == []
