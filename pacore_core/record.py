@@ -118,7 +118,7 @@ class RunResult(BaseModel):
             self.ttc_tokens += self.agreement.completion_tokens
             self.prompt_tokens += self.agreement.prompt_tokens
             self.model_calls += 1 if self.agreement.completion_tokens else 0
-            self.sandbox_s += self.agreement.probe_s
+            # no sandbox time to add: the probes ran inside the verifications counted above
 
 
 class RunRecord(BaseModel):

@@ -356,3 +356,7 @@ async def test_each_candidate_costs_one_sandbox_run_inputs_and_tests_together(
     # every run carried every input and came back with a result for each
     assert all(sent == inputs and got == inputs for _, sent, got in counting.runs), counting.runs
     assert result.agreement.candidates == 9
+    # the probes' time is inside the runs' time: counted once
+    runs_s = sum(t.verification.duration_s for r in result.rounds for t in r.trajectories if t.verification)
+    assert result.agreement.probe_s > 0
+    assert result.sandbox_s == pytest.approx(runs_s)
