@@ -45,7 +45,7 @@ class SolveReport(BaseModel):
     assurance: str = Field(
         default="", description="how far to trust the code, e.g. `passed your tests`, "
         "`passed samples + agreed with 6/8 candidates on 40 generated inputs`, "
-        "`agreement only (no tests): ...`; empty when agreement was off")
+        "`agreement only (no tests): ...`; empty when nothing was chosen")
     agreed_tests: str | None = Field(
         default=None, description="a pytest module pinning the agreed input/output pairs "
         "(offered by the code action that writes it next to the code)")

@@ -273,7 +273,7 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
                               keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
     config = ctx.settings.core_settings().run
     if ctx.agreement:
-        config = config.model_copy(update={"agreement": True})
+        config = config.model_copy(update={"agreement": "on"})
         if not node_ids:  # nothing to run: an empty project suite would run every test
             problem = problem.model_copy(update={"public_tests": None})
     return await Engine(backend, sandbox, config, on_event=progress.on_event).solve(problem)

@@ -149,10 +149,10 @@ async def run_strategy(
     cfg = config.model_copy(update={"select_on": "public"})
     try:
         if spec.kind == "pacore":
-            cfg = cfg.model_copy(update={"rounds": list(spec.rounds)})
-            agreement = agreement_settings(cfg.model_copy(update={"agreement": True})) \
-                if spec.agreement else None
-            result = await Engine(backend, sandbox, cfg, agreement=agreement).solve(problem)
+            # a strategy says whether it uses agreement: the configured `auto` never decides
+            cfg = cfg.model_copy(update={"rounds": list(spec.rounds),
+                                         "agreement": "on" if spec.agreement else "off"})
+            result = await Engine(backend, sandbox, cfg, agreement=agreement_settings(cfg)).solve(problem)
             out = StrategyOutcome(
                 code=result.code, public=result.verification.public,
                 reason=result.selected.reason,

@@ -48,6 +48,8 @@ def _argument(spec: KeySpec) -> dict[str, Any]:
     choices = _literal_choices(ann)
     if choices:
         kw["choices"] = choices
+    if spec.const is not None:  # the flag alone means this value
+        kw.update(nargs="?", const=spec.const)
     elif spec.metavar:
         kw["metavar"] = spec.metavar
     return kw

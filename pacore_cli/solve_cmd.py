@@ -150,7 +150,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     try:
         problem = load_problem(args.problem, tests=args.tests, language=args.language,
                                templates=Templates(settings.run.template_dir),
-                               require_tests=not settings.run.agreement)
+                               require_tests=settings.run.agreement != "on")
     except PacoreError as e:  # a malformed problem, or a template_dir that is not usable
         raise UsageError(e.render(cli_flag)) from None
     for path, flag in ((args.output, "--output"), (args.record, "--record")):

@@ -34,20 +34,27 @@ hundred trajectories the server queues for hours; raise `max_width` to go beyond
 
 
 def cli(flag: str | None = None, *, metavar: str | None = None, env: str | None = None,
-        env_deprecated: tuple[str, ...] = ()) -> JsonDict:
+        env_deprecated: tuple[str, ...] = (), const: str | None = None) -> JsonDict:
     """Field extras naming how a key is spelled outside `[tool.pacore]`.
 
     `cli()` gives the key the flag `--kebab-key` (or `flag`); `env` overrides the variable
-    name and `env_deprecated` lists old names still read with a warning.
+    name and `env_deprecated` lists old names still read with a warning; `const` is the
+    value of the flag given without one (`--agreement` = `--agreement on`).
     """
     extra: JsonDict = {"flag": flag or True}
     if metavar:
         extra["metavar"] = metavar
+    if const:
+        extra["const"] = const
     if env:
         extra["env"] = env
     if env_deprecated:
         extra["env_deprecated"] = list(env_deprecated)
     return {"pacore": extra}
+
+
+Agreement = Literal["auto", "on", "off"]
+BOOL_WORDS = {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off", "no": "off"}
 
 
 def parse_rounds(value: Any) -> list[int]:
@@ -190,10 +197,12 @@ class RunConfig(BaseModel):
         default="all", description="tests that choose the answer; benchmarks use public only")
     early_stop: bool = Field(default=False, json_schema_extra=cli(),
                              description="stop once a candidate passes every test")
-    agreement: bool = Field(
-        default=False, json_schema_extra=cli(),
-        description="run every candidate on generated inputs; among candidates passing the same "
-        "tests prefer the one most others agree with, and show disagreements to the next round")
+    agreement: Agreement = Field(
+        default="auto", json_schema_extra=cli(const="on"),
+        description="execution agreement: run every candidate on generated inputs; among "
+        "candidates passing the same tests prefer the one most others agree with, and show "
+        "disagreements to the next round. `auto`: when the tests that choose are examples or "
+        "samples (a docstring's, a statement's); `on`: always (also solves with no tests); `off`")
     agreement_inputs: int = Field(
         default=24, ge=0, le=200, description="agreement: inputs drawn from the type hints")
     agreement_model_inputs: int = Field(
@@ -220,6 +229,16 @@ class RunConfig(BaseModel):
     @classmethod
     def _rounds(cls, v: Any) -> list[int]:
         return parse_rounds(v)
+
+    @field_validator("agreement", mode="before")
+    @classmethod
+    def _agreement(cls, v: Any) -> Any:
+        """Booleans (the key's former type, an editor checkbox, `PACORE_AGREEMENT=1`) still work."""
+        if isinstance(v, bool):
+            return "on" if v else "off"
+        if isinstance(v, str) and v.strip().lower() in BOOL_WORDS:
+            return BOOL_WORDS[v.strip().lower()]
+        return v
 
     @model_validator(mode="after")
     def _width_ceiling(self) -> RunConfig:
@@ -316,6 +335,7 @@ class KeySpec:
     editor: str
     flag: str | None
     metavar: str | None
+    const: str | None = None
 
     @property
     def description(self) -> str:
@@ -341,6 +361,7 @@ def _spec(key: str, section: str, field: FieldInfo) -> KeySpec:
         editor=camel(key),
         flag=(flag if isinstance(flag, str) else "--" + key.replace("_", "-")) if flag else None,
         metavar=names.get("metavar"),
+        const=names.get("const"),
     )
 
 

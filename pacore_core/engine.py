@@ -13,8 +13,7 @@ import time
 from contextlib import aclosing
 
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
-from pacore_core.agreement.ranking import assurance
-from pacore_core.agreement.selecting import samples_only, select_with_agreement
+from pacore_core.agreement.selecting import plain_assurance, select_with_agreement, wanted
 from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
@@ -68,11 +67,13 @@ class Engine:
         self._template = load_template(
             config.template, with_verdicts=config.include_verdicts, template_dir=config.template_dir
         )
-        # execution agreement (pacore_core.agreement): generated inputs, behaviour clusters
+        # execution agreement: settings given here or `agreement = on` force it; `auto` decides per problem
+        self._agreement_forced = agreement is not None or config.agreement == "on"
         agreement = agreement if agreement is not None else agreement_settings(config)
         self._inputs = InputGenerator(agreement, backend) if agreement is not None else None
+        self._agreement_template = self._template
         if self._inputs is not None and config.template is None and config.include_verdicts:
-            self._template = load_template(agreement_template())
+            self._agreement_template = load_template(agreement_template())
 
     # -- public API -----------------------------------------------------------------------
 
@@ -161,7 +162,8 @@ class Engine:
         report it); a round run on its own gets a fresh one.
         """
         cfg = self.config
-        prompt = prompt if prompt is not None else build_prompt(problem.statement, references, self._template)
+        template = self._agreement_template if agreement is not None else self._template
+        prompt = prompt if prompt is not None else build_prompt(problem.statement, references, template)
         if input_tokens is None:
             input_tokens = await self.backend.count_tokens(prompt)
         leader = leader if leader is not None else Leader(cfg.select_on)
@@ -271,10 +273,9 @@ class Engine:
     # -- steps ------------------------------------------------------------------------------
 
     def _agreement_session(self, problem: Problem) -> AgreementSession | None:
-        if self._inputs is None:
+        if self._inputs is None or not (self._agreement_forced or wanted(problem, self.config.select_on)):
             return None
-        seed = self.config.seed if self.config.seed is not None else 0
-        return AgreementSession(problem, self._inputs, seed=seed)
+        return AgreementSession(problem, self._inputs, seed=self.config.seed or 0)
 
     async def _judge(
         self,
@@ -320,6 +321,7 @@ class Engine:
     ) -> FittedInput:
         """M_{r-1}: merge duplicates, shuffle with the seeded RNG, fit the context window."""
         cfg = self.config
+        template = self._agreement_template if agreement is not None else self._template
         groups: list[MessageGroup] = []
         merge_cuts: list[Cut] = []
         if previous is not None:
@@ -349,7 +351,7 @@ class Engine:
         fitted = await fit_to_window(
             groups,
             render_message=render,
-            build_prompt=lambda ms: build_prompt(problem.statement, ms, self._template),
+            build_prompt=lambda ms: build_prompt(problem.statement, ms, template),
             count=self.backend.count_tokens,
             window=window,
             reserve=cfg.max_tokens,
@@ -384,10 +386,7 @@ class Engine:
         )
         self._apply_choice(result, choice)
         if choice.chosen is not None and choice.chosen.code is not None:  # the same words, no evidence
-            result.assurance = assurance(
-                has_tests=problem.has_tests, samples_only=samples_only(problem, self.config.select_on),
-                passed_all=result.verification.ok, cluster_size=None, candidates=0, inputs=0,
-            )  # fmt: skip
+            result.assurance = plain_assurance(problem, self.config.select_on, result.verification.ok)
 
     @staticmethod
     def _apply_choice(result: RunResult, choice: Choice, *, solved_without_tests: bool = False) -> None:

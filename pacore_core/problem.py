@@ -34,7 +34,9 @@ class Problem(BaseModel):
     hidden_tests: TestSuite | None = None
     public_tests_text: str | None = None
     weak_verification: bool = Field(
-        default=False, description="tests are doctests or model-written: verification is weaker"
+        default=False,
+        description="tests are examples (a docstring's, a statement's samples) or model-written: "
+        "verification is weaker, and wrong programs pass them too",
     )
 
     def suites(self) -> list[tuple[Visibility, TestSuite]]:

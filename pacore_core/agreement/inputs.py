@@ -52,8 +52,9 @@ class AgreementSettings(BaseModel):
 
 
 def agreement_settings(config: RunConfig) -> AgreementSettings | None:
-    """The bounds a run's configuration asks for, or None when agreement is off."""
-    if not config.agreement:
+    """The bounds a run's configuration asks for, or None when agreement is off (`auto`
+    gives them too: the engine decides per problem whether to use them)."""
+    if config.agreement == "off":
         return None
     return AgreementSettings(typed_inputs=config.agreement_inputs, model_inputs=config.agreement_model_inputs)
 

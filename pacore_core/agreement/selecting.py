@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pacore_core.agreement.ranking import Contender
+from pacore_core.agreement.ranking import Contender, assurance
 from pacore_core.agreement.session import AgreementSession, candidate_key
 from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, SelectedCandidate, TrajectoryRecord
@@ -79,4 +79,16 @@ def select_with_agreement(
 def samples_only(problem: Problem, select_on: str) -> bool:
     """Whether the tests that chose are examples or samples (a stub's docstring, a contest
     statement's samples, a benchmark's public tests), not tests the user wrote."""
-    return problem.weak_verification or problem.mode == "io" or select_on == "public"
+    return problem.weak_verification or select_on == "public"
+
+
+def wanted(problem: Problem, select_on: str) -> bool:
+    """`agreement = auto`: only when the tests that choose are examples or samples, where
+    wrong programs pass too; with tests the user wrote it would only break ties."""
+    return problem.has_tests and samples_only(problem, select_on)
+
+
+def plain_assurance(problem: Problem, select_on: str, passed_all: bool) -> str:
+    """The assurance of a run without agreement, in the same words as with it."""
+    return assurance(has_tests=problem.has_tests, samples_only=samples_only(problem, select_on),
+                     passed_all=passed_all, cluster_size=None, candidates=0, inputs=0)

@@ -169,4 +169,5 @@ def load_statement_file(
         hidden_tests=IOSuite(tests=hidden, comparison=comparison, float_tolerance=tol)
         if hidden else None,
         public_tests_text=io_examples_text(shown, limit=len(public)) if shown else None,
+        weak_verification=bool(samples) and not extra_public,  # the statement's samples only
     )

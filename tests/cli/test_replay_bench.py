@@ -20,9 +20,11 @@ def test_bench_replays_a_directory_of_recorded_runs(tmp_path: Path, docker_ready
     records.mkdir()
     with ScriptedServer(dataset_responder) as srv:
         for name in ("sum", "square"):
+            # agreement off, as in the `pacore:2` strategy replayed below (samples only would
+            # turn `auto` on, and its input request would be in the record's TTC tokens)
             solved = pacore(["solve", tmp_path / "ds" / name, "--rounds", "2", "--record",
                              records / f"{name}.json", "--base-url", srv.base_url, "--model",
-                             srv.model], cwd=tmp_path)
+                             srv.model, "--agreement", "off"], cwd=tmp_path)
             assert solved.code == 0, solved.stderr
     url = srv.base_url  # stopped: any request to a model would now fail
 

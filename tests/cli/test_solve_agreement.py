@@ -68,16 +68,17 @@ DOCTEST_STUB = '''def dedupe(xs: list[int]) -> list[int]:
 '''
 
 
-def test_samples_only_says_so_and_names_agreement(tmp_path: Path, docker_ready: None) -> None:
-    """Without agreement, a stub checked by its docstring example alone is reported as
-    'passed samples (no agreement evidence)', with the flag that would compare candidates;
-    with it, the same run names the agreement behind the answer."""
+def test_examples_only_use_agreement_by_default(tmp_path: Path, docker_ready: None) -> None:
+    """`agreement = auto` (the default): a stub checked by its docstring example alone is
+    solved with agreement (the wrong program that passes the example is not chosen); with
+    `--agreement off` the report says 'passed samples (no agreement evidence)' and names
+    the flag."""
     stub = tmp_path / "dedupe.py"
     stub.write_text(DOCTEST_STUB)
     with ScriptedServer(responder) as srv:
         common = ["--rounds", "4", "--base-url", srv.base_url, "--model", srv.model, "--json"]
-        plain = pacore(["solve", stub, *common], cwd=tmp_path)
-        agreed = pacore(["solve", stub, "--agreement", *common], cwd=tmp_path)
+        plain = pacore(["solve", stub, "--agreement", "off", *common], cwd=tmp_path)
+        agreed = pacore(["solve", stub, *common], cwd=tmp_path)
     assert plain.code == 0, plain.stdout + plain.stderr
     payload = json.loads(plain.stdout.strip().splitlines()[-1])
     assert payload["assurance"] == "passed samples (no agreement evidence)"

@@ -188,6 +188,7 @@ def io_problem() -> Problem:
         statement=io_statement(IO_STATEMENT, "Input:\n3\n1 5 2\nOutput:\n5"),
         mode="io",
         public_tests=suite,
+        weak_verification=True,  # the statement's sample only, as the statement loader marks it
     )
 
 
@@ -360,3 +361,34 @@ async def test_each_candidate_costs_one_sandbox_run_inputs_and_tests_together(
     runs_s = sum(t.verification.duration_s for r in result.rounds for t in r.trajectories if t.verification)
     assert result.agreement.probe_s > 0
     assert result.sandbox_s == pytest.approx(runs_s)
+
+
+async def test_auto_agreement_for_examples_only_not_for_the_users_tests(docker_sandbox, tmp_path) -> None:
+    """`agreement = auto` (the default): the docstring example alone chooses -> inputs are
+    generated and the agreeing majority wins; a test file of the user's chooses -> no input
+    request, no probes, and the report says `passed your tests`."""
+    responder = with_inputs(FUNCTION_INPUTS, by_round(ROUND_ONE, NO_DUPLICATES, NO_DUPLICATES))
+    weak = stub_problem(tmp_path)
+    (tmp_path / "test_ranking.py").write_text(
+        "from ranking import sort_desc\n\n\n"
+        "def test_duplicates():\n    assert sort_desc([2, 2, 1]) == [2, 2, 1]\n"
+    )
+    strong = load_python_stub(tmp_path / "ranking.py")
+    assert weak.weak_verification and not strong.weak_verification
+    for problem, expect_agreement in ((weak, True), (strong, False)):
+        with ScriptedServer(responder) as srv:
+            backend = OpenAIBackend(srv.base_url, srv.model, max_retries=1)
+            try:
+                result = await Engine(backend, docker_sandbox, RunConfig(rounds=[8], seed=3)).solve(problem)
+            finally:
+                await backend.close()
+            asked = [last_user_text(r).startswith(INPUTS_MARKER) for r in srv.chat_requests]
+        assert any(asked) is expect_agreement
+        assert (result.agreement is not None) is expect_agreement
+        assert result.status == "solved"
+        chosen = result.rounds[0].trajectories[result.selected.index or 0].content
+        if expect_agreement:
+            assert result.assurance.startswith("passed samples + agreed with 5/9 candidates")
+            assert result.selected.source == "candidate" and chosen in CORRECT
+        else:
+            assert result.assurance == "passed your tests"

@@ -186,3 +186,11 @@ def test_readme_editor_settings_are_table_keys() -> None:
     assert len(named) >= 10, named
     unknown = [n for n in named if n != "pacore" and n not in {s.editor for s in KEYS.values()}]
     assert unknown == [], f"README names editor settings that are not configuration keys: {unknown}"
+
+
+def test_agreement_is_auto_by_default_and_booleans_still_work() -> None:
+    assert RunConfig().agreement == "auto"
+    for given, meant in ((True, "on"), (False, "off"), ("true", "on"), ("0", "off"), ("on", "on")):
+        assert RunConfig(agreement=given).agreement == meant
+    with pytest.raises(ValueError, match="agreement"):
+        RunConfig(agreement="sometimes")

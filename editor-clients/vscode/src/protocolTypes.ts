@@ -56,7 +56,7 @@ export interface SolveReport {
   verification: ReportVerification;
   /** doctests or model-written tests only */
   weak_verification: boolean;
-  /** how far to trust the code, e.g. `passed your tests`, `passed samples + agreed with 6/8 candidates on 40 generated inputs`, `agreement only (no tests): ...`; empty when agreement was off */
+  /** how far to trust the code, e.g. `passed your tests`, `passed samples + agreed with 6/8 candidates on 40 generated inputs`, `agreement only (no tests): ...`; empty when nothing was chosen */
   assurance: string;
   /** a pytest module pinning the agreed input/output pairs (offered by the code action that writes it next to the code) */
   agreed_tests: string | null;
