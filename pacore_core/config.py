@@ -216,7 +216,7 @@ class RunConfig(BaseModel):
         default=None,
         description="directory of prompt templates overriding the bundled ones by file name "
         "(`function.j2`, `function_from_tests.j2`, `io.j2`, `workspace_function.j2`, "
-        "`synthesis.j2`, `synthesis_code.j2`)")
+        "`synthesis.j2`, `synthesis_code.j2`, `synthesis_code_agreement.j2`)")
     sandbox_parallelism: int | None = Field(
         default=None, ge=1, description="candidates verified at once; default: the CPU count")
     limits: Limits = Field(

@@ -14,7 +14,7 @@ from contextlib import aclosing
 
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
 from pacore_core.agreement.selecting import plain_assurance, select_with_agreement, wanted
-from pacore_core.agreement.session import AgreementSession, agreement_template, candidate_key
+from pacore_core.agreement.session import AgreementSession, candidate_key
 from pacore_core.backends.base import Backend, BackendError, SampleRequest, Trajectory
 from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
@@ -73,7 +73,7 @@ class Engine:
         self._inputs = InputGenerator(agreement, backend) if agreement is not None else None
         self._agreement_template = self._template
         if self._inputs is not None and config.template is None and config.include_verdicts:
-            self._agreement_template = load_template(agreement_template())
+            self._agreement_template = load_template(template_dir=config.template_dir, agreement=True)
 
     # -- public API -----------------------------------------------------------------------
 

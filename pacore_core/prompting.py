@@ -21,6 +21,7 @@ from pacore_core.errors import ConfigError
 
 PAPER_TEMPLATE = "synthesis.j2"
 CODE_TEMPLATE = "synthesis_code.j2"
+AGREEMENT_TEMPLATE = "synthesis_code_agreement.j2"  # the code variant explaining agreement evidence
 FUNCTION_TEMPLATE = "function.j2"
 FUNCTION_FROM_TESTS_TEMPLATE = "function_from_tests.j2"
 IO_TEMPLATE = "io.j2"
@@ -73,15 +74,17 @@ class Templates:
                 fix=_OVERRIDE_FIX,
             ) from None
 
-    def synthesis(self, path: Path | None = None, *, with_verdicts: bool = True) -> jinja2.Template:
+    def synthesis(
+        self, path: Path | None = None, *, with_verdicts: bool = True, agreement: bool = False
+    ) -> jinja2.Template:
         """The synthesis template: `path`, else `template_dir`'s or the bundled one.
 
-        Without verdicts it is the paper's Table 6; with them, its variant for code. The
-        template is rendered once on sample values, so an unknown variable fails here,
-        before any tokens are spent.
+        Without verdicts it is the paper's Table 6; with them, its variant for code (with
+        `agreement`, the one that explains agreement evidence). The template is rendered
+        once on sample values, so an unknown variable fails here, before any tokens are spent.
         """
         if path is None:
-            name = CODE_TEMPLATE if with_verdicts else PAPER_TEMPLATE
+            name = (AGREEMENT_TEMPLATE if agreement else CODE_TEMPLATE) if with_verdicts else PAPER_TEMPLATE
             return _checked(self._get(self._synthesis, name), "template_dir")
         try:
             source = Path(path).read_text(encoding="utf-8")
@@ -126,10 +129,14 @@ def templates_for(template_dir: Path | None = None) -> Templates:
 
 
 def load_template(
-    path: Path | None = None, *, with_verdicts: bool = True, template_dir: Path | None = None
+    path: Path | None = None,
+    *,
+    with_verdicts: bool = True,
+    template_dir: Path | None = None,
+    agreement: bool = False,
 ) -> jinja2.Template:
     """The synthesis template: a user file, `template_dir`'s, or the bundled one."""
-    return templates_for(template_dir).synthesis(path, with_verdicts=with_verdicts)
+    return templates_for(template_dir).synthesis(path, with_verdicts=with_verdicts, agreement=agreement)
 
 
 def _checked(template: jinja2.Template, setting: str) -> jinja2.Template:

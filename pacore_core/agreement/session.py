@@ -9,9 +9,6 @@ it selects.
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 from pacore_core.agreement.clustering import cluster, dropped_inputs
 from pacore_core.agreement.evidence import FULL, evidence_block
 from pacore_core.agreement.execution import behaviour, probe_suite
@@ -21,16 +18,9 @@ from pacore_core.agreement.ranking import Choice, Contender, assurance, choose
 from pacore_core.problem import Problem
 from sandbox.models import ProbeSuite, TestResult
 
-AGREEMENT_TEMPLATE = "synthesis_code_agreement.j2"
-
 
 def candidate_key(round_index: int, index: int) -> str:
     return f"{round_index}:{index}"
-
-
-def agreement_template() -> Path:
-    """The bundled synthesis template that explains the agreement evidence."""
-    return Path(str(resources.files("pacore_core.templates").joinpath(AGREEMENT_TEMPLATE)))
 
 
 class AgreementSession:

@@ -392,3 +392,19 @@ async def test_auto_agreement_for_examples_only_not_for_the_users_tests(docker_s
             assert result.selected.source == "candidate" and chosen in CORRECT
         else:
             assert result.assurance == "passed your tests"
+
+
+async def test_template_dir_overrides_the_agreement_synthesis_template(docker_sandbox, tmp_path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "synthesis_code_agreement.j2").write_text(
+        "OUR AGREEMENT TEMPLATE\n{{ original_prompt }}\n"
+        "{% for r in ref_responses %}Ref:\n{{ r }}\n{% endfor %}"
+    )
+    responder = with_inputs(FUNCTION_INPUTS, by_round(ROUND_ONE, NO_DUPLICATES, NO_DUPLICATES))
+    with ScriptedServer(responder) as srv:
+        config = RunConfig(rounds=[8], seed=3, template_dir=templates)
+        await solve(srv, docker_sandbox, stub_problem(tmp_path), config)
+        synthesis = last_user_text(srv.chat_requests[-1])
+    assert synthesis.startswith("OUR AGREEMENT TEMPLATE")
+    assert "it was in a minority on" in synthesis  # the evidence still reaches the model
