@@ -34,7 +34,7 @@ class Verification(BaseModel):
     hidden: SuiteScore | None = None
     tests: list[TestResult] = Field(default_factory=list)
     compile_output: str | None = None
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # the sandbox runs' own time, not the wait for a slot
     # the run's generated-input results (execution agreement); kept out of records, which
     # hold the behaviours in `RunResult.agreement`
     probes: list[TestResult] = Field(default_factory=list, exclude=True)
