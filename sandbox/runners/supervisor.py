@@ -181,6 +181,12 @@ def once(workdir: str) -> None:
 
 
 def main() -> None:
+    if not (len(sys.argv) >= 3 and sys.argv[1] == "--once") and os.getpid() != 1:
+        # serve mode wipes /tmp and /dev/shm between jobs: only as a container's main process
+        sys.stderr.write("supervisor: serving jobs wipes /tmp and /dev/shm between them, so it runs "
+                         "only as a sandbox container's main process (PID 1); on a host use "
+                         "`--once WORKDIR`\n")
+        sys.exit(2)
     harden_self()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if len(sys.argv) >= 3 and sys.argv[1] == "--once":

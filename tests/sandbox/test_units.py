@@ -171,3 +171,26 @@ def test_docker_status_names_an_unregistered_runtime() -> None:
     ok, message = docker_status_sync(runtime="pacore-no-such-runtime")
     assert not ok and "no container runtime 'pacore-no-such-runtime'" in message
     assert "sandbox_runtime" in message  # the setting to change, named in the front end's terms
+
+
+def test_supervisor_refuses_to_serve_outside_a_container(tmp_path: Path) -> None:
+    """Serve mode wipes /tmp and /dev/shm between jobs: started on a host (not PID 1) it
+    must refuse before touching anything. Run in a private mount namespace with its own
+    /tmp, so even a supervisor that did not refuse could wipe only that."""
+    import shutil
+    import subprocess
+    import sys
+
+    from sandbox.local_backend import SUPERVISOR
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.fail("needs root and unshare (util-linux) for a private /tmp: run as CI does")
+    script = (
+        "mount --make-rprivate / && mount -t tmpfs none /tmp && touch /tmp/keep && "
+        f"{sys.executable} {SUPERVISOR} < /dev/null; echo rc=$?; ls /tmp"
+    )
+    out = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60)
+    assert "rc=2" in out.stdout, out.stdout + out.stderr
+    assert "keep" in out.stdout.split("rc=2", 1)[1]  # nothing was wiped
+    assert "only as a sandbox container's main process" in out.stderr
+    assert "--once WORKDIR" in out.stderr
