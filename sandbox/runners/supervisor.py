@@ -181,7 +181,8 @@ def once(workdir: str) -> None:
 
 
 def main() -> None:
-    if not (len(sys.argv) >= 3 and sys.argv[1] == "--once") and os.getpid() != 1:
+    single = len(sys.argv) >= 3 and sys.argv[1] == "--once"
+    if not single and os.getpid() != 1:
         # serve mode wipes /tmp and /dev/shm between jobs: only as a container's main process
         sys.stderr.write("supervisor: serving jobs wipes /tmp and /dev/shm between them, so it runs "
                          "only as a sandbox container's main process (PID 1); on a host use "
@@ -189,7 +190,7 @@ def main() -> None:
         sys.exit(2)
     harden_self()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if len(sys.argv) >= 3 and sys.argv[1] == "--once":
+    if single:
         once(sys.argv[2])
     else:
         scratch = [p for p in ("/tmp", "/dev/shm", "/dev/mqueue") if os.access(p, os.W_OK)]

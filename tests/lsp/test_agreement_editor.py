@@ -23,6 +23,14 @@ from tests.lsp.conftest import MODULE, apply_text_edits, line_of
 pytestmark = pytest.mark.docker
 
 
+def _pytest(path: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    """Run one written test file with pytest in the workspace; it must pass."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+                         cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
 def _edits(params: Any) -> list[TextEdit]:
     edit = params.edit
     if edit.document_changes:
@@ -74,14 +82,7 @@ async def test_solve_by_agreement_reports_assurance_and_writes_agreed_tests(
         solved = apply_text_edits(MODULE, _edits(s.edits[0]))
         (s.root / "pkg" / "mathx.py").write_text(solved)
         (s.root / "pkg" / "test_mathx_agreed.py").unlink()
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
-            cwd=s.root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
+        run = _pytest(path, s.root)
         assert " passed" in run.stdout
 
 
@@ -142,14 +143,7 @@ async def test_a_method_stub_without_tests_is_solved_by_agreement_and_its_pairs_
         solved = apply_text_edits(s.text, _edits(s.edits[0]))
         assert "counts[w] = counts.get(w, 0) + 1" in solved
         (s.root / "pkg" / "mathx.py").write_text(solved)
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
-            cwd=s.root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
+        run = _pytest(path, s.root)
         assert re.search(r"\b(1\d|[2-9]\d) passed", run.stdout), run.stdout  # the typed inputs
 
 
