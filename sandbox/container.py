@@ -221,6 +221,19 @@ class WarmContainer:
             self.container.remove(force=True)
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host exists (one we may not signal counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale(client: Any) -> list[str]:
     """Remove `pacore` containers whose owning process (on this host) is dead."""
     removed = []
@@ -234,15 +247,7 @@ def remove_stale(client: Any) -> list[str]:
             pid = int(labels.get(OWNER_PID, "0"))
         except ValueError:
             pid = 0
-        alive = pid > 0
-        if alive:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:
-                alive = True
-        if not alive:
+        if not pid_alive(pid):
             with contextlib.suppress(Exception):
                 client.api.remove_container(info["Id"], force=True)
                 removed.append(str(info["Id"]))

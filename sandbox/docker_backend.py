@@ -107,6 +107,8 @@ class _Pool:
             self._idle.put_nowait(warm)
 
     async def acquire(self) -> WarmContainer:
+        if self._closed:  # a run that took this pool before the sandbox closed
+            raise PoolClosed("the sandbox was closed")
         try:
             warm = self._idle.get_nowait()
         except asyncio.QueueEmpty:
@@ -137,11 +139,16 @@ class _Pool:
 
     async def close(self) -> None:
         self._closed = True  # creations in flight destroy their container when they finish
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks:  # a cancelled acquire may adopt its creation meanwhile
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         idle = []
         while not self._idle.empty():
             idle.append(self._idle.get_nowait())
         await asyncio.gather(*(asyncio.to_thread(w.destroy) for w in idle))
+
+
+class PoolClosed(Exception):
+    """A run asked for a container after the sandbox was closed."""
 
 
 class DockerSandbox:
@@ -173,6 +180,7 @@ class DockerSandbox:
         self._pools: dict[ContainerSpec, _Pool] = {}
         self._ready: asyncio.Lock = asyncio.Lock()
         self._started = False
+        self._closed = False
         self._build_missing = build_missing
         self._watchdog = watchdog
 
@@ -193,6 +201,8 @@ class DockerSandbox:
             self._started = True
 
     def _pool(self, limits: Limits) -> _Pool:
+        if self._closed:  # a new pool now would outlive close(): its containers would leak
+            raise PoolClosed("the sandbox was closed")
         spec = ContainerSpec.from_limits(self._image, limits, self._runtime)
         pool = self._pools.get(spec)
         if pool is None:
@@ -204,6 +214,8 @@ class DockerSandbox:
         """Optionally warm the pool before the first candidate arrives (`wait`: until the
         containers being created are ready, as benchmarks of the steady state want)."""
         await self._start()
+        if self._closed:
+            return
         pool = self._pool(limits or Limits())
         if wait:
             await pool.settled()
@@ -224,9 +236,12 @@ class DockerSandbox:
                                    duration_s=0.0)  # fmt: skip
         async with self._sem:
             start = time.monotonic()  # the run's own time, not the wait for a slot
-            pool = self._pool(limits)
             try:
+                pool = self._pool(limits)
                 warm = await pool.acquire()
+            except PoolClosed as exc:
+                return failure_verdict(suite, "sandbox_error", str(exc), backend=self.name,
+                                       duration_s=0.0)  # fmt: skip
             except Exception as exc:
                 return failure_verdict(
                     suite, "sandbox_error", f"cannot start a sandbox container: {exc}",
@@ -262,6 +277,9 @@ class DockerSandbox:
             return verdict
 
     async def close(self) -> None:
+        """Remove every container; runs asked for afterwards are sandbox errors, so nothing
+        created after this call can outlive it."""
+        self._closed = True
         pools = list(self._pools.values())
         self._pools.clear()
         await asyncio.gather(*(p.close() for p in pools))

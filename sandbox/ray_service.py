@@ -12,9 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.container import pid_alive
+from sandbox.jobs import failure_verdict
 from sandbox.models import Candidate, Limits, TestSuite, Verdict
 from sandbox.ray_cluster import NodeInfo
 
@@ -29,8 +33,12 @@ class SandboxService:
         self.sandbox = make_sandbox(kind, parallelism=capacity, **options)  # type: ignore[arg-type]
         self.running: set[asyncio.Task[Verdict]] = set()
         self.done = 0
+        self.closed = False
 
     async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None) -> Verdict:
+        if self.closed:  # a call that was on its way when the driver stopped the services
+            return failure_verdict(suite, "sandbox_error", "the sandbox service was stopped",
+                                   backend="ray", duration_s=0.0)  # fmt: skip
         task = asyncio.ensure_future(self.sandbox.run(candidate, suite, limits))
         self.running.add(task)
         try:
@@ -50,12 +58,16 @@ class SandboxService:
         return {"running": len(self.running), "capacity": self.capacity, "done": self.done,
                 "pid": os.getpid()}
 
-    async def close(self) -> None:
-        """Cancel what is running (each run destroys its container) and empty the pool."""
-        for task in list(self.running):
-            task.cancel()
-        await asyncio.gather(*self.running, return_exceptions=True)
+    async def close(self) -> tuple[str, int]:
+        """Refuse new runs, cancel those running (each destroys its container) and empty
+        the pool; says where this process runs, so the caller can wait for its end."""
+        self.closed = True
+        while self.running:
+            for task in list(self.running):
+                task.cancel()
+            await asyncio.gather(*list(self.running), return_exceptions=True)
         await self.sandbox.close()
+        return socket.gethostname(), os.getpid()
 
 
 @dataclass
@@ -91,16 +103,30 @@ def start_services(ray: Any, nodes: list[NodeInfo], kind: str, options: dict[str
 
 
 async def stop_services(ray: Any, services: list[ServiceRef], timeout_s: float = 60.0) -> None:
-    """Close every service (its containers go), then end the actors."""
+    """Close every service (its containers go), end the actors, and once the processes of
+    those on this host have exited, remove what any of them still left (a close that timed
+    out, a container its engine finished creating after the owner was killed)."""
+    here = socket.gethostname()
 
-    async def one(s: ServiceRef) -> None:
+    async def one(s: ServiceRef) -> int | None:
+        where = None
         with contextlib.suppress(Exception):  # a dead actor has nothing left to close
-            await asyncio.wait_for(asyncio.wrap_future(s.handle.close.remote().future()), timeout_s)
+            where = await asyncio.wait_for(asyncio.wrap_future(s.handle.close.remote().future()),
+                                           timeout_s)
         with contextlib.suppress(Exception):
             ray.kill(s.handle, no_restart=True)
+        return where[1] if where and where[0] == here else None
 
-    await asyncio.gather(*(one(s) for s in services))
+    pids = [p for p in await asyncio.gather(*(one(s) for s in services)) if p is not None]
+    await asyncio.to_thread(_wait_exited, pids, timeout_s=10.0)
     await asyncio.to_thread(sweep_orphans)
+
+
+def _wait_exited(pids: list[int], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if pid_alive(p)]
+        time.sleep(0.1)
 
 
 def sweep_orphans() -> list[str]:
