@@ -65,6 +65,9 @@ class ProbeSuite(BaseModel):
     module: str = "solution"  # what the probe imports (project mode: the stub's own module)
     inputs: list[ProbeCall]
     per_call_s: float = 2.0
+    # calls that may time out before the rest are not run (and count as timeouts): a program
+    # too slow for two inputs is not given the time of all of them
+    max_timeouts: int = Field(default=2, ge=1)
 
     @property
     def node_ids(self) -> list[str]:

@@ -13,12 +13,15 @@ from pacore_core.problem import Problem
 from sandbox.models import Limits, ProbeCall, ProbeSuite, TestResult
 
 
-def probe_suite(problem: Problem, inputs: list[ProbeInput], per_call_s: float) -> ProbeSuite:
+def probe_suite(
+    problem: Problem, inputs: list[ProbeInput], per_call_s: float, max_timeouts: int = 2
+) -> ProbeSuite:
     calls = [ProbeCall(name=p.name, args=p.args, input=p.stdin) for p in inputs]
+    suite = ProbeSuite(mode="io", inputs=calls, per_call_s=per_call_s, max_timeouts=max_timeouts)
     if problem.mode == "io":
-        return ProbeSuite(mode="io", inputs=calls, per_call_s=per_call_s)
-    entry = problem.probe_entry_point  # `Class.method`: called on a fresh `Class()` per input
-    return ProbeSuite(mode="function", entry_point=entry, inputs=calls, per_call_s=per_call_s)
+        return suite
+    # `Class.method`: called on a fresh `Class()` per input
+    return suite.model_copy(update={"mode": "function", "entry_point": problem.probe_entry_point})
 
 
 def probe_limits(limits: Limits, suite: ProbeSuite) -> Limits:

@@ -47,6 +47,9 @@ class AgreementSettings(BaseModel):
     model_inputs: int = Field(default=8, ge=0, le=100, description="inputs the model is asked for")
     max_input_chars: int = Field(default=400, ge=20)
     per_call_s: float = Field(default=2.0, gt=0, description="time limit of one call on one input")
+    max_timeouts: int = Field(
+        default=2, ge=1, description="timed-out calls after which a program's other inputs are skipped"
+    )
     generate_s: float = Field(default=10.0, gt=0, description="time budget of drawing typed inputs")
     max_tokens: int = Field(default=1024, ge=64, description="model tokens for writing inputs")
 

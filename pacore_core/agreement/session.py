@@ -58,7 +58,9 @@ class AgreementSession:
         """The generated inputs as probes to attach to a candidate's run (None: none)."""
         if not self.input_set.inputs:
             return None
-        return probe_suite(self.problem, self.input_set.inputs, self.settings.per_call_s)
+        return probe_suite(
+            self.problem, self.input_set.inputs, self.settings.per_call_s, self.settings.max_timeouts
+        )
 
     def observe(self, key: str, results: list[TestResult], *, verdict: str) -> Behaviour | None:
         """Remember the behaviour the candidate `key` showed on the probes of its run."""

@@ -18,7 +18,7 @@ import hashlib
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from child_process import spawn, stream_caps, supervise
@@ -192,7 +192,24 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
                 results[c["name"]] = {"name": c["name"], "status": status, "message": message}
             break
         pending = remaining
+        if pending and _too_slow(results.values(), suite):
+            for c in pending:
+                results[c["name"]] = _not_run(c["name"], suite, progress)
+            break
     return [results[c["name"]] for c in suite["inputs"]]
+
+
+def _too_slow(results: Iterable[dict[str, Any]], suite: dict[str, Any]) -> bool:
+    return sum(r.get("status") == "timeout" for r in results) >= int(suite.get("max_timeouts") or 2)
+
+
+def _not_run(name: str, suite: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """A call skipped after the program timed out `max_timeouts` times: a timeout too."""
+    limit = int(suite.get("max_timeouts") or 2)
+    result = {"name": name, "status": "timeout", "duration_s": 0.0,
+              "message": f"not run: {limit} calls of this program timed out already"}  # fmt: skip
+    progress(_brief(result))
+    return result
 
 
 def _crash(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
@@ -212,13 +229,17 @@ def run_stdin(job: dict[str, Any], progress: Progress = _silent) -> list[dict[st
     suite = job["suite"]
     limits = dict(job["limits"])
     limits["timeout_s"] = float(suite.get("per_call_s") or limits["timeout_s"])
-    io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": suite["inputs"]}}
-    out = []
-    for r in run_io(io_job, progress):
-        if r.get("status") == "ran":
-            text = " ".join(str(r.get("stdout", "")).split())  # whitespace-insensitive, as tests compare
-            r.update(status="passed", actual=trim(text, SHOWN_CHARS), message=digest(text))
-        out.append(r)
+    out: list[dict[str, Any]] = []
+    for call in suite["inputs"]:  # one at a time: a program too slow for some is stopped
+        if _too_slow(out, suite):
+            out.append(_not_run(call["name"], suite, progress))
+            continue
+        io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": [call]}}
+        for r in run_io(io_job, progress):
+            if r.get("status") == "ran":
+                text = " ".join(str(r.get("stdout", "")).split())  # whitespace-insensitive, as tests compare
+                r.update(status="passed", actual=trim(text, SHOWN_CHARS), message=digest(text))
+            out.append(r)
     return out
 
 
