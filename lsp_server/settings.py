@@ -33,6 +33,10 @@ class LspSettings:
         return self.config.server.endpoint
 
     @property
+    def base_urls(self) -> list[str]:
+        return list(self.config.server.base_url)
+
+    @property
     def model(self) -> str | None:
         return self.config.server.model
 

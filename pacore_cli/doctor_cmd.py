@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"pacore doctor: {message}", file=sys.stderr)
         return 2
     s = settings.server
-    report = run_checks(s.endpoint, s.model, s.api_key, image=s.image, sandbox=s.sandbox,
+    report = run_checks(s.base_url, s.model, s.api_key, image=s.image, sandbox=s.sandbox,
                         runtime=s.sandbox_runtime)
     if args.json:
         print(json.dumps(report.model_dump()))

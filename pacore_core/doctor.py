@@ -28,9 +28,8 @@ class DoctorReport(BaseModel):
 
 
 def check_model(base_url: str | None, model: str | None, api_key: str | None = None,
-                timeout_s: float = 5.0) -> Check:
+                timeout_s: float = 5.0, name: str = "model endpoint") -> Check:
     """GET {base_url}/models and look for the configured model."""
-    name = "model endpoint"
     if not base_url:
         return Check(name=name, ok=False, message="no model server configured",
                      fix="set PACORE_BASE_URL (e.g. http://127.0.0.1:8000/v1 for `vllm serve "
@@ -130,11 +129,23 @@ def check_runtime(runtime: str | None, timeout_s: float = 5.0) -> Check:
     return Check(name=name, ok=True, message=f"candidates run under {used}; {gvisor}")
 
 
-def run_checks(base_url: str | None, model: str | None, api_key: str | None = None, *,
-               image: str | None = None, sandbox: str = "docker",
+def check_models(base_urls: list[str], model: str | None, api_key: str | None = None) -> list[Check]:
+    """One check per endpoint: requests are routed over all of them, so each must serve the
+    model (one that does not would fail its share of the requests)."""
+    if len(base_urls) <= 1:
+        return [check_model(base_urls[0] if base_urls else None, model, api_key)]
+    return [check_model(url, model, api_key, name=f"model endpoint {i} of {len(base_urls)}")
+            for i, url in enumerate(base_urls, 1)]
+
+
+def run_checks(base_url: str | list[str] | None, model: str | None, api_key: str | None = None,
+               *, image: str | None = None, sandbox: str = "docker",
                runtime: str | None = None) -> DoctorReport:
-    checks = [check_model(base_url, model, api_key), check_docker()]
-    if checks[1].ok:
+    """`base_url`: the endpoint, or every endpoint of the configuration."""
+    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+    docker = check_docker()
+    checks = [*check_models(urls, model, api_key), docker]
+    if docker.ok:
         checks.append(check_image(image or DEFAULT_IMAGE))
         if sandbox != "local":
             checks.append(check_runtime(runtime))
@@ -145,7 +156,7 @@ def run_checks(base_url: str | None, model: str | None, api_key: str | None = No
     return DoctorReport(checks=checks)
 
 
-async def run_checks_async(base_url: str | None, model: str | None, api_key: str | None = None,
+async def run_checks_async(base_url: str | list[str] | None, model: str | None, api_key: str | None = None,
                            *, image: str | None = None, sandbox: str = "docker",
                            runtime: str | None = None) -> DoctorReport:
     return await asyncio.to_thread(run_checks, base_url, model, api_key, image=image,

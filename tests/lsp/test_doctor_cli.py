@@ -33,3 +33,13 @@ def test_doctor_reports_model_endpoint_and_fixes() -> None:
     assert set(missing) == {"model endpoint", "docker engine", "sandbox image", "sandbox runtime"}
     for check in missing.values():
         assert check["ok"] or check["fix"], check
+
+
+def test_doctor_checks_every_endpoint_of_several() -> None:
+    with ScriptedServer(Reply("ok")) as srv:
+        dead = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+        code, checks = doctor({"PACORE_BASE_URL": f"{srv.base_url},{dead}", "PACORE_MODEL": srv.model})
+    first, second = checks["model endpoint 1 of 2"], checks["model endpoint 2 of 2"]
+    assert first["ok"] and srv.base_url in first["message"]
+    assert not second["ok"] and dead in second["message"] and second["fix"]
+    assert code == 1  # requests routed to the dead endpoint would fail

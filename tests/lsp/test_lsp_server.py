@@ -319,3 +319,27 @@ async def test_doctor_command(session_factory: Any, require_docker_engine: None)
         assert set(checks) == {"model endpoint", "docker engine", "sandbox image"}
         assert all("fix" in c for c in result["checks"])
         assert any("PaCoRe doctor" in m.message for m in s.client.log_messages)
+
+
+@pytest.mark.docker
+async def test_doctor_command_checks_every_endpoint(
+    session_factory: Any, require_docker_engine: None
+) -> None:
+    dead = "http://127.0.0.1:9/v1"
+    async with session_factory(
+        sandbox="local", workspace_configuration=lambda srv: {"baseUrl": [srv.base_url, dead]}
+    ) as s:
+        checks: dict[str, Any] = {}
+
+        async def doctor() -> bool:  # the workspace configuration arrives after initialize
+            result = await s.command("pacore.doctor")
+            checks.update({c["name"]: c for c in result["checks"]})
+            return "model endpoint 1 of 2" in checks
+
+        for _ in range(100):
+            if await doctor():
+                break
+            await asyncio.sleep(0.1)
+        assert checks["model endpoint 1 of 2"]["ok"], checks
+        second = checks["model endpoint 2 of 2"]
+        assert not second["ok"] and dead in second["message"], second
