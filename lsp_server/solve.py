@@ -276,7 +276,8 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
         config = config.model_copy(update={"agreement": "on"})
         if not node_ids:  # nothing to run: an empty project suite would run every test
             problem = problem.model_copy(update={"public_tests": None})
-    return await Engine(backend, sandbox, config, on_event=progress.on_event).solve(problem)
+    return await Engine(backend, sandbox, config, on_event=progress.on_event,
+                        name_setting=editor_setting).solve(problem)
 
 
 def _failed(ls: PacoreLanguageServer, ctx: SolveContext, e: Exception,

@@ -185,7 +185,7 @@ async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sa
     with progress:
         try:
             result = await Engine(backend, sandbox, settings.run, on_event=progress,
-                                  pool=pool).solve(problem)
+                                  pool=pool, name_setting=cli_flag).solve(problem)
         except Exception as e:
             cause = run_failure(e)
             if cause is None:

@@ -20,6 +20,7 @@ from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
 from pacore_core.compaction import MessageGroup, compact, reference_groups
 from pacore_core.config import RunConfig
+from pacore_core.errors import PacoreError, SettingNamer
 from pacore_core.events import (
     CandidateVerified,
     Event,
@@ -58,12 +59,14 @@ class Engine:
         on_event: EventSink | None = None,
         pool: TrajectoryPool | None = None,
         agreement: AgreementSettings | None = None,
+        name_setting: SettingNamer | None = None,  # a front end's names in fixes: `--base-url`
     ) -> None:
         self.backend = backend
         self.sandbox = sandbox
         self.config = config
         self.pool = pool
         self._on_event = on_event
+        self._name_setting = name_setting
         self._template = load_template(
             config.template, with_verdicts=config.include_verdicts, template_dir=config.template_dir
         )
@@ -122,7 +125,8 @@ class Engine:
             result.rounds.extend(  # what a failed round spent counts; an empty one is noise
                 e.record for e in failures if isinstance(e, RoundFailedError) and e.record.trajectories
             )
-            message = "; ".join(str(e) for e in failures)
+            message = "; ".join(e.render(self._name_setting) if isinstance(e, PacoreError) else str(e)
+                                for e in failures)
             if leader.solved:  # a verified answer outlives a later model failure
                 result.warnings.append(f"a later round failed, the answer is a verified candidate: {message}")
             else:

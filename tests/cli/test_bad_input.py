@@ -79,6 +79,12 @@ CASES = [
     Case("template-missing", [*SOLVE, "--sandbox", "local"],
          ["cannot read synthesis template {tmp}/nope.j2", "set PACORE_TEMPLATE"],
          files={"pyproject.toml": '[tool.pacore]\ntemplate = "nope.j2"\n'}, error="nope.j2"),
+    # a run that fails: the fix names the flag, not the configuration key
+    Case("unreachable-server", [*SOLVE, "--sandbox", "local", "--base-url", "http://127.0.0.1:9/v1",
+                                "--model", "m"],
+         ["cannot reach model server at http://127.0.0.1:9/v1",
+          "set --base-url to a running OpenAI-compatible server"], code=1,
+         error="set --base-url to a running"),
     # usage errors
     Case("unknown-flag", [*SOLVE, "--bogus"], ["unrecognized arguments: --bogus"],
          error="unrecognized arguments: --bogus"),

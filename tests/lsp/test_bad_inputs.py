@@ -57,6 +57,9 @@ BAD_SOLVES = [
              says=("pacore-no-such-image:0", "pacore sandbox build")),
     BadSolve("no model server configured", settings={"baseUrl": None, "model": None},
              says=("pacore.baseUrl",), never_says=("--base-url", "--model")),
+    BadSolve("model server unreachable", settings={"baseUrl": "http://127.0.0.1:9/v1", "model": "m"},
+             says=("cannot reach model server at http://127.0.0.1:9/v1", "set pacore.baseUrl to"),
+             never_says=("--base-url", "base_url")),
 ]
 
 
