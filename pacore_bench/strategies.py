@@ -28,7 +28,7 @@ from pacore_core.agreement.inputs import agreement_settings
 from pacore_core.backends.base import Backend, BackendError, count_model_calls
 from pacore_core.budget import ContextBudgetError
 from pacore_core.code_extract import normalised_form
-from pacore_core.config import PRESETS, RunConfig
+from pacore_core.config import PRESETS, RunConfig, cli_flag
 from pacore_core.engine import Engine
 from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, SuiteScore, TrajectoryRecord
@@ -152,7 +152,8 @@ async def run_strategy(
             # a strategy says whether it uses agreement: the configured `auto` never decides
             cfg = cfg.model_copy(update={"rounds": list(spec.rounds),
                                          "agreement": "on" if spec.agreement else "off"})
-            result = await Engine(backend, sandbox, cfg, agreement=agreement_settings(cfg)).solve(problem)
+            result = await Engine(backend, sandbox, cfg, agreement=agreement_settings(cfg),
+                                  name_setting=cli_flag).solve(problem)
             out = StrategyOutcome(
                 code=result.code, public=result.verification.public,
                 reason=result.selected.reason,
@@ -162,7 +163,7 @@ async def run_strategy(
             )
         else:
             k = spec.n if spec.kind != "single" else 1
-            rec = await Engine(backend, sandbox, cfg).run_round(problem, [], k, 1)
+            rec = await Engine(backend, sandbox, cfg, name_setting=cli_flag).run_round(problem, [], k, 1)
             out = _from_round(rec)
             chosen, reason = _choose(spec, rec, problem)
             if chosen is not None:
@@ -174,7 +175,7 @@ async def run_strategy(
         cause = run_failure(e)
         if cause is None:
             raise
-        out = StrategyOutcome(error=str(cause))
+        out = StrategyOutcome(error=cause.render(cli_flag))  # `pacore bench` shows it
     out.wall_s = time.perf_counter() - start
     return out
 

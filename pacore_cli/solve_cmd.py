@@ -190,7 +190,7 @@ async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sa
             cause = run_failure(e)
             if cause is None:
                 raise
-            result = RunResult(status="error", language=problem.language, error=str(cause))
+            result = RunResult(status="error", language=problem.language, error=cause.render(cli_flag))
     result.replayed = result.replayed or backend.name == "replay"
     return result
 

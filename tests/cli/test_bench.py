@@ -360,3 +360,15 @@ def test_lcb_pickle_that_would_run_a_command_is_refused(tmp_path: Path) -> None:
     assert f"{tmp_path / 'evil.jsonl'}:1" in out.stderr.replace("\n", "")
     assert "pickle was refused" in out.stderr
     assert not marker.exists()
+
+
+def test_row_errors_name_the_flag_to_fix(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    run = pacore(["bench", "--dataset", "humaneval", "--limit", "1", "--strategies", "single,pacore:2",
+                  "--sandbox", "local", "--out", str(out_dir), "--json",
+                  "--base-url", "http://127.0.0.1:9/v1", "--model", "m"], cwd=tmp_path)
+    rows = rows_of(out_dir / "results.jsonl")
+    assert [r["status"] for r in rows] == ["error", "error"], run.stderr
+    for r in rows:
+        assert "cannot reach model server at http://127.0.0.1:9/v1" in r["error"], r["error"]
+        assert "set --base-url to" in r["error"] and "base_url" not in r["error"], r["error"]
