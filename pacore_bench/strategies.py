@@ -25,11 +25,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.agreement.inputs import agreement_settings
-from pacore_core.backends.base import Backend, BackendError, count_model_calls
-from pacore_core.budget import ContextBudgetError
+from pacore_core.backends.base import Backend, count_model_calls
 from pacore_core.code_extract import normalised_form
 from pacore_core.config import PRESETS, RunConfig, cli_flag
 from pacore_core.engine import Engine
+from pacore_core.errors import run_failure
 from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, SuiteScore, TrajectoryRecord
 from sandbox.base import Sandbox
@@ -179,17 +179,6 @@ async def run_strategy(
     out.wall_s = time.perf_counter() - start
     return out
 
-
-def run_failure(exc: BaseException) -> BackendError | ContextBudgetError | None:
-    """The model or budget failure behind `exc`, also when a task group wrapped it."""
-    if isinstance(exc, BackendError | ContextBudgetError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = run_failure(inner)
-            if found is not None:
-                return found
-    return None
 
 
 def _from_round(rec: RoundRecord) -> StrategyOutcome:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pacore_bench import require_bench_extra
-from pacore_bench.datasets import DatasetError, load_dataset, select
+from pacore_bench.datasets import load_dataset, select
 from pacore_bench.harness import (
     PLOT,
     BenchError,
@@ -117,9 +117,7 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
                                 templates=Templates(settings.run.template_dir))
         ids = [i.strip() for i in args.problems.split(",") if i.strip()] if args.problems else None
         problems = select(problems, ids=ids, limit=args.limit)
-    except DatasetError as e:
-        raise UsageError(str(e)) from None
-    except PacoreError as e:  # a template_dir that is not usable
+    except PacoreError as e:  # a dataset, or a template_dir, that is not usable
         raise UsageError(e.render(cli_flag)) from None
     out_dir: Path = args.out or default_out(args.dataset)
     bench_settings = BenchSettings(

@@ -17,13 +17,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from pacore_bench.strategies import run_failure
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
 from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
-from pacore_core.errors import PacoreError
+from pacore_core.errors import PacoreError, run_failure
 from pacore_core.files import atomic_write
 from pacore_core.loaders import load_problem
 from pacore_core.problem import Problem

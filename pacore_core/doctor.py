@@ -138,13 +138,12 @@ def check_models(base_urls: list[str], model: str | None, api_key: str | None = 
             for i, url in enumerate(base_urls, 1)]
 
 
-def run_checks(base_url: str | list[str] | None, model: str | None, api_key: str | None = None,
+def run_checks(base_urls: list[str], model: str | None, api_key: str | None = None,
                *, image: str | None = None, sandbox: str = "docker",
                runtime: str | None = None) -> DoctorReport:
-    """`base_url`: the endpoint, or every endpoint of the configuration."""
-    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+    """`base_urls`: every endpoint of the configuration (requests are routed over all)."""
     docker = check_docker()
-    checks = [*check_models(urls, model, api_key), docker]
+    checks = [*check_models(base_urls, model, api_key), docker]
     if docker.ok:
         checks.append(check_image(image or DEFAULT_IMAGE))
         if sandbox != "local":
@@ -156,8 +155,8 @@ def run_checks(base_url: str | list[str] | None, model: str | None, api_key: str
     return DoctorReport(checks=checks)
 
 
-async def run_checks_async(base_url: str | list[str] | None, model: str | None, api_key: str | None = None,
+async def run_checks_async(base_urls: list[str], model: str | None, api_key: str | None = None,
                            *, image: str | None = None, sandbox: str = "docker",
                            runtime: str | None = None) -> DoctorReport:
-    return await asyncio.to_thread(run_checks, base_url, model, api_key, image=image,
+    return await asyncio.to_thread(run_checks, base_urls, model, api_key, image=image,
                                    sandbox=sandbox, runtime=runtime)

@@ -20,7 +20,7 @@ from pacore_core.budget import ContextBudgetError, FittedInput, fit_to_window
 from pacore_core.code_extract import extract_code, strip_reasoning, validate
 from pacore_core.compaction import MessageGroup, compact, reference_groups
 from pacore_core.config import RunConfig
-from pacore_core.errors import PacoreError, SettingNamer
+from pacore_core.errors import PacoreError, SettingNamer, leaf_errors
 from pacore_core.events import (
     CandidateVerified,
     Event,
@@ -121,12 +121,11 @@ class Engine:
                     result.early_stopped = r < len(widths)
                     break
         except* (BackendError, ContextBudgetError) as group:
-            failures = _leaves(group)
+            failures = [e for e in leaf_errors(group) if isinstance(e, PacoreError)]
             result.rounds.extend(  # what a failed round spent counts; an empty one is noise
                 e.record for e in failures if isinstance(e, RoundFailedError) and e.record.trajectories
             )
-            message = "; ".join(e.render(self._name_setting) if isinstance(e, PacoreError) else str(e)
-                                for e in failures)
+            message = "; ".join(e.render(self._name_setting) for e in failures)
             if leader.solved:  # a verified answer outlives a later model failure
                 result.warnings.append(f"a later round failed, the answer is a verified candidate: {message}")
             else:
@@ -430,13 +429,6 @@ class RoundFailedError(BackendError):
         super().__init__(message, setting=setting, fix=fix)
         self.record = record
 
-
-def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
-    """The real errors inside (possibly nested) task-group exception groups."""
-    out: list[BaseException] = []
-    for e in group.exceptions:
-        out.extend(_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
-    return out
 
 
 async def solve(

@@ -80,3 +80,16 @@ class BenchError(PacoreError, RuntimeError):
 
 class EditorError(PacoreError, RuntimeError):
     """A language-server request cannot be served (no function here, edit refused, ...)."""
+
+
+def leaf_errors(exc: BaseException) -> list[BaseException]:
+    """The real errors inside (possibly nested) task-group exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in leaf_errors(inner)]
+    return [exc]
+
+
+def run_failure(exc: BaseException) -> BackendError | ContextBudgetError | None:
+    """The model or budget failure behind `exc` (a run that ended for it has an error, not a
+    crash), also when a task group wrapped it."""
+    return next((e for e in leaf_errors(exc) if isinstance(e, BackendError | ContextBudgetError)), None)

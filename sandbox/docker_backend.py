@@ -107,8 +107,6 @@ class _Pool:
             self._idle.put_nowait(warm)
 
     async def acquire(self) -> WarmContainer:
-        if self._closed:  # a run that took this pool before the sandbox closed
-            raise PoolClosed("the sandbox was closed")
         try:
             warm = self._idle.get_nowait()
         except asyncio.QueueEmpty:

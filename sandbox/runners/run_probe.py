@@ -149,6 +149,7 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
     per_call = float(suite.get("per_call_s") or limits["timeout_s"])
     pending = list(suite["inputs"])
     module = suite.get("module") or "solution"
+    max_timeouts = int(suite["max_timeouts"])
     results: dict[str, dict[str, Any]] = {}
     while pending:
         state: dict[str, Any] = {"current": None, "start": time.monotonic()}
@@ -192,22 +193,21 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
                 results[c["name"]] = {"name": c["name"], "status": status, "message": message}
             break
         pending = remaining
-        if pending and _too_slow(results.values(), suite):
+        if pending and _too_slow(results.values(), max_timeouts):
             for c in pending:
-                results[c["name"]] = _not_run(c["name"], suite, progress)
+                results[c["name"]] = _not_run(c["name"], max_timeouts, progress)
             break
     return [results[c["name"]] for c in suite["inputs"]]
 
 
-def _too_slow(results: Iterable[dict[str, Any]], suite: dict[str, Any]) -> bool:
-    return sum(r.get("status") == "timeout" for r in results) >= int(suite.get("max_timeouts") or 2)
+def _too_slow(results: Iterable[dict[str, Any]], max_timeouts: int) -> bool:
+    return sum(r.get("status") == "timeout" for r in results) >= max_timeouts
 
 
-def _not_run(name: str, suite: dict[str, Any], progress: Progress) -> dict[str, Any]:
+def _not_run(name: str, max_timeouts: int, progress: Progress) -> dict[str, Any]:
     """A call skipped after the program timed out `max_timeouts` times: a timeout too."""
-    limit = int(suite.get("max_timeouts") or 2)
     result = {"name": name, "status": "timeout", "duration_s": 0.0,
-              "message": f"not run: {limit} calls of this program timed out already"}  # fmt: skip
+              "message": f"not run: {max_timeouts} calls of this program timed out already"}  # fmt: skip
     progress(_brief(result))
     return result
 
@@ -230,9 +230,10 @@ def run_stdin(job: dict[str, Any], progress: Progress = _silent) -> list[dict[st
     limits = dict(job["limits"])
     limits["timeout_s"] = float(suite.get("per_call_s") or limits["timeout_s"])
     out: list[dict[str, Any]] = []
+    max_timeouts = int(suite["max_timeouts"])
     for call in suite["inputs"]:  # one at a time: a program too slow for some is stopped
-        if _too_slow(out, suite):
-            out.append(_not_run(call["name"], suite, progress))
+        if _too_slow(out, max_timeouts):
+            out.append(_not_run(call["name"], max_timeouts, progress))
             continue
         io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": [call]}}
         for r in run_io(io_job, progress):
