@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-DEFAULT_IMAGE = "pacore-sandbox:latest"
+from sandbox.images import IMAGE as DEFAULT_IMAGE
 
 
 class Check(BaseModel):

@@ -22,7 +22,9 @@ from pacore_core.errors import SandboxError
 
 log = logging.getLogger(__name__)
 
-IMAGE = "pacore-sandbox:latest"
+# PACORE_SANDBOX_TAG: a checkout developing the runners builds and uses its own tag, so
+# parallel checkouts on one engine do not rebuild each other's image.
+IMAGE = os.environ.get("PACORE_SANDBOX_TAG") or "pacore-sandbox:latest"
 ALIASES = ("pacore-sandbox-python:latest", "pacore-sandbox-cpp:latest")
 BASE_IMAGE = "pacore-sandbox-base:bookworm"
 REGISTRY_BASE = "debian:bookworm-slim"
