@@ -25,7 +25,7 @@ class Completed:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The parent's environment minus PACORE_* (tests say exactly what they configure)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_") or k == "PACORE_SANDBOX_TAG"}
     env.update({"PACORE_SANDBOX": "docker", "COLUMNS": "160", **extra})
     return env
 

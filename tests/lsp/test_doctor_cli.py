@@ -13,7 +13,7 @@ from tests.support.scripted_server import Reply, ScriptedServer
 
 
 def doctor(env_extra: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_") or k == "PACORE_SANDBOX_TAG"}
     env.update(env_extra)
     proc = subprocess.run([sys.executable, "-m", "pacore_cli.main", "doctor", "--json"],
                           capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
