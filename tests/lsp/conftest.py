@@ -347,7 +347,8 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
                 sess.edits.append(params)
                 return types.ApplyWorkspaceEditResult(applied=sess.apply_result)
 
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_") or k == "PACORE_SANDBOX_TAG"}
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith("PACORE_") or k == "PACORE_SANDBOX_TAG"}
             # `exec`: the server is the shell's process (server_pid), its stderr goes to a file
             await client.start_io("/bin/sh", "-c", f'exec "{sys.executable}" -m pacore_cli.main '
                                   f'lsp 2>>"{sess.log_path}"', cwd=str(REPO), env=env)
