@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pacore_cli.run_warnings import warn as say_warning
 from pacore_core.config import KEYS, KeySpec, Settings, cli_flag
 from pacore_core.config_loader import ConfigProblem, load_config, problems_error
 from pacore_core.errors import ConfigError
@@ -76,7 +76,7 @@ def load_cli_settings(overrides: Mapping[str, Any], *, env: Mapping[str, str] | 
                                      overrides, namer=cli_flag)
     warnings: list[ConfigProblem] = [p for p in problems if not p.is_error]
     for p in warnings:
-        print(f"pacore: warning: {p}", file=warn or sys.stderr)
+        say_warning(str(p), warn)
     if any(p.is_error for p in problems):
         raise problems_error(problems)
     return settings

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from pacore_cli import run_warnings
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
 from pacore_core.backends import Backend, make_backend
@@ -25,6 +26,7 @@ from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError, run_failure
 from pacore_core.files import atomic_write
 from pacore_core.loaders import load_problem
+from pacore_core.loaders.advice import TESTS_PLACEHOLDER
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
@@ -121,15 +123,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def error_object(message: str) -> dict[str, Any]:
     """The --json shape of a failure: every key of a result, status "error"."""
-    return RunResult(status="error", error=message).model_dump(mode="json")
+    return RunResult(status="error", error=message,
+                     warnings=run_warnings.collected()).model_dump(mode="json")
 
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    try:
-        return asyncio.run(_solve(args, console))
-    except UsageError as e:
-        return _fail(args, console, str(e), EXIT_USAGE)
+    with run_warnings.capture():  # every warning printed also goes into the --json object
+        try:
+            return asyncio.run(_solve(args, console))
+        except UsageError as e:
+            return _fail(args, console, str(e), EXIT_USAGE)
 
 
 def say_error(console: Console, prog: str, message: str) -> None:
@@ -151,7 +155,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
                                templates=Templates(settings.run.template_dir),
                                require_tests=settings.run.agreement != "on")
     except PacoreError as e:  # a malformed problem, or a template_dir that is not usable
-        raise UsageError(e.render(cli_flag)) from None
+        raise UsageError(e.render(solve_flag)) from None
     for path, flag in ((args.output, "--output"), (args.record, "--record")):
         if path is not None:
             check_writable(path, flag)
@@ -169,6 +173,11 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
         await backend.close()
     model = getattr(backend, "model", None) or settings.server.model
     return _report(args, console, problem, settings, (backend.name, model), result)
+
+
+def solve_flag(key: str) -> str:
+    """`cli_flag`, plus the tests' path that only `solve` takes (named in no-tests advice)."""
+    return "--tests PATH" if key == TESTS_PLACEHOLDER else cli_flag(key)
 
 
 def _load_pool(path: Path) -> TrajectoryPool:
@@ -240,6 +249,7 @@ def _report(args: argparse.Namespace, console: Console, problem: Problem, settin
         say_error(console, "pacore solve", message)
     if args.json:
         payload = result.model_dump(mode="json")
+        payload["warnings"] = run_warnings.with_collected(result.warnings)
         payload["problem"] = problem.id
         if failed:
             payload["write_errors"] = failed

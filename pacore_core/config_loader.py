@@ -8,7 +8,9 @@ it as a warning and carries on.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,8 +49,10 @@ class ConfigProblem(BaseModel):
 
     @property
     def is_error(self) -> bool:
-        """An invalid value: the CLI refuses to run with it."""
-        return self.kind == "invalid"
+        """An invalid value, or a pyproject that cannot be read: the CLI refuses to run (on
+        defaults it could silently drop a safety setting such as `sandbox_runtime`); the
+        editor warns and uses the lower layers."""
+        return self.kind in ("invalid", "unreadable")
 
     def what(self) -> str:
         """Where, which value and why, without what the loader did instead."""
@@ -63,10 +67,15 @@ class ConfigProblem(BaseModel):
 def problems_error(problems: list[ConfigProblem]) -> ConfigError:
     """The CLI's error for invalid values: every one, each naming key, value and reason."""
     bad = [p for p in problems if p.is_error]
+    if any(p.kind == "unreadable" for p in bad):
+        fix = ("Fix the file: the command line does not run without the [tool.pacore] settings "
+               "it may hold (one could be a safety setting such as sandbox_runtime)")
+    else:
+        fix = None
     if len(bad) == 1:
-        return ConfigError(bad[0].what(), setting=bad[0].key)
+        return ConfigError(bad[0].what(), setting=bad[0].key, fix=fix)
     return ConfigError("invalid settings:\n  " + "\n  ".join(p.what() for p in bad),
-                       setting=bad[0].key if bad else None)
+                       setting=bad[0].key if bad else None, fix=fix)
 
 
 @dataclass
@@ -98,28 +107,80 @@ def _pyproject_layer(workspace: Path | None, problems: list[ConfigProblem]) -> _
     try:  # pydantic-settings reads the file and walks to the table
         table: Any = PyprojectTomlConfigSettingsSource(_PacoreTable, toml_file=path).toml_data
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        problems.append(ConfigProblem(
-            kind="unreadable", where=str(path),
-            reason=f"cannot be read as TOML ({e}); its [tool.pacore] settings are ignored until "
-            "it is fixed"))
+        problems.append(_unreadable(path, e))
         return layer
     except AttributeError:  # `tool` is not a table
         table = None
     if not isinstance(table, dict):
         problems.append(ConfigProblem(kind="unreadable", where=f"{path} [tool.pacore]",
-                                      reason="must be a table; ignored"))
+                                      reason="must be a table",
+                                      fallback="its settings are ignored until it is fixed"))
         return layer
     for name, value in table.items():
         key = _key_of(name)
         where = f"{path} [tool.pacore] {name}"
         if key is None:
             problems.append(ConfigProblem(kind="unknown", where=where, key=name,
-                                          reason="unknown setting (ignored)"))
+                                          reason=_unknown_reason(name, list(KEYS))))
             continue
         if KEYS[key].field.annotation in (Path, Path | None) and isinstance(value, str):
             value = str(path.parent / value) if not Path(value).is_absolute() else value
         layer.values[key], layer.where[key] = value, where
     return layer
+
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+
+
+def _unreadable(path: Path, e: Exception) -> ConfigProblem:
+    """A pyproject that is not TOML (named with its line), not UTF-8 or not readable."""
+    if isinstance(e, tomllib.TOMLDecodeError):
+        text = str(e)
+        m = _TOML_AT.search(text)
+        where = f"{path} line {m.group(1)}" if m else str(path)
+        reason = f"not valid TOML: {_TOML_AT.sub('', text)}"
+    elif isinstance(e, UnicodeDecodeError):
+        where, reason = str(path), "not UTF-8 text"
+    else:
+        where, reason = str(path), f"cannot be read ({getattr(e, 'strerror', None) or e})"
+    return ConfigProblem(kind="unreadable", where=where, reason=reason,
+                         fallback="its [tool.pacore] settings are ignored until it is fixed")
+
+
+def _unknown_reason(name: str, valid: list[str], *, listed: bool = False) -> str:
+    """`unknown setting (ignored)`, with the closest valid name and, for a small table, all."""
+    reason = "unknown setting (ignored)"
+    close = difflib.get_close_matches(name, valid, n=1)
+    if close:
+        reason += f"; did you mean {close[0]}?"
+    if listed:
+        reason += (" Valid keys: " if close else "; valid keys: ") + ", ".join(valid)
+    return reason
+
+
+def _nested_where(where: str, key: str, name: str) -> str:
+    """`... [tool.pacore.limits] bogus` for a pyproject sub-table, else `PACORE_LIMITS key bogus`."""
+    head, sep, _ = where.partition(" [tool.pacore] ")
+    return f"{head} [tool.pacore.{key}] {name}" if sep else f"{where} key {name}"
+
+
+def _nested_unknown(layers: list[_Layer], problems: list[ConfigProblem]) -> None:
+    """Keys inside a table setting (`limits`) that its model does not have: pydantic would
+    drop them without a word, so a typo such as `bogus_limit` is named like a top-level one."""
+    for key, spec in KEYS.items():
+        model = spec.field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        valid = list(model.model_fields)
+        for layer in layers:
+            raw = layer.values.get(key)
+            if not isinstance(raw, dict):
+                continue
+            for name in raw:
+                if name not in model.model_fields:
+                    problems.append(ConfigProblem(
+                        kind="unknown", where=_nested_where(layer.where[key], key, str(name)),
+                        key=key, reason=_unknown_reason(str(name), valid, listed=True)))
 
 
 def _env_layer(env: Mapping[str, str], problems: list[ConfigProblem]) -> _Layer:
@@ -164,7 +225,7 @@ def _override_layer(overrides: Mapping[str, Any], namer: SettingNamer, empty_is_
         key = _key_of(name)
         if key is None:
             problems.append(ConfigProblem(kind="unknown", where=namer(name), key=name,
-                                          reason="unknown setting (ignored)"))
+                                          reason=_unknown_reason(name, list(KEYS))))
             continue
         layer.values[key], layer.where[key] = value, namer(key)
     return layer
@@ -176,9 +237,16 @@ def _key_of(name: str) -> str | None:
     return BY_EDITOR_NAME.get(name)
 
 
+def _nested_key(loc: tuple[int | str, ...]) -> str:
+    """`memory_mb: ` for an error inside a table setting (loc `("limits", "memory_mb")`)."""
+    inner = [str(part) for part in loc[1:] if isinstance(part, str)]
+    return f"{'.'.join(inner)}: " if inner else ""
+
+
 def _reason(e: ValidationError | ValueError) -> str:
-    if isinstance(e, ValidationError):
-        msgs = [str(err["msg"]).removeprefix("Value error, ") for err in e.errors()]
+    if isinstance(e, ValidationError):  # inside a table (`limits`), name the nested key too
+        msgs = [_nested_key(err["loc"]) + str(err["msg"]).removeprefix("Value error, ")
+                for err in e.errors()]
         return "; ".join(dict.fromkeys(msgs))
     return str(e)
 
@@ -220,6 +288,7 @@ def load_config(
         _env_layer(env, problems),
         _override_layer(overrides or {}, namer, empty_is_unset, problems),
     ]
+    _nested_unknown(layers, problems)
     accepted: dict[str, Any] = {}
     origin: dict[str, int] = {}
     for key in _order(list(KEYS)):

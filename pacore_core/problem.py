@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from pacore_core.excerpt import MIN_SHOWN_CHARS, SHOWN_TESTS_CHARS, excerpt
 from sandbox.models import IOSuite, Language, TestSuite
 
 Visibility = Literal["public", "hidden"]
@@ -72,9 +73,26 @@ class Problem(BaseModel):
         return f"{self.method_of}().{self.entry_point}"
 
 
-def io_examples_text(suite: IOSuite, limit: int = 5) -> str:
-    """Render sample stdin/stdout pairs the way problem statements show them."""
+def io_examples_text(suite: IOSuite, limit: int = 5, budget: int = SHOWN_TESTS_CHARS) -> str:
+    """Render sample stdin/stdout pairs the way problem statements show them.
+
+    At most `limit` tests and `budget` characters: a long input or expected output shows its
+    first lines with a note of what was cut; tests beyond `limit` are counted. Every test
+    runs whatever is shown.
+    """
+    shown = suite.tests[:limit]
+    each = max(budget // max(2 * len(shown), 1), MIN_SHOWN_CHARS)
     parts = []
-    for t in suite.tests[:limit]:
-        parts.append(f"Input ({t.name}):\n{t.input.rstrip()}\nExpected output:\n{t.expected.rstrip()}")
+    for t in shown:
+        given, given_note = excerpt(t.input, each, "input")
+        wanted, wanted_note = excerpt(t.expected, each, "expected output")
+        parts.append(f"{_head('Input', t.name, given_note)}\n{given.rstrip()}\n"
+                     f"{_head('Expected output', None, wanted_note)}\n{wanted.rstrip()}")
+    if len(suite.tests) > len(shown):
+        parts.append(f"({len(suite.tests) - len(shown)} more tests not shown; they run too)")
     return "\n\n".join(parts)
+
+
+def _head(label: str, name: str | None, note: str | None) -> str:
+    inside = "; ".join(x for x in (name, note) if x)
+    return f"{label} ({inside}):" if inside else f"{label}:"

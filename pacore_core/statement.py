@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pacore_core.excerpt import SHOWN_TESTS_CHARS, shown_block
 from pacore_core.prompting import (
     FUNCTION_FROM_TESTS_TEMPLATE,
     FUNCTION_TEMPLATE,
@@ -32,9 +33,11 @@ def function_statement(
     language: Language = "python", description: str | None = None,
     templates: Templates | None = None,
 ) -> str:
-    """Prompt for implementing `entry_point`: the stub, surrounding code and visible tests."""
+    """Prompt for implementing `entry_point`: the stub, surrounding code and visible tests
+    (shortened to `SHOWN_TESTS_CHARS`, with a note, when they are longer)."""
+    shown = shown_block(tests, SHOWN_TESTS_CHARS, "tests") if tests else tests
     return _render(templates, FUNCTION_TEMPLATE, entry_point=entry_point, stub=stub,
-                   fence=_FENCE[language], context=context, tests=tests, description=description)
+                   fence=_FENCE[language], context=context, tests=shown, description=description)
 
 
 def function_from_tests_statement(
@@ -42,7 +45,8 @@ def function_from_tests_statement(
     templates: Templates | None = None,
 ) -> str:
     """Prompt for a module defining `entry_point` when only its tests say what it is."""
-    return _render(templates, FUNCTION_FROM_TESTS_TEMPLATE, entry_point=entry_point, tests=tests,
+    shown = shown_block(tests, SHOWN_TESTS_CHARS, "tests") if tests else tests
+    return _render(templates, FUNCTION_FROM_TESTS_TEMPLATE, entry_point=entry_point, tests=shown,
                    description=description or "")
 
 

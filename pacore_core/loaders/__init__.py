@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pacore_core.loaders.advice import no_tests_error
 from pacore_core.loaders.common import (
     HIDDEN_MARKER,
     STATEMENT_NAMES,
@@ -100,12 +101,5 @@ def load_problem(
     else:
         problem = load_statement_file(path, tests=tests, language=language, templates=templates)
     if require_tests and not problem.has_tests:
-        raise ProblemLoadError(
-            f"no tests found for {path}: add sample blocks to the statement (a fenced block "
-            "under 'Sample Input' and one under 'Sample Output'), NAME.in/NAME.out files in a "
-            "tests/ directory, or test_*.py files; or give the path of the tests",
-            setting="agreement",
-            fix="or turn on {agreement} to choose among the candidates by their agreement on "
-            "generated inputs (no tests at all)",
-        )
+        raise no_tests_error(path, problem.entry_point)
     return problem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,12 +10,22 @@ from typing import get_args
 
 from pacore_core.loaders.common import ProblemLoadError, read_text
 from pacore_core.loaders.discovery import walk_files
+from pacore_core.loaders.samples import parse_samples, read_samples
 from pacore_core.problem import Problem, io_examples_text
 from pacore_core.prompting import Templates
 from pacore_core.statement import io_statement
 from sandbox.models import Comparison, IOSuite, IOTest, Language
 
 _OUTPUT_SUFFIXES = (".out", ".ans")
+_NOTE_LINE = re.compile(r"^the fenced block at line (\d+)")
+log = logging.getLogger(__name__)  # the CLI prints warnings and keeps them for --json
+
+__all__ = ["load_io_tests", "load_statement_file", "parse_front_matter", "parse_samples"]
+
+
+def _shift_line(note: str, offset: int) -> str:
+    """A note's line number counted in the file (the statement body follows front matter)."""
+    return _NOTE_LINE.sub(lambda m: f"the fenced block at line {int(m.group(1)) + offset}", note)
 
 
 @dataclass
@@ -40,53 +51,6 @@ def parse_front_matter(text: str) -> FrontMatter:
                 values[key.strip().lower()] = value.strip().strip("'\"")
             return FrontMatter(values, "\n".join(lines[end + 1:]).lstrip("\n"))
     raise ProblemLoadError("front matter starts with '---' but has no closing '---'")
-
-
-_FENCE_OPEN = re.compile(r"^\s*(```+|~~~+)")
-_LABEL = re.compile(
-    r"(?:(?:sample|example)s?\s*(?:test\s*)?(?:case\s*)?#?\d*\s*)?(input|output)\s*#?\d*"
-)
-
-
-def _label_kind(line: str) -> str | None:
-    norm = re.sub(r"[#*_`>:\-.()\[\]]", " ", line).strip().lower()
-    norm = re.sub(r"\s+", " ", norm)
-    m = _LABEL.fullmatch(norm)
-    return m.group(1) if m else None
-
-
-def parse_samples(markdown: str) -> list[IOTest]:
-    """Fenced blocks labelled Input/Output by the nearest non-blank line above them."""
-    lines = markdown.splitlines()
-    blocks: list[tuple[str | None, str]] = []
-    i = 0
-    while i < len(lines):
-        m = _FENCE_OPEN.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        fence = m.group(1)
-        label = None
-        for j in range(i - 1, max(-1, i - 4), -1):
-            if lines[j].strip():
-                label = _label_kind(lines[j])
-                break
-        content: list[str] = []
-        i += 1
-        while i < len(lines) and not lines[i].strip().startswith(fence):
-            content.append(lines[i])
-            i += 1
-        i += 1
-        blocks.append((label, "\n".join(content) + "\n"))
-    samples: list[IOTest] = []
-    pending: str | None = None
-    for label, text in blocks:
-        if label == "input":
-            pending = text
-        elif label == "output" and pending is not None:
-            samples.append(IOTest(name=f"sample{len(samples) + 1}", input=pending, expected=text))
-            pending = None
-    return samples
 
 
 def _language(value: str | None, override: Language | None, where: Path) -> Language:
@@ -148,7 +112,11 @@ def load_statement_file(
         raise ProblemLoadError(f"{path}: the statement is empty")
     lang = _language(fm.values.get("language"), language, path)
     comparison, tol = _comparison(fm.values, path)
-    samples = parse_samples(fm.body)
+    read = read_samples(fm.body)
+    samples = read.tests
+    offset = len(read_text(path).splitlines()) - len(fm.body.splitlines())  # front matter
+    for note in read.notes:
+        log.warning("%s: %s", path, _shift_line(note, offset))
     extra_public: list[IOTest] = []
     hidden: list[IOTest] = []
     if tests is not None:

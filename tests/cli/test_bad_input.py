@@ -31,6 +31,7 @@ class Case:
     files: dict[str, str] = field(default_factory=dict)  # path -> text ("/" suffix: a dir)
     env: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # must appear in the JSON object's "error"
+    absent: list[str] = field(default_factory=list)  # must not appear on stderr
 
 
 SOLVE = ["solve", "sum.md"]
@@ -57,10 +58,23 @@ CASES = [
     Case("two-bad-values", [*SOLVE, "--rounds", "x"],
          ["invalid settings:", "--rounds: invalid value 'x'", "PACORE_TEMPERATURE: invalid value "
           "'hot'"], env={"PACORE_TEMPERATURE": "hot"}),
-    Case("pyproject-unparsable", [*SOLVE, "--rounds", "0"],
-         ["pacore: warning: {tmp}/pyproject.toml: cannot be read as TOML", "line 3",
-          "--rounds: invalid value '0'"],
-         files={"pyproject.toml": "[tool.pacore]\nmax_tokens = 5\npreset = medium\n"}),
+    # a pyproject that does not parse could hold sandbox_runtime = "runsc": never run on defaults
+    Case("pyproject-unparsable", SOLVE,
+         ["pacore solve: {tmp}/pyproject.toml line 3: not valid TOML: Invalid value",
+          "Fix the file: the command line does not run without the [tool.pacore] settings"],
+         files={"pyproject.toml": '[tool.pacore]\nsandbox_runtime = "runsc"\npreset = medium\n'},
+         error="pyproject.toml line 3", absent=["pacore: warning:"]),
+    Case("nested-key-typo", [*SOLVE, "--rounds", "0"],
+         ["pacore: warning: {tmp}/pyproject.toml [tool.pacore.limits] bogus_limit: unknown "
+          "setting (ignored); valid keys: timeout_s, memory_mb, output_kb",
+          "[tool.pacore.limits] timout_s: unknown setting (ignored); did you mean timeout_s?"],
+         files={"pyproject.toml": "[tool.pacore.limits]\nbogus_limit = 3\ntimout_s = 2\n"}),
+    Case("nested-key-typo-env", [*SOLVE, "--rounds", "0"],
+         ["pacore: warning: PACORE_LIMITS key memry_mb: unknown setting (ignored); did you mean "
+          "memory_mb?"], env={"PACORE_LIMITS": '{"memry_mb": 256}'}),
+    Case("nested-value-named", SOLVE,
+         ["[tool.pacore] limits: invalid value {'memory_mb': 1}: memory_mb: Input should be "
+          "greater than or equal to"], files={"pyproject.toml": "[tool.pacore.limits]\nmemory_mb = 1\n"}),
     Case("rounds-number-is-fine", [*SOLVE, "--output", "out"],
          ["--output out is a directory"], files={"pyproject.toml": "[tool.pacore]\nrounds = 4\n",
                                                  "out/": ""}),
@@ -96,6 +110,18 @@ CASES = [
          files={"pyproject.toml": '[tool.pacore]\nmax_tokens = "lots"\n'}),
     Case("doctor-bad-url", ["doctor", "--base-url", "ftp://x"],
          ["--base-url: invalid value 'ftp://x': 'ftp://x' must start with http:// or https://"]),
+    # a stub without tests: advice for a stub (where tests were looked for, --tests, --agreement)
+    Case("stub-without-tests", ["solve", "shapes.py"],
+         ["no tests found for `area` in shapes.py: looked for test_shapes.py or shapes_test.py "
+          "in {tmp}, {tmp}/tests or {tmp}/tests/hidden, and for >>> examples in its docstring; "
+          "give a test file or a directory of test_*.py files with --tests PATH, or turn on "
+          "--agreement to choose among the candidates"],
+         files={"shapes.py": 'def area(w: int, h: int) -> int:\n    """Area."""\n    ...\n'},
+         error="--tests PATH", absent=["sample blocks", ". or", "NAME.in"]),
+    Case("statement-without-samples", ["solve", "plain.md"],
+         ["no tests found for plain.md: its statement has no sample blocks",
+          "give a directory of NAME.in/NAME.out files with --tests PATH, or turn on --agreement"],
+         files={"plain.md": "# Plain\n\nPrint 1.\n"}, absent=[". or"]),
     # bad files
     Case("replay-record-unparsable", [*SOLVE, "--replay", "run.json"],
          ["run.json", "not valid JSON"], files={"run.json": "{"}, error="run.json"),
@@ -129,6 +155,8 @@ def test_bad_input(case: Case, tmp_path: Path, silent_server: ScriptedServer) ->
     assert out.code == case.code, out.stderr
     for expected in case.stderr:
         assert expected.replace("{tmp}", str(tmp_path)) in out.stderr, out.stderr
+    for unwanted in case.absent:
+        assert unwanted not in out.stderr, out.stderr
     assert "Traceback" not in out.stderr, out.stderr
     lines = [line for line in out.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, out.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,17 @@ def test_a_file_of_nul_bytes_is_named_without_a_line(tmp_path: Path) -> None:
         load_problem(path)
     assert str(err.value).startswith(f"{path}: not valid Python"), err.value
     assert "None" not in str(err.value)
+
+
+def test_long_test_files_are_shortened_in_the_statement(tmp_path: Path) -> None:
+    """A test file with a huge literal is shown as its head plus a note; it still runs whole."""
+    (tmp_path / "solution.py").write_text("def total(xs: list[int]) -> int:\n    ...\n")
+    cases = ",\n".join(f"    ({list(range(i % 50))}, {sum(range(i % 50))})" for i in range(3000))
+    text = (f"from solution import total\n\nCASES = [\n{cases},\n]\n\n\n"
+            "def test_all():\n    for xs, want in CASES:\n        assert total(xs) == want\n")
+    (tmp_path / "test_total.py").write_text(text)
+    p = load_problem(tmp_path)
+    assert len(text) > 200_000 and len(p.statement) < 12_000, len(p.statement)
+    assert re.search(r"\[\.\.\. tests of \d+\.\d KB, first \d+ of 3\d+ lines shown\]", p.statement)
+    assert isinstance(p.public_tests, PytestSuite)
+    assert p.public_tests.files["test_total.py"] == text

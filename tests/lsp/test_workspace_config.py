@@ -81,3 +81,25 @@ async def test_configuration_errors_name_editor_settings(session_factory: Any) -
     assert "no model server configured" in message
     assert "pacore.baseUrl" in message and "pacore.replay" in message, message
     assert "--base-url" not in message and "PACORE_BASE_URL" not in message, message
+
+
+async def test_unparsable_pyproject_and_nested_typos_are_warnings_in_the_editor(
+        tmp_path: Path, session_factory: Any) -> None:
+    # The command line refuses to run on such a pyproject; the editor warns, uses the lower
+    # layers (here its own settings) and still solves. A typo inside the `limits` table is
+    # named like a top-level one.
+    # (beside the module, where the server looks first; pytest in the sandbox reads the
+    # workspace root's, which a broken file would stop before any test ran)
+    pkg = tmp_path / "ws" / "pkg"
+    async with session_factory(sandbox="local", settings={"limits": {"timout_s": 3}},
+                               files={"pkg/pyproject.toml": "[tool.pacore]\n"
+                                      "sandbox_runtime = runsc\n"}) as s:
+        await s.solve("def add(")
+        report = await s.wait_report("add")
+        await wait_for(lambda: len(s.client.messages) >= 2, 10, "two warnings")
+        text = "\n".join(m.message for m in s.client.messages)
+    assert f"{pkg / 'pyproject.toml'} line 2: not valid TOML" in text, text
+    assert "its [tool.pacore] settings are ignored until it is fixed" in text, text
+    assert ("pacore.limits key timout_s: unknown setting (ignored); did you mean timeout_s?"
+            in text), text
+    assert "solved" in report, report
