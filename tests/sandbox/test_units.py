@@ -173,10 +173,16 @@ def test_docker_status_names_an_unregistered_runtime() -> None:
     assert "sandbox_runtime" in message  # the setting to change, named in the front end's terms
 
 
-def test_supervisor_refuses_to_serve_outside_a_container(tmp_path: Path) -> None:
+def test_supervisor_refuses_to_serve_outside_a_container() -> None:
     """Serve mode wipes /tmp and /dev/shm between jobs: started on a host (not PID 1) it
     must refuse before touching anything. Run in a private mount namespace with its own
-    /tmp, so even a supervisor that did not refuse could wipe only that."""
+    /tmp and /dev/shm, so even a supervisor that did not refuse could wipe only those.
+
+    The checkout (and its venv) may itself live under /tmp, which the private /tmp hides:
+    the runners are copied into the private /dev/shm first and run with the base
+    interpreter (the runners are stdlib only), so the test does not depend on where the
+    checkout is."""
+    import shlex
     import shutil
     import subprocess
     import sys
@@ -185,9 +191,15 @@ def test_supervisor_refuses_to_serve_outside_a_container(tmp_path: Path) -> None
 
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.fail("needs root and unshare (util-linux) for a private /tmp: run as CI does")
+    python = os.path.realpath(sys.executable)
+    if python.startswith("/tmp/") or python.startswith("/dev/shm/"):
+        pytest.fail(f"the base interpreter {python} lives under /tmp: a private /tmp hides it")
+    runners = shlex.quote(str(Path(SUPERVISOR).parent))
     script = (
-        "mount --make-rprivate / && mount -t tmpfs none /tmp && touch /tmp/keep && "
-        f"{sys.executable} {SUPERVISOR} < /dev/null; echo rc=$?; ls /tmp"
+        "mount --make-rprivate / && mount -t tmpfs none /dev/shm && "
+        f"cp -r {runners} /dev/shm/runners && mount -t tmpfs none /tmp && touch /tmp/keep && "
+        f"{shlex.quote(python)} /dev/shm/runners/{Path(SUPERVISOR).name} < /dev/null; "
+        "echo rc=$?; ls /tmp"
     )
     out = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60)
     assert "rc=2" in out.stdout, out.stdout + out.stderr
