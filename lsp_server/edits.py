@@ -111,7 +111,7 @@ async def offer_separately(ls: PacoreLanguageServer, ctx: SolveContext, code: st
     """Write the result next to the project (never over the user's file) and show it."""
     try:
         body = standalone_text(splice(ctx.doc, ctx.target, code,
-                                      keep_docstring=ctx.settings.keep_docstring))
+                                      keep_docstring=ctx.settings.editor.keep_docstring))
     except SpliceError:
         body = code.rstrip() + "\n"
     comment = "\n".join(f"# {line}" for line in header.splitlines())
@@ -145,7 +145,7 @@ async def finish(ls: PacoreLanguageServer, ctx: SolveContext, result: RunResult
     else:
         current, current_version = ls.parsed(ctx.uri)
         plan = plan_final_edit(ctx.doc, ctx.version, ctx.target, current, current_version,
-                               result.code, keep_docstring=ctx.settings.keep_docstring)
+                               result.code, keep_docstring=ctx.settings.editor.keep_docstring)
         applied_ok = False
         if plan.result is not None and plan.doc is not None:
             edit = workspace_edit(

@@ -169,8 +169,8 @@ def create_server(
 
     @ls.command(CMD_DOCTOR)
     async def doctor_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
-        s = ls.settings
-        report = await run_checks_async(s.base_urls, s.model, s.api_key, image=s.image,
+        s = ls.settings.server
+        report = await run_checks_async(s.base_url, s.model, s.api_key, image=s.image,
                                         sandbox=s.sandbox, runtime=s.sandbox_runtime)
         for c in report.checks:
             ls.log(f"PaCoRe doctor: [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.message}"

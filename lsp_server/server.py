@@ -23,36 +23,37 @@ from lsp_server.diagnostics import SummaryDiagnostics
 from lsp_server.jobs import JobRegistry
 from lsp_server.report import SolveReport, summary
 from lsp_server.rpc import PacoreProtocol
-from lsp_server.settings import LspSettings, env_layer, parse_settings
+from lsp_server.settings import env_layer, parse_settings
 from lsp_server.targeting import DocumentCache, ParsedDocument
 from pacore_core.backends.base import Backend
+from pacore_core.config import Settings
 from sandbox.base import Sandbox
 
 log = logging.getLogger("pacore.lsp")
 
-BackendFactory = Callable[[LspSettings], Backend]
-SandboxFactory = Callable[[LspSettings], Sandbox]
+BackendFactory = Callable[[Settings], Backend]
+SandboxFactory = Callable[[Settings], Sandbox]
 
 
-def default_backend_factory(settings: LspSettings) -> Backend:
+def default_backend_factory(settings: Settings) -> Backend:
     from pacore_core.backends import make_backend
 
-    core = settings.core_settings()
-    return make_backend(core.server, config=core.run)
+    return make_backend(settings.server, config=settings.run)
 
 
-def default_sandbox_factory(settings: LspSettings) -> Sandbox:
+def default_sandbox_factory(settings: Settings) -> Sandbox:
     from sandbox import make_sandbox
 
-    if settings.sandbox == "ray":
-        return make_sandbox("ray", image=settings.image, runtime=settings.sandbox_runtime,
-                            address=settings.config.server.ray_address)
+    server = settings.server
+    if server.sandbox == "ray":
+        return make_sandbox("ray", image=server.image, runtime=server.sandbox_runtime,
+                            address=server.ray_address)
     kw: dict[str, Any] = {}
-    if settings.sandbox == "docker":  # a missing image is named before the solve, not built in it
+    if server.sandbox == "docker":  # a missing image is named before the solve, not built in it
         kw["build_missing"] = False
-        if settings.sandbox_runtime:  # the local sandbox has no container runtime to choose
-            kw["runtime"] = settings.sandbox_runtime
-    return make_sandbox(settings.sandbox, image=settings.image, **kw)
+        if server.sandbox_runtime:  # the local sandbox has no container runtime to choose
+            kw["runtime"] = server.sandbox_runtime
+    return make_sandbox(server.sandbox, image=server.image, **kw)
 
 
 class PacoreLanguageServer(LanguageServer):
@@ -73,7 +74,7 @@ class PacoreLanguageServer(LanguageServer):
         self._env_layer = env_layer(os.environ if env is None else env)
         self._init_layer: Any = None
         self._config_layer: Any = None
-        self.settings, self._setting_problems = parse_settings(self._env_layer)
+        self.settings, _ = parse_settings(self._env_layer)  # announced once the editor's layers arrive
         self._announced: set[str] = set()
         self._sandboxes: dict[str, Sandbox] = {}
         self._closing = asyncio.Lock()
@@ -91,7 +92,7 @@ class PacoreLanguageServer(LanguageServer):
             self._announce([p for p in problems if p not in self._announced])
             self._announced = set(problems)
 
-    def settings_for(self, folder: Path) -> LspSettings:
+    def settings_for(self, folder: Path) -> Settings:
         """The settings for a solve in `folder`: the nearest `[tool.pacore]` is re-read, so an
         edited pyproject applies at once; problems not shown before are announced."""
         settings, problems = parse_settings(self._env_layer, self._init_layer,
@@ -160,8 +161,9 @@ class PacoreLanguageServer(LanguageServer):
 
     # -- sandboxes --------------------------------------------------------------------------
 
-    def sandbox_for(self, settings: LspSettings) -> Sandbox:
-        key = f"{settings.sandbox}:{settings.image or ''}:{settings.sandbox_runtime or ''}"
+    def sandbox_for(self, settings: Settings) -> Sandbox:
+        server = settings.server
+        key = f"{server.sandbox}:{server.image or ''}:{server.sandbox_runtime or ''}"
         if key not in self._sandboxes:
             self._sandboxes[key] = self.sandbox_factory(settings)
         return self._sandboxes[key]

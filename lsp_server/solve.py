@@ -28,13 +28,12 @@ from lsp_server.preflight import (
 from lsp_server.progress import SolveProgress
 from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
-from lsp_server.settings import LspSettings
 from lsp_server.targeting import ParsedDocument, StubTarget, stub_at
 from lsp_server.test_discovery import DiscoveredTests, discover, doctest_runner_source, module_name
 from lsp_server.verify import SplicingSandbox
 from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
-from pacore_core.config import editor_setting
+from pacore_core.config import Settings, editor_setting
 from pacore_core.errors import PacoreError
 from pacore_core.prompting import Templates
 from pacore_core.record import RunResult
@@ -61,7 +60,7 @@ class SolveContext:
     root: Path
     relpath: str
     tests: DiscoveredTests
-    settings: LspSettings
+    settings: Settings
     weak: bool
     token: str
     agreement: bool = False  # no workspace tests: candidates are compared on generated inputs
@@ -153,7 +152,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         root, relpath = path.parent, path.name
     tests = await asyncio.to_thread(
         discover, root, relpath, target.name, docstring=target.docstring,
-        test_paths=settings.test_paths,
+        test_paths=settings.editor.test_paths,
     )
     weak = agreement = False
     if not tests.has_workspace_tests:
@@ -161,9 +160,9 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         if broken:
             raise fail(f"{'; '.join(broken)}. Fix the test file first: its tests of "
                        f"`{target.qualname}` cannot be read. No model request was made.")
-        if settings.allow_weak_tests:
+        if settings.editor.allow_weak_tests:
             weak = True  # doctests if there are any, else tests the model writes first
-        elif settings.solve_by_agreement:
+        elif settings.editor.solve_by_agreement:
             weak = agreement = True  # doctests if there are any, and agreement on generated inputs
             if not tests.doctest and (why := agreement_obstacle(doc, target)) is not None:
                 raise fail(f"No tests found for `{target.qualname}`, and pacore.solveByAgreement "
@@ -189,8 +188,8 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     except Exception as e:
         raise fail(f"PaCoRe cannot start: {e}") from None
     try:  # the sandbox's engine, image and runtime, before any token is spent
-        if settings.sandbox == "docker":
-            await check_docker(settings.image, settings.sandbox_runtime)
+        if settings.server.sandbox == "docker":
+            await check_docker(settings.server.image, settings.server.sandbox_runtime)
     except PacoreError as e:
         await backend.close()
         await ls.close_sandboxes_if_idle()
@@ -260,18 +259,18 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
         progress.say("writing tests (no tests found)")
         ctx.generated_tests = await write_tests(
             backend, qualname=ctx.target.qualname, module=module_name(ctx.relpath),
-            function_text=ctx.target.function_text, config=ctx.settings.core_settings().run)
+            function_text=ctx.target.function_text, config=ctx.settings.run)
         ctx.tests.sources[GENERATED_TEST_FILE] = ctx.generated_tests
         node_ids, extra = suite_node_ids(ctx)
     problem = build_problem(ctx.doc, ctx.target, root=ctx.root, relpath=ctx.relpath,
                             tests=ctx.tests, node_ids=node_ids,
-                            context_budget=ctx.settings.context_budget, weak=ctx.weak,
-                            templates=Templates(ctx.settings.core_settings().run.template_dir),
-                            include=ctx.settings.project_include)
+                            context_budget=ctx.settings.editor.context_budget, weak=ctx.weak,
+                            templates=Templates(ctx.settings.run.template_dir),
+                            include=ctx.settings.editor.project_include)
     sandbox = SplicingSandbox(inner, doc=ctx.doc, target=ctx.target,
                               module_relpath=ctx.relpath,
-                              keep_docstring=ctx.settings.keep_docstring, extra_files=extra)
-    config = ctx.settings.core_settings().run
+                              keep_docstring=ctx.settings.editor.keep_docstring, extra_files=extra)
+    config = ctx.settings.run
     if ctx.agreement:
         config = config.model_copy(update={"agreement": "on"})
         if not node_ids:  # nothing to run: an empty project suite would run every test

@@ -34,14 +34,18 @@ hundred trajectories the server queues for hours; raise `max_width` to go beyond
 
 
 def cli(flag: str | None = None, *, metavar: str | None = None, env: str | None = None,
-        env_deprecated: tuple[str, ...] = (), const: str | None = None) -> JsonDict:
+        env_deprecated: tuple[str, ...] = (), const: str | None = None,
+        comma_text: bool = False) -> JsonDict:
     """Field extras naming how a key is spelled outside `[tool.pacore]`.
 
     `cli()` gives the key the flag `--kebab-key` (or `flag`); `env` overrides the variable
     name and `env_deprecated` lists old names still read with a warning; `const` is the
-    value of the flag given without one (`--agreement` = `--agreement on`).
+    value of the flag given without one (`--agreement` = `--agreement on`); `comma_text`
+    makes a list's editor setting comma-separated text, as its flag is (`"32,4"`).
     """
     extra: JsonDict = {"flag": flag or True}
+    if comma_text:
+        extra["comma_text"] = True
     if metavar:
         extra["metavar"] = metavar
     if const:
@@ -102,7 +106,7 @@ class ServerSettings(BaseModel):
     """Where the model is and which backends to use."""
 
     base_url: list[str] = Field(
-        default_factory=list, json_schema_extra=cli(metavar="URL"),
+        default_factory=list, json_schema_extra=cli(metavar="URL", comma_text=True),
         description="OpenAI-compatible endpoint, e.g. `http://127.0.0.1:8000/v1`; several "
         "separated by commas")
     model: str | None = Field(
@@ -161,7 +165,8 @@ class RunConfig(BaseModel):
     """How one PaCoRe run samples, verifies and compacts."""
 
     rounds: list[int] = Field(
-        default_factory=lambda: list(PRESETS["low"]), json_schema_extra=cli(metavar="K1,K2"),
+        default_factory=lambda: list(PRESETS["low"]),
+        json_schema_extra=cli(metavar="K1,K2", comma_text=True),
         description="explicit widths, e.g. `32,4` (a final round of 1 is added); wins over "
         "`preset`")
     max_width: int = Field(
@@ -254,12 +259,6 @@ class RunConfig(BaseModel):
     def widths(self) -> list[int]:
         """K_1..K_R: the configured widths with the final K=1 round appended."""
         return [*self.rounds, 1]
-
-    @classmethod
-    def from_preset(cls, preset: str, **kw: Any) -> RunConfig:
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose one of low, medium, high")
-        return cls(rounds=PRESETS[preset], **kw)
 
 
 class EditorSettings(BaseModel):
@@ -392,11 +391,6 @@ def editor_setting(key: str) -> str:
     """How an editor sets `key`: `pacore.camelKey`."""
     spec = KEYS.get(key)
     return f"pacore.{spec.editor}" if spec else f"pacore.{camel(key)}"
-
-
-def env_var(key: str) -> str:
-    spec = KEYS.get(key)
-    return spec.env if spec else f"PACORE_{key.upper()}"
 
 
 def markdown_table() -> str:

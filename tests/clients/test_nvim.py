@@ -60,9 +60,10 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path) -> dict[str, Any]:
+def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path,
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
     result = tmp_path / f"{case}.json"
-    settings = {"baseUrl": base_url, "model": "scripted-model", "preset": "low",
+    settings = {**(extra or {}), "baseUrl": base_url, "model": "scripted-model", "preset": "low",
                 "sandbox": SANDBOX}
     env = {
         **os.environ,
@@ -146,3 +147,37 @@ def test_pacore_cancel_stops_the_solve(tmp_path: Path) -> None:
     solve_id = data["solve"]["solveId"]
     messages = [n["message"] for n in data["notifications"]]
     assert f"PaCoRe: cancelled {solve_id}" in messages, messages
+
+
+def every_setting() -> dict[str, Any]:
+    """A valid value for every key of the key table, by its editor name: the default where
+    there is one, else an empty text (unset) or the smallest number allowed."""
+    from pydantic import TypeAdapter
+
+    from pacore_core.config import KEYS
+
+    values: dict[str, Any] = {}
+    for spec in KEYS.values():
+        default = TypeAdapter(Any).dump_python(spec.default(), mode="json")
+        if default is None:
+            schema = spec.model.model_json_schema()["properties"][spec.key]
+            kinds = {o.get("type") for o in schema.get("anyOf", [schema])}
+            number = kinds & {"integer", "number"}
+            default = schema.get("minimum", 1) if number else ""
+        values[spec.editor] = default
+    return values
+
+
+def test_every_key_of_the_key_table_is_a_setting(tmp_path: Path) -> None:
+    """Neovim's plugin warns for none of the keys (it once knew 13 and warned "unknown
+    setting" for `solveByAgreement`), and the server accepts every one."""
+    ws = workspace(tmp_path)
+    settings = every_setting()
+    assert "solveByAgreement" in settings and "sandboxRuntime" in settings
+    with ScriptedServer(cycle_replies([REPLY])) as srv:
+        data = run_nvim(ws, srv.base_url, "settings", tmp_path, extra=settings)
+    assert data["setup_problems"] == []
+    assert "settings are valid" in data["health"], data["health"]
+    warned = [n["message"] for n in data["notifications"]
+              if "setting" in n["message"] and n["level"] >= 3]
+    assert warned == [], warned

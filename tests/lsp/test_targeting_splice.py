@@ -135,6 +135,6 @@ def test_discovery_finds_referencing_tests(tmp_path) -> None:  # type: ignore[no
 def test_settings_validation_keeps_good_keys() -> None:
     s, problems = parse_settings({"PACORE": 1}, {"pacore": {"rounds": "8,2", "preset": "x",
                                                             "keepDocstring": False}})
-    assert s.rounds == [8, 2] and s.preset == "low" and s.keep_docstring is False
+    assert s.run.rounds == [8, 2] and s.preset == "low" and s.editor.keep_docstring is False
     assert any("pacore.preset" in p for p in problems)
-    assert s.core_settings().run.widths == [8, 2, 1]
+    assert s.run.widths == [8, 2, 1]

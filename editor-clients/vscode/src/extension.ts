@@ -55,9 +55,17 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 /** How long its process may take to end after the exit notification before it is killed. */
 const EXIT_TIMEOUT_MS = 15_000;
 
+/**
+ * The settings now. A server key counts only where the user set it (user, workspace or folder
+ * settings): package.json's defaults are the key table's, shown in the Settings UI, and must not
+ * override `[tool.pacore]` or `PACORE_*` variables, which the server layers below the editor's.
+ */
 function currentSettings(): PacoreSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return readSettings((key) => config.get(key));
+  return readSettings((key) => {
+    const seen = config.inspect(key);
+    return seen?.workspaceFolderValue ?? seen?.workspaceValue ?? seen?.globalValue;
+  });
 }
 
 /** Adds the capabilities PaCoRe relies on to vscode-languageclient's own. */

@@ -24,6 +24,7 @@ import type {
   WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import type { DoctorCheck, SolveReport, SolveStarted } from './protocolTypes';
+import { SERVER_SETTING_KEYS, type ServerSettingKey } from './settingsTable';
 
 // What the server sends: generated from its pydantic models (scripts/gen_protocol_ts.py).
 export type {
@@ -36,6 +37,7 @@ export type {
   SolveReport,
   SolveStarted,
 } from './protocolTypes';
+export { SERVER_SETTING_KEYS, type ServerSettingKey } from './settingsTable';
 
 export const SECTION = 'pacore';
 export const SOLVE_COMMAND = 'pacore.solve';
@@ -46,114 +48,79 @@ export const SOLVE_ACTION_TITLE = 'Solve with PaCoRe';
 export const SOLVE_ACTION_KIND = 'refactor.rewrite';
 export const CLI_MODULE = 'pacore_cli.main';
 
-export type Preset = '' | 'low' | 'medium' | 'high';
-export type SandboxKind = '' | 'docker' | 'local';
-
-/** Every `pacore.*` setting the extension contributes (package.json), with its type. */
-export interface PacoreSettings {
-  baseUrl: string;
-  model: string;
-  apiKey: string;
-  preset: Preset;
-  rounds: string;
-  sandbox: SandboxKind;
-  image: string;
-  /** Seconds; 0 leaves the limit to the server (PACORE_REQUEST_TIMEOUT_S, [tool.pacore]). */
-  requestTimeoutS: number;
-  testPaths: string[];
-  allowWeakTests: boolean;
-  keepDocstring: boolean;
+/** Settings only the client reads (package.json); they are never sent to the server. */
+export interface ClientSettings {
   previewDiff: boolean;
   serverPath: string;
   pythonPath: string;
 }
 
-/** Defaults; empty strings mean "let the server decide" (PACORE_* variables, [tool.pacore]). */
-export const DEFAULT_SETTINGS: Readonly<PacoreSettings> = Object.freeze({
-  baseUrl: '',
-  model: '',
-  apiKey: '',
-  preset: '',
-  rounds: '',
-  sandbox: '',
-  image: '',
-  requestTimeoutS: 0,
-  testPaths: [],
-  allowWeakTests: false,
-  keepDocstring: true,
+/**
+ * The `pacore.*` settings as the client holds them: the server's keys the user set (as
+ * written: the server validates them and names a bad one in a warning), and the client's own.
+ * Which keys the server reads is generated from its key table (settingsTable.ts); types,
+ * defaults and descriptions are in package.json, from the same generator.
+ */
+export interface PacoreSettings extends ClientSettings {
+  server: Partial<Record<ServerSettingKey, unknown>>;
+}
+
+export type SettingName = ServerSettingKey | keyof ClientSettings;
+
+export const CLIENT_DEFAULTS: Readonly<ClientSettings> = Object.freeze({
   previewDiff: false,
   serverPath: '',
   pythonPath: '',
 });
 
-/** Settings that only the client reads; they are never sent to the server. */
-export const CLIENT_ONLY_KEYS: ReadonlyArray<keyof PacoreSettings> = ['previewDiff', 'serverPath', 'pythonPath'];
+/** Client settings whose change needs no server restart (read by the client when used). */
+export const LIVE_KEYS: ReadonlyArray<keyof ClientSettings> = ['previewDiff'];
 
-/** Settings whose change needs no server restart (read by the client when used). */
-export const LIVE_KEYS: ReadonlyArray<keyof PacoreSettings> = ['previewDiff'];
-
-type Getter = (key: keyof PacoreSettings) => unknown;
+/**
+ * Reads one setting: for the server's keys, only a value the user set (VS Code's
+ * `inspect`), so that unset keys leave the server's lower layers (`[tool.pacore]`,
+ * `PACORE_*` variables) in force rather than sending package.json's defaults over them.
+ */
+type Getter = (key: SettingName) => unknown;
 
 function asString(v: unknown, fallback: string): string {
   return typeof v === 'string' ? v.trim() : fallback;
-}
-
-function asNumber(v: unknown, fallback: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
 function asBool(v: unknown, fallback: boolean): boolean {
   return typeof v === 'boolean' ? v : fallback;
 }
 
-/** Read settings through `get` (VS Code's WorkspaceConfiguration.get or a plain object). */
+/** An empty editor setting means "not set": the lower layers apply. */
+function isUnset(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
+}
+
+/** Read settings through `get` (the extension's reader, or a plain object in tests). */
 export function readSettings(get: Getter): PacoreSettings {
-  const d = DEFAULT_SETTINGS;
-  const preset = asString(get('preset'), d.preset);
-  const sandbox = asString(get('sandbox'), d.sandbox);
-  const rawRounds = get('rounds');
-  const rounds = Array.isArray(rawRounds) ? rawRounds.join(',') : asString(rawRounds, d.rounds);
-  const rawPaths = get('testPaths');
+  const server: Partial<Record<ServerSettingKey, unknown>> = {};
+  for (const key of SERVER_SETTING_KEYS) {
+    const value = get(key);
+    if (!isUnset(value)) {
+      server[key] = typeof value === 'string' ? value.trim() : value;
+    }
+  }
   return {
-    baseUrl: asString(get('baseUrl'), d.baseUrl),
-    model: asString(get('model'), d.model),
-    apiKey: asString(get('apiKey'), d.apiKey),
-    // invalid values are passed on: the server names the bad key in a warning
-    preset: preset as Preset,
-    rounds,
-    sandbox: sandbox as SandboxKind,
-    image: asString(get('image'), d.image),
-    requestTimeoutS: asNumber(get('requestTimeoutS'), d.requestTimeoutS),
-    testPaths: Array.isArray(rawPaths) ? rawPaths.filter((p): p is string => typeof p === 'string' && p !== '') : [],
-    allowWeakTests: asBool(get('allowWeakTests'), d.allowWeakTests),
-    keepDocstring: asBool(get('keepDocstring'), d.keepDocstring),
-    previewDiff: asBool(get('previewDiff'), d.previewDiff),
-    serverPath: asString(get('serverPath'), d.serverPath),
-    pythonPath: asString(get('pythonPath'), d.pythonPath),
+    server,
+    previewDiff: asBool(get('previewDiff'), CLIENT_DEFAULTS.previewDiff),
+    serverPath: asString(get('serverPath'), CLIENT_DEFAULTS.serverPath),
+    pythonPath: asString(get('pythonPath'), CLIENT_DEFAULTS.pythonPath),
   };
 }
 
 /** Settings from a plain object such as `{baseUrl: ..., preset: 'low'}` (tests, scripts). */
-export function settingsFrom(values: Partial<Record<keyof PacoreSettings, unknown>>): PacoreSettings {
+export function settingsFrom(values: Partial<Record<SettingName, unknown>>): PacoreSettings {
   return readSettings((key) => values[key]);
 }
 
-/**
- * The `pacore` section as the server receives it: server keys only, and empty values left
- * out so that the server's own defaults and PACORE_* environment variables still apply.
- */
+/** The `pacore` section as the server receives it: the server keys the user set. */
 export function serverSection(s: PacoreSettings): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(s) as [keyof PacoreSettings, unknown][]) {
-    if (CLIENT_ONLY_KEYS.includes(key)) {
-      continue;
-    }
-    if (value === '' || (Array.isArray(value) && value.length === 0) || (typeof value === 'number' && value <= 0)) {
-      continue;
-    }
-    out[key] = value;
-  }
-  return out;
+  return { ...s.server };
 }
 
 export function initializationOptions(s: PacoreSettings): { pacore: Record<string, unknown> } {
@@ -176,8 +143,11 @@ export function configurationResult(items: ConfigurationItem[], s: PacoreSetting
 
 /** Whether a settings change needs the server restarted (everything but client-side keys). */
 export function needsRestart(before: PacoreSettings, after: PacoreSettings): boolean {
-  return (Object.keys(before) as (keyof PacoreSettings)[]).some(
-    (key) => !LIVE_KEYS.includes(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  if (JSON.stringify(serverSection(before)) !== JSON.stringify(serverSection(after))) {
+    return true;
+  }
+  return (Object.keys(CLIENT_DEFAULTS) as (keyof ClientSettings)[]).some(
+    (key) => !LIVE_KEYS.includes(key) && before[key] !== after[key],
   );
 }
 

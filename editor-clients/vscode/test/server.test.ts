@@ -32,11 +32,13 @@ import {
   serverCommand,
   serverSection,
   settingsFrom,
+  SERVER_SETTING_KEYS,
   solveParams,
   SOLVE_ACTION_KIND,
   SOLVE_COMMAND,
   summarizeReport,
   type PacoreSettings,
+  type SettingName,
 } from '../src/protocol';
 import { makeWorkspace, PYTHON, SANDBOX, ScriptedModel, Session } from './harness';
 
@@ -70,7 +72,7 @@ const EXPECTED = STUB.replace('    ...\n', '    return a + b\n');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pacore-vscode-scripts-'));
 
-function settingsFor(model: ScriptedModel, extra: Partial<Record<keyof PacoreSettings, unknown>> = {}): PacoreSettings {
+function settingsFor(model: ScriptedModel, extra: Partial<Record<SettingName, unknown>> = {}): PacoreSettings {
   return settingsFrom({
     baseUrl: model.baseUrl,
     model: 'scripted-model',
@@ -244,9 +246,18 @@ describe('start failures', () => {
 });
 
 describe('settings sent to the server', () => {
-  test('a request timeout is sent in seconds; 0 leaves it to the server', () => {
-    assert.equal(serverSection(settingsFrom({ requestTimeoutS: 90 })).requestTimeoutS, 90);
-    assert.ok(!('requestTimeoutS' in serverSection(settingsFrom({ requestTimeoutS: 0 }))));
-    assert.ok(!('requestTimeoutS' in serverSection(settingsFrom({ requestTimeoutS: 'soon' }))));
+  test('only what the user set is sent, as written; empty means unset', () => {
+    const section = serverSection(settingsFrom({ requestTimeoutS: 90, solveByAgreement: true, rounds: ' 32,4 ', model: '' }));
+    assert.deepEqual(section, { rounds: '32,4', requestTimeoutS: 90, solveByAgreement: true });
+    // the server validates: a bad value is passed on so that its warning names the key
+    assert.equal(serverSection(settingsFrom({ requestTimeoutS: 'soon' })).requestTimeoutS, 'soon');
+    // client-only settings never reach the server
+    assert.deepEqual(serverSection(settingsFrom({ previewDiff: true, pythonPath: '/usr/bin/python3' })), {});
+  });
+
+  test('every key of the key table is sent, and nothing else', () => {
+    const every = Object.fromEntries(SERVER_SETTING_KEYS.map((key) => [key, `value of ${key}`]));
+    assert.deepEqual(Object.keys(serverSection(settingsFrom({ ...every, unknownKey: 1 } as never))), [...SERVER_SETTING_KEYS]);
+    assert.ok(SERVER_SETTING_KEYS.includes('solveByAgreement'));
   });
 });

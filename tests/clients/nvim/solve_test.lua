@@ -1,6 +1,6 @@
 -- Drives a real :PacoreSolve in headless Neovim and writes what happened to a JSON file.
 -- Environment: PACORE_TEST_FILE (stub file), PACORE_TEST_CURSOR ("line,col", 1-based line),
--- PACORE_TEST_CASE ("solve" | "stale"), PACORE_TEST_RESULT (output JSON path).
+-- PACORE_TEST_CASE ("solve" | "stale" | "cancel" | "settings"), PACORE_TEST_RESULT (output JSON path).
 local out = { progress = {}, notifications = {}, steps = {} }
 local result_path = vim.env.PACORE_TEST_RESULT
 
@@ -56,6 +56,16 @@ local ok, err = xpcall(function()
   end, 50), "the pacore client did not attach")
   step("attached")
   out.root_dir = client.root_dir
+
+  if vim.env.PACORE_TEST_CASE == "settings" then
+    -- what setup() warned about (it ran before this script), then the health check, whose
+    -- pacore.doctor round trip comes after any warning the server sent about the settings
+    out.setup_problems = require("pacore.config").validate_settings(require("pacore").state.options.settings)
+    vim.cmd("checkhealth pacore")
+    out.health = buffer_text(vim.api.nvim_get_current_buf())
+    step("health")
+    return
+  end
 
   local line, col = vim.env.PACORE_TEST_CURSOR:match("(%d+),(%d+)")
   vim.api.nvim_win_set_cursor(0, { tonumber(line), tonumber(col) })

@@ -1,25 +1,9 @@
 --- Options of the PaCoRe plugin: defaults, validation, and the `vim.lsp.config` table.
 local M = {}
 
---- Server keys of the `pacore` settings section (docs/lsp-protocol.md).
-M.SETTING_TYPES = {
-  baseUrl = "string",
-  model = "string",
-  apiKey = "string",
-  preset = "string",
-  rounds = { "string", "table" },
-  sandbox = "string",
-  image = "string",
-  testPaths = "table",
-  allowWeakTests = "boolean",
-  keepDocstring = "boolean",
-  backend = "string",
-  contextBudget = "number",
-  maxTokens = "number",
-}
-
-M.PRESETS = { low = true, medium = true, high = true }
-M.SANDBOXES = { docker = true, ["local"] = true }
+--- The keys of the `pacore` settings section the server reads, with their Lua types and
+--- allowed values: generated from the server's key table (docs/configuration.md).
+M.SETTINGS = require("pacore.settings_table")
 
 --- @return table fresh defaults (callers may mutate them)
 function M.defaults()
@@ -36,27 +20,21 @@ function M.defaults()
   }
 end
 
---- Problems with `settings` (a `pacore` section), one message per bad key.
+--- Problems with `settings` (a `pacore` section), one message per bad key. The server checks
+--- values fully (and warns in turn); this catches unknown keys, wrong types and enum values.
 --- @param settings table
 --- @return string[]
 function M.validate_settings(settings)
   local problems = {}
   for key, value in pairs(settings) do
-    local want = M.SETTING_TYPES[key]
-    if want == nil then
-      table.insert(problems, ("unknown setting %q (see docs/lsp-protocol.md for the keys)"):format(key))
-    else
-      local types = type(want) == "table" and want or { want }
-      if not vim.list_contains(types, type(value)) then
-        table.insert(problems, ("setting %q must be a %s, got %s"):format(key, table.concat(types, " or "), type(value)))
-      end
+    local spec = M.SETTINGS[key]
+    if spec == nil then
+      table.insert(problems, ("unknown setting %q (see docs/configuration.md for the keys)"):format(key))
+    elseif not vim.list_contains(spec.types, type(value)) then
+      table.insert(problems, ("setting %q must be a %s, got %s"):format(key, table.concat(spec.types, " or "), type(value)))
+    elseif spec.enum and value ~= "" and not vim.list_contains(spec.enum, value) then
+      table.insert(problems, ("setting %q must be %s, got %q"):format(key, table.concat(spec.enum, ", "), value))
     end
-  end
-  if type(settings.preset) == "string" and settings.preset ~= "" and not M.PRESETS[settings.preset] then
-    table.insert(problems, ("setting \"preset\" must be low, medium or high, got %q"):format(settings.preset))
-  end
-  if type(settings.sandbox) == "string" and settings.sandbox ~= "" and not M.SANDBOXES[settings.sandbox] then
-    table.insert(problems, ("setting \"sandbox\" must be docker or local, got %q"):format(settings.sandbox))
   end
   local rounds = settings.rounds
   if type(rounds) == "string" and rounds ~= "" and not rounds:gsub("%s", ""):match("^%d+[%d,]*$") then

@@ -1,0 +1,51 @@
+/**
+ * The `pacore.*` settings the server reads, generated from the key table
+ * (pacore_core/config.py) by scripts/gen_settings.py. Do not edit: run `.venv/bin/python scripts/gen_settings.py`.
+ * Types, defaults and descriptions are in package.json (same generator).
+ */
+export const SERVER_SETTING_KEYS = [
+  'preset',
+  'baseUrl',
+  'model',
+  'apiKey',
+  'backend',
+  'replay',
+  'vllmArgs',
+  'sandbox',
+  'sandboxRuntime',
+  'rayAddress',
+  'image',
+  'rounds',
+  'maxWidth',
+  'temperature',
+  'topP',
+  'maxTokens',
+  'seed',
+  'contextWindow',
+  'requestTimeoutS',
+  'firstTokenTimeoutS',
+  'maxRetries',
+  'maxConcurrency',
+  'useN',
+  'stream',
+  'selection',
+  'selectOn',
+  'earlyStop',
+  'agreement',
+  'agreementInputs',
+  'agreementModelInputs',
+  'includeVerdicts',
+  'template',
+  'templateDir',
+  'sandboxParallelism',
+  'limits',
+  'maxErrorChars',
+  'testPaths',
+  'allowWeakTests',
+  'solveByAgreement',
+  'keepDocstring',
+  'contextBudget',
+  'projectInclude',
+] as const;
+
+export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
