@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pacore_core.errors import EditorError
@@ -32,8 +32,6 @@ class Job:
     key: FunctionKey
     task: asyncio.Task[Any]
     token: str
-    cancelled_by_user: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class JobRegistry:
@@ -80,7 +78,6 @@ class JobRegistry:
     async def cancel(self, jobs: list[Job], timeout_s: float = 30.0) -> list[str]:
         """Cancel and wait until each task (and the cleanup in it) has finished."""
         for j in jobs:
-            j.cancelled_by_user = True
             j.task.cancel()
         if jobs:
             await asyncio.wait([j.task for j in jobs], timeout=timeout_s)

@@ -1,24 +1,15 @@
-"""A solve's `$/progress`: engine events folded into a message and a percentage, and the
-begin/report/end stream of one token."""
+"""A solve's `$/progress`: the shared progress state (pacore_core.progress) as a message and
+a percentage, and the begin/report/end stream of one token."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from pacore_core.events import (
-    CandidateVerified,
-    Event,
-    ModelRetrying,
-    RoundCompacted,
-    RoundStarted,
-    RunFinished,
-    RunStarted,
-    TrajectoryFinished,
-)
+from pacore_core.events import Event
+from pacore_core.progress import ProgressState
 
 if TYPE_CHECKING:
     from lsp_server.server import PacoreLanguageServer
@@ -26,67 +17,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("pacore.lsp")
 
 
-@dataclass
-class ProgressState:
-    """What a solve has done so far, folded from events."""
-
-    widths: list[int] = field(default_factory=list)
-    round: int = 0
-    k: int = 0
-    done: int = 0
-    verified: int = 0
-    best_passed: int = 0
-    best_total: int = 0
-    finished_before: int = 0  # trajectories of completed rounds
-    phase: str = "starting"
-    notice: str = ""  # "no answer yet (...), retrying (2/5)" until an answer arrives
-
-    def apply(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
-            self.widths = list(event.widths)
-            self.phase = "sampling"
-        elif isinstance(event, RoundStarted):
-            if self.round:
-                self.finished_before += self.k
-            self.round, self.k, self.done, self.verified = event.round, event.k, 0, 0
-            if not self.widths:
-                self.widths = [event.k] * event.rounds
-            self.phase = "sampling"
-            self.notice = ""
-        elif isinstance(event, ModelRetrying):
-            self.notice = event.describe()
-        elif isinstance(event, TrajectoryFinished):
-            self.done = max(self.done, event.done)
-            self.notice = ""
-        elif isinstance(event, CandidateVerified):
-            self.verified = max(self.verified, event.verified)
-            self.best_passed, self.best_total = event.best_passed, event.best_total
-        elif isinstance(event, RoundCompacted):
-            self.phase = "compacting"
-        elif isinstance(event, RunFinished):
-            self.phase = "finished"
-            self.best_passed, self.best_total = event.passed, event.total
-
-    @property
-    def percentage(self) -> int:
-        total = sum(self.widths) or 1
-        # A trajectory counts half when sampled, fully when verified.
-        units = self.finished_before + (self.done + self.verified) / 2
-        pct = int(100 * units / total)
-        return 100 if self.phase == "finished" else max(0, min(99, pct))
-
-    def message(self) -> str:
-        if not self.round:
-            return "starting"
-        parts = [f"round {self.round}/{len(self.widths) or self.round}",
-                 f"{self.done}/{self.k} trajectories"]
-        if self.best_total:
-            parts.append(f"best {self.best_passed}/{self.best_total} tests")
-        elif self.verified:
-            parts.append(f"{self.verified} verified")
-        if self.notice:
-            parts.append(self.notice)
-        return " · ".join(parts)
+def progress_message(state: ProgressState) -> str:
+    """The one-line `$/progress` message of a solve's state."""
+    if not state.round:
+        return "starting"
+    parts = [f"round {state.round}/{state.rounds}", f"{state.done}/{state.k} trajectories"]
+    if state.best_total:
+        parts.append(f"best {state.best_passed}/{state.best_total} tests")
+    elif state.verified:
+        parts.append(f"{state.verified} verified")
+    if state.notice:
+        parts.append(state.notice)
+    return " · ".join(parts)
 
 
 class SolveProgress:
@@ -120,7 +62,7 @@ class SolveProgress:
     def on_event(self, event: Event) -> None:
         """Fold an engine event in; report when the message changed."""
         self.state.apply(event)
-        message = self.state.message()
+        message = progress_message(self.state)
         if message != self._last:
             self._last = message
             self.say(message, self.state.percentage)

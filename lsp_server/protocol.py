@@ -54,12 +54,6 @@ class CancelArgs(BaseModel):
     position: Position | None = None
 
 
-class ReportArgs(BaseModel):
-    """The optional argument of `pacore.report`."""
-
-    solveId: str
-
-
 class SolveStarted(BaseModel):
     """What `pacore.solve` returns at once: the job it started."""
 

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.record import RunResult, SelectedCandidate
+from sandbox.models import VerdictKind
 
 SolveStatus = Literal["solved", "unsolved", "error", "cancelled"]
 Applied = Literal["edit", "separate_document", "none"]
@@ -21,7 +22,8 @@ Applied = Literal["edit", "separate_document", "none"]
 class ReportVerification(BaseModel):
     """How the returned code fared, and on which tests."""
 
-    verdict: str = Field(description="the sandbox verdict, `not_run` when nothing was verified")
+    verdict: VerdictKind = Field(
+        description="the sandbox verdict, `not_run` when nothing was verified")
     passed: int
     total: int
     tests: str = Field(description="which tests judged it, e.g. `3 workspace test(s)`")

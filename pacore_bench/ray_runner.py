@@ -35,6 +35,7 @@ from pacore_bench.harness import (
 )
 from pacore_bench.strategies import StrategySpec
 from pacore_core.config import ServerSettings
+from pacore_core.errors import SandboxError
 from pacore_core.problem import Problem
 from sandbox.ray_cluster import Cluster, current_node_label
 from sandbox.ray_service import ServiceRef, start_services, stop_services
@@ -95,7 +96,7 @@ async def _row(problem: Problem, spec: StrategySpec, repeat: int, settings: Benc
     return row
 
 
-class RowDisturbed(Exception):
+class RowDisturbed(SandboxError):
     """A sandbox service or node was lost during the row; Ray reruns the whole row."""
 
 

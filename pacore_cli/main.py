@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from pacore_cli.output_guard import ErrorObject, JsonStdout, generic_error, quiet_broken_pipe
 from pacore_core.config import cli_flag
-from pacore_core.errors import ConfigError, DatasetError, PacoreError, ProblemError
+from pacore_core.errors import ConfigError, DatasetError, PacoreError, ProblemError, UsageError
 
 # one module per sub-command, each exposing `add_parser(subparsers)` and `run(args) -> int`,
 # and optionally `error_object(message)`: its --json shape of a failure
@@ -32,19 +32,11 @@ COMMAND_MODULES = (
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
 
 
-class UsageError(Exception):
-    """argparse refused the command line; the message says why."""
-
-    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
-        super().__init__(message)
-        self.parser = parser
-
-
 class Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so a usage error can still be JSON."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(self, message)
+        raise UsageError(message, usage=self.format_usage(), prog=self.prog)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,10 +60,6 @@ def _error_object(argv: Sequence[str]) -> ErrorObject:
         if callable(found):
             return found
     return generic_error
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled as Ctrl-C (editors and CI stop processes with it)."""
 
 
 @contextmanager
@@ -132,9 +120,10 @@ def _run(argv: list[str]) -> tuple[int, str]:
     try:
         args = parser.parse_args(argv)
     except UsageError as e:
-        e.parser.print_usage(sys.stderr)
-        print(f"{e.parser.prog}: error: {e}", file=sys.stderr)
-        return EXIT_USAGE, f"{e.parser.prog}: {e}"
+        prog = e.prog or parser.prog
+        print(e.usage or parser.format_usage(), end="", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE, f"{prog}: {e}"
     # the language server handles its own shutdown (a stdin reader thread would keep an
     # interrupted server alive): SIGTERM keeps its default there
     with _sigterm_as_interrupt(enabled=args.command != "lsp") as received:
@@ -149,7 +138,7 @@ def _run(argv: list[str]) -> tuple[int, str]:
         except PacoreError as e:  # anticipated, but not caught by the command: no traceback
             message = f"pacore {args.command}: {e.render(cli_flag)}"
             print(message, file=sys.stderr)
-            return (EXIT_USAGE if isinstance(e, ConfigError | ProblemError | DatasetError)
+            return (EXIT_USAGE if isinstance(e, UsageError | ConfigError | ProblemError | DatasetError)
                     else 1), message
         except Exception as e:  # a bug: keep the traceback, and the promise of one JSON object
             traceback.print_exc()

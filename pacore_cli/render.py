@@ -25,11 +25,13 @@ from pacore_core.events import (
     RunStarted,
     TrajectoryFinished,
 )
+from pacore_core.progress import ProgressState
 from pacore_core.record import RunResult
 
 
 class SolveProgress:
-    """An engine `on_event` sink; use as a context manager around the run."""
+    """An engine `on_event` sink; use as a context manager around the run. What the events
+    mean is the shared `ProgressState`; this class only draws it (and logs each event)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -40,17 +42,24 @@ class SolveProgress:
         )
         self._tasks: dict[tuple[int, str], TaskID] = {}
         self._live: Live | None = None
-        self.tokens = 0
-        self.best = (0, 0)
-        self.rounds = 0
-        self.status = "starting"
+        self.state = ProgressState()
+
+    @property
+    def status(self) -> str:
+        """The live line's last part: the round, a retry under way, or the run's status."""
+        state = self.state
+        if state.phase == "finished":
+            return state.status
+        if state.notice:
+            return f"round {state.round}: {state.notice}"
+        return f"round {state.round}/{state.rounds}" if state.round else "starting"
 
     def __rich__(self) -> RenderableType:
-        passed, total = self.best
+        passed, total = self.state.best_passed, self.state.best_total
         line = Text.assemble(
             ("best ", "dim"), (f"{passed}/{total} tests", "bold green" if total and
                                passed == total else "bold"),
-            ("   tokens ", "dim"), (f"{self.tokens:,}", "bold"),
+            ("   tokens ", "dim"), (f"{self.state.tokens:,}", "bold"),
             ("   ", ""), (self.status, "cyan"),
         )
         return Group(self.progress, line)
@@ -68,26 +77,23 @@ class SolveProgress:
             self._live = None
 
     def __call__(self, event: Event) -> None:
+        self.state.apply(event)
         if isinstance(event, RunStarted):
-            self.rounds = len(event.widths)
             widths = ", ".join(map(str, event.widths))
             self._log(f"run {event.problem_id}: widths [{widths}], context window "
                       f"{event.context_window or 'unknown'}")
         elif isinstance(event, RoundStarted):
-            self.status = f"round {event.round}/{event.rounds}"
             for kind in ("sampled", "verified"):
                 self._tasks[(event.round, kind)] = self.progress.add_task(
                     f"round {event.round}/{event.rounds} {kind}", total=event.k)
             self._log(f"round {event.round}/{event.rounds}: sampling {event.k} "
                       f"trajectories (input {event.input_tokens:,} tokens)")
         elif isinstance(event, TrajectoryFinished):
-            self.tokens += event.completion_tokens
             self._advance(event.round, "sampled")
             err = f" error: {event.error}" if event.error else ""
             self._log(f"round {event.round}: trajectory {event.index} arrived "
                       f"({event.done}/{event.k}, {event.completion_tokens} tokens){err}")
         elif isinstance(event, CandidateVerified):
-            self.best = (event.best_passed, event.best_total)
             self._advance(event.round, "verified")
             self._log(f"round {event.round}: candidate {event.index} {event.verdict} "
                       f"{event.passed}/{event.total} (best so far {event.best_passed}/"
@@ -96,11 +102,9 @@ class SolveProgress:
             self._log(f"round {event.round}: {event.messages} reference messages (merged "
                       f"{event.merged}, trimmed {event.trimmed}, dropped {event.dropped})")
         elif isinstance(event, ModelRetrying):  # shown live too: a stalled server must be visible
-            self.status = f"round {event.round}: {event.describe()}"
             self.console.print(f"round {event.round}: {event.endpoint}: {event.describe()}",
                                markup=False, highlight=False)
         elif isinstance(event, RunFinished):
-            self.status = event.status
             self._log(f"finished: {event.status}, {event.passed}/{event.total} tests, "
                       f"{event.ttc_tokens:,} TTC tokens, answer from {event.selected_from}")
 

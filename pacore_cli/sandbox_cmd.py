@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pacore_core.config import Settings, cli_flag
-from pacore_core.errors import PacoreError
+from pacore_core.errors import PacoreError, UsageError
 from sandbox import (
     Candidate,
     CheckSuite,
@@ -27,10 +27,6 @@ from sandbox import (
     Verdict,
     make_sandbox,
 )
-
-
-class UsageError(Exception):
-    """Bad arguments or unreadable test files (exit code 2)."""
 
 
 def add_parser(subparsers: Any) -> None:

@@ -23,7 +23,7 @@ from pacore_cli.render import SolveProgress, run_summary
 from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
-from pacore_core.errors import PacoreError, run_failure
+from pacore_core.errors import PacoreError, UsageError, run_failure
 from pacore_core.files import atomic_write
 from pacore_core.loaders import load_problem
 from pacore_core.loaders.advice import TESTS_PLACEHOLDER
@@ -33,10 +33,6 @@ from pacore_core.record import RunRecord, RunResult, TrajectoryPool
 from sandbox.base import Sandbox
 
 EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input or settings (exit 2); the message says what to change."""
 
 
 # ---------------------------------------------------------------- shared with `bench`

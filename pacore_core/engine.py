@@ -429,15 +429,3 @@ class RoundFailedError(BackendError):
         super().__init__(message, setting=setting, fix=fix)
         self.record = record
 
-
-
-async def solve(
-    problem: Problem,
-    *,
-    backend: Backend,
-    sandbox: Sandbox,
-    config: RunConfig,
-    on_event: EventSink | None = None,
-    pool: TrajectoryPool | None = None,
-) -> RunResult:
-    return await Engine(backend, sandbox, config, on_event=on_event, pool=pool).solve(problem)

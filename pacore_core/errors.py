@@ -50,6 +50,20 @@ def _fill(fix: str, name_setting: SettingNamer | None) -> str:
     return _KEY.sub(lambda m: name_setting(m[1]) if name_setting else m[1], fix)
 
 
+class UsageError(PacoreError):
+    """The command line or a file it names is wrong (exit 2); the message says what to change.
+
+    `usage` is the command's usage line when argparse refused the arguments, `prog` the
+    command (`pacore solve`) it belongs to.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None, fix: str | None = None,
+                 usage: str | None = None, prog: str | None = None) -> None:
+        super().__init__(message, setting=setting, fix=fix)
+        self.usage = usage
+        self.prog = prog
+
+
 class ConfigError(PacoreError, ValueError):
     """A setting is missing or invalid; `setting` names its key."""
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from sandbox.models import VerdictKind
+
 
 class RunStarted(BaseModel):
     type: Literal["run_started"] = "run_started"
@@ -37,7 +39,7 @@ class CandidateVerified(BaseModel):
     type: Literal["candidate_verified"] = "candidate_verified"
     round: int
     index: int
-    verdict: str
+    verdict: VerdictKind
     passed: int
     total: int
     verified: int  # candidates verified so far in this round

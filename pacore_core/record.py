@@ -14,7 +14,7 @@ from pacore_core.backends.base import Trajectory, count_model_calls
 from pacore_core.config import RunConfig
 from pacore_core.files import DataFileError, atomic_write, parse_model, read_text
 from pacore_core.problem import Problem
-from sandbox.models import TestResult
+from sandbox.models import TestResult, VerdictKind
 
 RunStatus = Literal["solved", "unsolved", "error"]
 
@@ -27,7 +27,7 @@ class SuiteScore(BaseModel):
 class Verification(BaseModel):
     """A candidate's verdict over the suites that were run (public and/or hidden)."""
 
-    verdict: str = "not_run"
+    verdict: VerdictKind = "not_run"
     passed: int = 0
     total: int = 0
     public: SuiteScore | None = None

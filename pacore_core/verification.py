@@ -8,7 +8,16 @@ from pacore_core.agreement.execution import probe_limits
 from pacore_core.problem import Problem
 from pacore_core.record import SuiteScore, Verification
 from sandbox.base import Sandbox
-from sandbox.models import Candidate, Limits, ProbeSuite, TestResult, TestSuite, Verdict, overall_status
+from sandbox.models import (
+    Candidate,
+    Limits,
+    ProbeSuite,
+    TestResult,
+    TestStatus,
+    TestSuite,
+    Verdict,
+    overall_status,
+)
 
 
 async def verify_code(
@@ -63,7 +72,7 @@ async def _run_suite(sandbox: Sandbox, candidate: Candidate, suite: TestSuite, l
         )
 
 
-def _combined_verdict(verdicts: list[Verdict], results: list[TestResult]) -> str:
+def _combined_verdict(verdicts: list[Verdict], results: list[TestResult]) -> TestStatus:
     for v in verdicts:
         if v.verdict != "passed":
             return v.verdict

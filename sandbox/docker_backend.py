@@ -22,6 +22,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from pacore_core.errors import SandboxError
 from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, nproc_limit, remove_stale
 from sandbox.images import IMAGE, ImageError, ensure_image, image_state
 from sandbox.jobs import (
@@ -145,7 +146,7 @@ class _Pool:
         await asyncio.gather(*(asyncio.to_thread(w.destroy) for w in idle))
 
 
-class PoolClosed(Exception):
+class PoolClosed(SandboxError):
     """A run asked for a container after the sandbox was closed."""
 
 

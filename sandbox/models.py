@@ -24,6 +24,14 @@ TestStatus = Literal[
     "sandbox_error",  # the infrastructure failed, not the candidate
     "skipped",  # never counts as a pass
 ]
+Unverified = Literal[
+    "no_code",  # no program could be extracted from the trajectory
+    "no_tests",  # the problem has no tests to run it on
+    "not_run",  # nothing was verified (e.g. a report with no chosen code)
+]
+VerdictKind = Literal[TestStatus, Unverified]
+"""Every verdict a candidate can have: the sandbox's (a test status: the first that was not a
+pass) or why it has none. The one list: extend `TestStatus` or `Unverified` here."""
 
 
 class Limits(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pacore_core.agreement.models import Behaviour, Outcome, ProbeInput
 from pacore_core.problem import Problem
-from sandbox.models import Limits, ProbeCall, ProbeSuite, TestResult
+from sandbox.models import Limits, ProbeCall, ProbeSuite, TestResult, VerdictKind
 
 
 def probe_suite(
@@ -29,7 +29,8 @@ def probe_limits(limits: Limits, suite: ProbeSuite) -> Limits:
     return limits.model_copy(update={"timeout_s": min(limits.timeout_s, suite.per_call_s)})
 
 
-def behaviour(results: list[TestResult], inputs: list[ProbeInput], *, verdict: str) -> Behaviour | None:
+def behaviour(results: list[TestResult], inputs: list[ProbeInput], *,
+              verdict: VerdictKind) -> Behaviour | None:
     """The candidate's behaviour, or None when the run gave no evidence either way (the
     sandbox failed, or the run was cut short before the probes)."""
     if verdict == "compile_error":

@@ -16,7 +16,7 @@ from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
 from pacore_core.agreement.models import AgreementRecord, Behaviour, InputSet
 from pacore_core.agreement.ranking import Choice, Contender, assurance, choose
 from pacore_core.problem import Problem
-from sandbox.models import ProbeSuite, TestResult
+from sandbox.models import ProbeSuite, TestResult, VerdictKind
 
 
 def candidate_key(round_index: int, index: int) -> str:
@@ -62,7 +62,8 @@ class AgreementSession:
             self.problem, self.input_set.inputs, self.settings.per_call_s, self.settings.max_timeouts
         )
 
-    def observe(self, key: str, results: list[TestResult], *, verdict: str) -> Behaviour | None:
+    def observe(self, key: str, results: list[TestResult], *,
+                verdict: VerdictKind) -> Behaviour | None:
         """Remember the behaviour the candidate `key` showed on the probes of its run."""
         if not self.input_set.inputs:
             return None
