@@ -235,8 +235,10 @@ def test_malformed_problems_and_missing_tests(tmp_path: Path) -> None:
     (tmp_path / "half" / "tests" / "a.in").write_text("1\n5\n")
     out = pacore(["solve", "half"], cwd=tmp_path)
     assert out.code == 2 and "a.in has no matching a.out" in out.stderr
+    (tmp_path / "sum.md").write_text(SUM_STATEMENT)  # a valid problem: only --rounds is wrong
     out = pacore(["solve", "sum.md", "--rounds", "0,x"], cwd=tmp_path)
-    assert out.code == 2
+    assert out.code == 2 and "does not exist" not in out.stderr
+    assert "--rounds" in out.stderr and "must be positive integers" in out.stderr, out.stderr
 
 
 def test_unconfigured_model_says_how_to_configure(tmp_path: Path) -> None:

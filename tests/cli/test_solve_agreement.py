@@ -39,7 +39,7 @@ def test_solve_without_tests_by_agreement(tmp_path: Path, docker_ready: None) ->
     stub.write_text(STUB)
     with ScriptedServer(responder) as srv:
         refused = pacore(["solve", stub, "--base-url", srv.base_url, "--model", srv.model], cwd=tmp_path)
-        assert refused.code != 0
+        assert refused.code == 2, refused.stderr  # no tests: a usage error
         assert "no tests found" in refused.stderr + refused.stdout
         assert "--agreement" in refused.stderr + refused.stdout
         assert srv.chat_requests == []  # refused before asking the model anything

@@ -54,7 +54,7 @@ def test_bench_statements_follow_template_dir_too(tmp_path: Path) -> None:
                       "--base-url", srv.base_url, "--model", srv.model], cwd=tmp_path,
                      env=clean_env(PACORE_TEMPLATE_DIR=str(prompts), PACORE_SANDBOX="local"))
         sent = [r["messages"][-1]["content"] for r in srv.chat_requests]
-    assert out.code in (0, 1), out.stderr  # 1: the scripted answer fails the hidden tests
+    assert out.code == 0, out.stderr  # a wrong answer is a row that did not pass, not an error
     assert sent and sent[0].startswith("BENCH has_close_elements:\nfrom typing import List"), sent[0][:200]
 
 

@@ -42,7 +42,9 @@ def test_signature_and_calls_are_read_without_running_code() -> None:
     sig = parse_signature(STUB, "top")
     assert sig is not None and [p.name for p in sig.positional()] == ["xs", "k"]
     assert sig.accepts(([1],)) is None and sig.accepts(([1], 2)) is None
-    assert sig.accepts(([1], 2, 3)) is not None  # too many arguments: rejected, never run
+    too_many = sig.accepts(([1], 2, 3))  # rejected, never run
+    assert too_many is not None and too_many.startswith("3 arguments do not fit top(xs, k=")
+    assert too_many.endswith("): too many positional arguments")
     assert example_calls(STUB, "top") == [([3, 1, 2],)]
     assert parse_call("top(k=2, xs=[1])", "top", sig) == ([1], 2)
     assert parse_call("top(open('x'))", "top", sig) is None  # not a literal
@@ -69,8 +71,9 @@ def test_stdin_inputs_must_follow_the_format_every_sample_shows() -> None:
     assert "the first line counts the tokens of the second" in names
     assert check_stdin("2\n4 4\n", rules, 100) is None
     assert check_stdin("hello\n", rules, 100) == "a token is not an integer"
-    assert check_stdin("3\n1 2\n", rules, 100) is not None
-    assert check_stdin("2\n1 2\n" + "9" * 200, rules, 100) is not None  # too long
+    counted = "the first line must be the number of tokens on the second line"
+    assert check_stdin("3\n1 2\n", rules, 100) == counted
+    assert check_stdin("2\n1 2\n" + "9" * 200, rules, 100) == "the input has 206 characters (at most 100)"
 
 
 def test_inputs_that_fail_everywhere_are_dropped_not_counted_as_disagreement() -> None:

@@ -18,10 +18,16 @@ def chunk(index: int, content: str = "", finish: str | None = None, **extra: obj
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
-@pytest.mark.parametrize(("total", "weights"), [(10, [1, 1, 1]), (7, [0, 0]), (100, [5, 1, 94]), (3, [])])
-def test_largest_remainder_sums_to_the_total(total: int, weights: list[int]) -> None:
-    parts = largest_remainder(total, weights)
-    assert len(parts) == len(weights) and (sum(parts) == total or not weights)
+@pytest.mark.parametrize(("total", "weights", "parts"), [
+    (10, [1, 1, 1], [4, 3, 3]),  # equal remainders: the earliest gets the extra unit
+    (7, [0, 0], [4, 3]),  # no weight at all: split evenly
+    (100, [5, 1, 94], [5, 1, 94]),  # exact shares
+    (10, [1, 2], [3, 7]),  # 3.33 / 6.67: the larger remainder gets the unit
+    (5, [-3, 2], [0, 5]),  # a negative weight counts as none
+    (3, [], []),
+])
+def test_largest_remainder_splits_by_weight(total: int, weights: list[int], parts: list[int]) -> None:
+    assert largest_remainder(total, weights) == parts
 
 
 async def test_attribution_prefers_own_usage_then_weights() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,28 @@ TEST_FIB = "from solution import fib\n\ndef test_one():\n    assert fib(1) == 1\
 STALE = "from solution import fib\n\ndef test_old():\n    assert fib(1) == 0\n"
 
 
-def test_public_api_is_importable_from_the_package() -> None:
-    assert callable(load_problem) and callable(load_python_stub) and callable(load_statement_file)
-    assert callable(load_io_tests) and callable(parse_front_matter) and callable(parse_samples)
-    assert callable(find_stub) and callable(signature_of) and callable(rewrite_imports)
+def test_public_api_works_from_the_package(tmp_path: Path) -> None:
+    """Each name the package exports does its job when reached through the package."""
+    src = 'def fib(n: int) -> int:\n    """The n-th."""\n    ...\n'
+    fn = find_stub(ast.parse(src), src)
+    assert fn is not None and fn.name == "fib" and signature_of(fn) == "def fib(n: int) -> int:"
+    assert rewrite_imports("from fibs import fib\n", "fibs") == "from solution import fib\n"
+    front = parse_front_matter("---\nid: x\nlanguage: cpp\n---\nPrint.\n")
+    assert front.values == {"id": "x", "language": "cpp"} and front.body == "Print."
+    sample = "Input\n\n```\n1 2\n```\n\nOutput\n\n```\n3\n```\n"
+    assert [(t.name, t.input, t.expected) for t in parse_samples(sample)] == [("sample1", "1 2\n", "3\n")]
+    (tmp_path / "fib.py").write_text(src)
+    (tmp_path / "test_fib.py").write_text(TEST_FIB.replace("from solution", "from fib"))
+    for loaded in (load_problem(tmp_path / "fib.py"), load_python_stub(tmp_path / "fib.py")):
+        assert loaded.entry_point == "fib" and isinstance(loaded.public_tests, PytestSuite)
+    (tmp_path / "sum.md").write_text("Add.\n\n" + sample)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "big.in").write_text("5 6\n")
+    (tmp_path / "tests" / "big.out").write_text("11\n")
+    public, hidden = load_io_tests(tmp_path / "tests")
+    assert [t.name for t in public] == ["big"] and hidden == []
+    io = load_statement_file(tmp_path / "sum.md")
+    assert io.public_tests is not None and [t.name for t in io.public_tests.tests] == ["sample1"]
     assert issubclass(ProblemLoadError, ValueError)
     assert HIDDEN_MARKER == "# pacore: hidden" and STATEMENT_NAMES[0] == "problem.md"
 

@@ -10,6 +10,7 @@ ERROR and no traceback: a refusal is not a fault.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -174,8 +175,12 @@ async def test_solve_right_after_initialized_waits_for_workspace_configuration(
 
 
 async def test_bad_editor_value_names_the_real_default(session_factory: Any) -> None:
-    async with session_factory(sandbox="local", settings={"contextWindow": "big"}) as s:
+    async with session_factory(sandbox="local", settings={"contextWindow": "big", "maxTokens": "lots"}) as s:
         warning = await wait_for(lambda: next(
             (m.message for m in s.client.messages if "pacore.contextWindow" in m.message), None),
             10, "the contextWindow warning")
-        assert "None" not in warning, warning
+        unset = r"pacore\.contextWindow: invalid value 'big': [^;]+; leaving it unset"
+        assert re.search(unset, warning), warning
+        tokens = next(m.message for m in s.client.messages if "pacore.maxTokens" in m.message)
+        default = r"pacore\.maxTokens: invalid value 'lots': [^;]+; using the default 4096"
+        assert re.search(default, tokens), tokens
