@@ -1,12 +1,17 @@
-"""Verified selection, alone and inside the engine with a two-method fake sandbox (no Docker).
+"""Verified selection, alone and inside the engine with the real local sandbox.
 
-The fake sandbox stands for the real one only here, where the subject is the choice among
-verdicts and not how verdicts are produced (tests/core/test_engine.py runs the real one).
+The engine tests run candidates for real (subprocesses, pytest): `return N` passes N of the
+three public tests. The order in which verdicts land is set by the candidates themselves:
+one waits, inside its own sandbox run, until the engine has reported another's verdict.
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
 
 from pacore_core.backends.openai_backend import OpenAIBackend
 from pacore_core.config import RunConfig
@@ -15,8 +20,8 @@ from pacore_core.events import CandidateVerified, Event
 from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, RunResult, SuiteScore, TrajectoryRecord, Verification
 from pacore_core.selection import Leader, select
-from sandbox.models import Candidate, CheckSuite, Limits, PytestSuite, TestSuite, Verdict
-from sandbox.models import TestResult as CaseResult
+from sandbox import Sandbox, make_sandbox
+from sandbox.models import CheckSuite, PytestSuite
 from tests.support import ScriptedServer, by_round
 
 PUBLIC = PytestSuite(files={"test_f.py": "from solution import f\n"})
@@ -138,95 +143,107 @@ def test_leader_tracks_the_best_with_code_and_knows_when_solved() -> None:
 
 # ---------------------------------------------------------------- inside the engine
 
-
-class FakeSandbox:
-    """Scores a candidate by the number it returns: `return N` passes N of 3 tests.
-
-    A candidate whose code contains `# slow` is verified only after every other candidate:
-    its run waits until the others' runs have returned.
-    """
-
-    name = "fake"
-
-    def __init__(self, others: int = 0) -> None:
-        self.others = others
-        self.returned = 0
-        self.all_returned = asyncio.Event()
-
-    async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
-        n = int(candidate.code.rsplit("return", 1)[1].split()[0])
-        if "# slow" in candidate.code:
-            await self.all_returned.wait()
-            await asyncio.sleep(0.2)  # let the others' verdicts reach the engine first
-        total = 3
-        passed = min(n, total)
-        tests = [CaseResult(name=f"t{i}", status="passed" if i < passed else "failed")
-                 for i in range(total)]
-        if "# slow" not in candidate.code:
-            self.returned += 1
-            if self.returned >= self.others:
-                self.all_returned.set()
-        return Verdict(verdict="passed" if passed == total else "failed", passed=passed,
-                       total=total, tests=tests)
-
-    async def close(self) -> None:
-        return None
+# `return N` passes min(N, 3) of these; the hidden check passes only `return 2`
+THREE = PytestSuite(files={"test_f.py": "from solution import f\n\n" + "".join(
+    f"def test_at_least_{i}():\n    assert f() >= {i}\n\n" for i in (1, 2, 3))})
+ONLY_TWO = CheckSuite(test_code="def check(candidate):\n    assert candidate() == 2\n", entry_point="f")
+REAL = Problem(id="f", statement="Write f.", entry_point="f", public_tests=THREE)
+WAIT_S = 60  # a waiting candidate gives up after this (the test then fails on the order)
 
 
-def answer(n: int, pad: str = "") -> str:
-    return f"```python\ndef f():{pad}\n    return {n}\n```"
+ON_MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the loop the shared sandbox lives in
 
 
-async def solve(srv: ScriptedServer, sandbox: FakeSandbox, config: RunConfig,
-                events: list[Event] | None = None) -> RunResult:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    box = make_sandbox("local", parallelism=4)
+    try:
+        yield box
+    finally:
+        await box.close()
+
+
+def answer(n: int, wait_for: Path | None = None) -> str:
+    """`def f(): return n`; with `wait_for`, the module waits for that file when imported, so
+    its verdict lands only after the file appears (the local sandbox shares the host's files)."""
+    wait = ("import os, time\n"
+            f"_until = time.monotonic() + {WAIT_S}\n"
+            f"while not os.path.exists({str(wait_for)!r}) and time.monotonic() < _until:\n"
+            "    time.sleep(0.02)\n") if wait_for else ""
+    return f"```python\n{wait}def f():\n    return {n}\n```"
+
+
+async def solve(srv: ScriptedServer, sandbox: Sandbox, config: RunConfig,
+                on_event: list[Event] | None = None, signal: tuple[int, Path] | None = None) -> RunResult:
+    """Solve REAL; with `signal = (index, path)`, write `path` when round 1's candidate
+    `index` has been reported verified."""
+    def seen(event: Event) -> None:
+        if on_event is not None:
+            on_event.append(event)
+        if (signal and isinstance(event, CandidateVerified) and event.round == 1
+                and event.index == signal[0]):
+            signal[1].write_text("verified")
+
     backend = OpenAIBackend(srv.base_url, srv.model, max_retries=0)
     try:
-        engine = Engine(backend, sandbox, config, on_event=events.append if events is not None else None)
-        return await engine.solve(PROBLEM.model_copy(update={"hidden_tests": None}))
+        return await Engine(backend, sandbox, config, on_event=seen).solve(REAL)
     finally:
         await backend.close()
 
 
-async def test_engine_answers_with_the_best_candidate_when_the_final_fails() -> None:
+@ON_MODULE_LOOP
+async def test_engine_answers_with_the_best_candidate_when_the_final_fails(sandbox: Sandbox) -> None:
     events: list[Event] = []
     with ScriptedServer(by_round([answer(1), answer(3), answer(2)], answer(0))) as srv:
-        result = await solve(srv, FakeSandbox(), RunConfig(rounds=[3]), events)
+        result = await solve(srv, sandbox, RunConfig(rounds=[3]), events)
     assert result.status == "solved"
     assert (result.selected.source, result.selected.round, result.selected.index) == ("candidate", 1, 1)
     assert "return 3" in (result.code or "")
     verified = [e for e in events if isinstance(e, CandidateVerified)]
     assert [(e.best_passed, e.best_total) for e in verified][-1] == (3, 3)
+    final = result.rounds[-1].trajectories[0].verification
+    assert final is not None and (final.passed, final.total) == (0, 3)
 
 
-async def test_engine_choice_does_not_depend_on_which_verdict_lands_first() -> None:
-    # both round-1 candidates pass; #0 is verified last, after #1 and the final program
+@ON_MODULE_LOOP
+@pytest.mark.parametrize("late", [0, 1])
+async def test_engine_choice_does_not_depend_on_which_verdict_lands_first(
+        sandbox: Sandbox, tmp_path: Path, late: int) -> None:
+    # both round-1 candidates pass every test; the `late` one waits in its sandbox run until
+    # the engine has reported the other's verdict, so verdicts land in either order
+    marker = tmp_path / "other-verified"
     events: list[Event] = []
-    replies = by_round([answer(3, pad="  # slow"), answer(3)], answer(0))
-    with ScriptedServer(replies) as srv:
-        result = await solve(srv, FakeSandbox(others=1), RunConfig(rounds=[2]), events)
+    first = [answer(3, marker if late == 0 else None), answer(3, marker if late == 1 else None)]
+    with ScriptedServer(by_round(first, answer(0))) as srv:
+        result = await solve(srv, sandbox, RunConfig(rounds=[2]), events, signal=(1 - late, marker))
     order = [e.index for e in events if isinstance(e, CandidateVerified) and e.round == 1]
-    assert order == [1, 0]
+    assert order == [1 - late, late]
     assert (result.selected.source, result.selected.round, result.selected.index) == ("candidate", 1, 0)
-    assert "# slow" in (result.code or "")
+    assert result.code == result.rounds[0].trajectories[0].code
+    assert ("os.path.exists" in (result.code or "")) == (late == 0)
 
 
-async def test_engine_early_stop_uses_the_leader() -> None:
+@ON_MODULE_LOOP
+async def test_engine_early_stop_uses_the_leader(sandbox: Sandbox) -> None:
     with ScriptedServer(by_round([answer(3), answer(1)], answer(0))) as srv:
-        result = await solve(srv, FakeSandbox(), RunConfig(rounds=[2, 2], early_stop=True))
+        result = await solve(srv, sandbox, RunConfig(rounds=[2, 2], early_stop=True))
         calls = srv.calls
     assert calls == 1 and result.early_stopped and len(result.rounds) == 1
     assert result.status == "solved" and result.selected.reason.startswith("early stop")
 
 
-async def test_run_round_alone_needs_no_engine_state() -> None:
+@ON_MODULE_LOOP
+async def test_run_round_scores_public_and_hidden_suites_apart(sandbox: Sandbox) -> None:
+    # `return 2` passes 2/3 public and the hidden check; `return 3` passes 3/3 public and fails it
     with ScriptedServer(by_round([answer(2), answer(3)], answer(0))) as srv:
         backend = OpenAIBackend(srv.base_url, srv.model, max_retries=0)
         try:
-            rec = await Engine(backend, FakeSandbox(), RunConfig(rounds=[2])).run_round(
-                PROBLEM, [], 2, 1)
+            rec = await Engine(backend, sandbox, RunConfig(rounds=[2])).run_round(
+                REAL.model_copy(update={"hidden_tests": ONLY_TWO}), [], 2, 1)
         finally:
             await backend.close()
     scores = [(t.verification.public, t.verification.hidden) for t in rec.trajectories
               if t.verification]
-    assert scores == [(SuiteScore(passed=2, total=3), SuiteScore(passed=2, total=3)),
-                      (SuiteScore(passed=3, total=3), SuiteScore(passed=3, total=3))]
+    assert scores == [(SuiteScore(passed=2, total=3), SuiteScore(passed=1, total=1)),
+                      (SuiteScore(passed=3, total=3), SuiteScore(passed=0, total=1))]
+    assert [t.verification.verdict for t in rec.trajectories if t.verification] == ["failed", "failed"]
