@@ -15,20 +15,49 @@ import signal
 import time
 from typing import Any
 
+PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_CHILD_SUBREAPER = 37
 
 
 def libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
+class HardeningError(RuntimeError):
+    """The supervisor could not make itself non-dumpable or a subreaper: it must not serve."""
+
+
 def harden_self() -> None:
-    """Non-dumpable: same-uid candidates cannot ptrace us or open /proc/<us>/fd/*."""
-    with contextlib.suppress(Exception):
-        lib = libc()
-        lib.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    """Non-dumpable: same-uid candidates cannot ptrace us or open /proc/<us>/fd/* or mem.
+    Not PID 1 (the local backend): a subreaper, so orphans of a test process are reparented
+    to us and can be killed. PID 1 of a container adopts them anyway (and gVisor does not
+    implement PR_GET_CHILD_SUBREAPER).
+
+    Each step is read back, not assumed: a supervisor that failed to harden refuses to serve
+    (HardeningError) instead of running candidates that could read its pipes.
+    """
+    lib = libc()
+    reaper = ctypes.c_int(-1)
+
+    def reaper_is_set() -> bool:
+        ok = lib.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(reaper), 0, 0, 0) == 0
+        return bool(ok and reaper.value == 1)
+
+    steps = [
+        ("prctl(PR_SET_DUMPABLE, 0)", lambda: lib.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0),
+        ("prctl(PR_GET_DUMPABLE) == 0", lambda: lib.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0),
+    ]
+    if os.getpid() != 1:
+        steps += [
+            ("prctl(PR_SET_CHILD_SUBREAPER, 1)", lambda: lib.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0),
+            ("prctl(PR_GET_CHILD_SUBREAPER) == 1", reaper_is_set),
+        ]
+    for what, ok in steps:
+        if not ok():
+            err = ctypes.get_errno()
+            raise HardeningError(f"{what} failed ({os.strerror(err) if err else 'read back another value'})")
 
 
 def oom_kills() -> int:

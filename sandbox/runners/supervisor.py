@@ -31,7 +31,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from job_reset import reset  # noqa: E402
-from proc_control import harden_self, kill_descendants  # noqa: E402
+from proc_control import HardeningError, harden_self, kill_descendants  # noqa: E402
 from suite_runners import Progress, compile_cpp, no_progress, run_check, run_io, run_pytest  # noqa: E402
 
 
@@ -188,7 +188,12 @@ def main() -> None:
                          "only as a sandbox container's main process (PID 1); on a host use "
                          "`--once WORKDIR`\n")
         sys.exit(2)
-    harden_self()
+    try:
+        harden_self()
+    except HardeningError as exc:  # never run a candidate beside a readable supervisor
+        reason = f"the sandbox supervisor could not harden itself: {exc}"
+        _write({"sandbox_error": reason, "results": []} if single else {"ready": False, "error": reason})
+        sys.exit(3)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if single:
         once(sys.argv[2])

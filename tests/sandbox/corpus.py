@@ -228,6 +228,25 @@ CASES: list[Case] = [
         _on(("docker",), "passed"),
     ),
     Case(
+        "read_supervisor_fds_and_memory",
+        "import os\ndef f(x):\n    opened = []\n    for pid in sorted({1, os.getppid()}):\n"
+        "        try:\n            opened.append(f'/proc/{pid}/fd: {os.listdir(f\"/proc/{pid}/fd\")}')\n"
+        "        except OSError:\n            pass\n"
+        "        try:\n            with open(f'/proc/{pid}/mem', 'rb'):\n"
+        "                opened.append(f'/proc/{pid}/mem')\n"
+        "        except OSError:\n            pass\n"
+        "    assert not opened, f'read the supervisor: {opened}'\n    return x + 1\n",
+        _on(("docker",), "passed"),
+        runtime_expect={"runsc": frozenset({"failed"})},
+        why={"runsc": "/proc/1/fd: ['0', '1', '2'"},  # its host stdin/stdout/stderr, listed
+        notes="the supervisor (PID 1, the test process's parent) is non-dumpable: a candidate of "
+        "the same uid can neither list its descriptors (the job's pipes) nor open its memory. "
+        "Passing means every attempt was refused; local runs as the caller's uid, often root. "
+        "OPEN HOLE under gVisor (Debian's runsc 2022-12-19): it refuses /proc/1/mem but not "
+        "/proc/1/fd, whose entries (the host's stdin/stdout job channel included) open for "
+        "reading and writing; pinned here so a fix flips this case to passed (issue 25)",
+    ),
+    Case(
         "network",
         "import socket\ndef f(x):\n    socket.create_connection(('1.1.1.1', 80), timeout=3)\n"
         "    return x + 1\n",
