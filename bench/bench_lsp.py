@@ -192,19 +192,41 @@ async def run(args: argparse.Namespace) -> None:
         )
         during: list[float] = []
         report_ms: list[float] = []
+        report: Any = None  # the solve's report: None until it has ended
+        solve_id = started["solveId"]
         t_start = time.perf_counter()
-        while not edits and time.perf_counter() - t_start < args.max_solve_s:
+        while report is None and time.perf_counter() - t_start < args.max_solve_s:
             during.append(await code_action(client, uri, rng.randrange(n_lines)))
             t0 = time.perf_counter()
-            await client.workspace_execute_command_async(
+            # no argument: the latest finished solve's report, None while this (the only) one runs
+            report = await client.workspace_execute_command_async(
                 types.ExecuteCommandParams(command="pacore.report", arguments=[])
             )
             report_ms.append((time.perf_counter() - t0) * 1000)
             await asyncio.sleep(0.01)
         solve_s = time.perf_counter() - t_start
+        for _ in range(100):  # the edit request may trail the report by a moment
+            if edits or report is None or report.get("status") != "solved":
+                break
+            await asyncio.sleep(0.05)
+        await client.shutdown_session()
+        await client.stop()
+        # figures "during a solve" mean something only if a solve ran to its end meanwhile:
+        # a solve that died at once would leave an idle server to time
+        if report is not None and report.get("solveId") != solve_id:
+            sys.exit(f"pacore.report answered for {report.get('solveId')}, not {solve_id}: "
+                     "no figures reported")
+        if report is None:
+            sys.exit(f"solve {solve_id} did not end within {args.max_solve_s:.0f} s (--max-solve-s): "
+                     "no figures reported")
+        if report.get("status") != "solved" or not edits:
+            why = report.get("error") or report.get("detail")
+            sys.exit(f"solve {solve_id} ended {report.get('status')!r} after {solve_s:.1f} s "
+                     f"({'edit applied' if edits else 'no edit'}): {why}; "
+                     "figures would time a server that was not solving, so none are reported")
         print(
-            f"solve {started['solveId']} (rounds {args.rounds}) ran {solve_s:.1f} s "
-            f"({'edit applied' if edits else 'no edit yet'}), sandbox={args.sandbox}"
+            f"solve {solve_id} (rounds {args.rounds}) ran {solve_s:.1f} s to its end "
+            f"(status solved, edit applied), sandbox={args.sandbox}"
         )
         print(summary("codeAction during a solve", during))
         print(summary("executeCommand pacore.report during a solve", report_ms))
@@ -214,8 +236,6 @@ async def run(args: argparse.Namespace) -> None:
             f"targets: codeAction p95 < 30 ms: {'met' if ok_idle else 'MISSED'}; "
             f"requests during a solve p95 < 50 ms: {'met' if ok_busy else 'MISSED'}"
         )
-        await client.shutdown_session()
-        await client.stop()
 
 
 def main() -> None:

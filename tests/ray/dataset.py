@@ -37,12 +37,16 @@ def expected_pass(problem: str, strategy: str) -> bool:
     return strategy != "single" or k % 2 == 1
 
 
-def responder(latency_s: float = 0.0):  # type: ignore[no-untyped-def]
+def responder(latency_s: float = 0.0, work: int = 0):  # type: ignore[no-untyped-def]
+    """`work`: loop iterations every program spins before answering (real CPU time in the
+    sandbox per test, for benchmarks whose rows should be bound by verification)."""
+    spin = f"x = 0\nfor i in range({work}):\n    x ^= i\n" if work else ""
+
     def respond(req: dict[str, Any], choice: int, call: int) -> Reply:
         m = re.search(r"\[MUL-(\d+)\]", last_user_text(req))
         assert m is not None
         k = int(m.group(1))
         good = is_synthesis(req) or choice % 2 == 1 or k % 2 == 1
         body = f"print(int(input()) * {k})" if good else "print(int(input()) + 1)"
-        return Reply(f"```python\n{body}\n```", latency_s=latency_s)
+        return Reply(f"```python\n{spin}{body}\n```", latency_s=latency_s)
     return respond
