@@ -228,7 +228,7 @@ def test_malformed_problems_and_missing_tests(tmp_path: Path) -> None:
     assert out.code == 2 and "no function stub found" in out.stderr
     (tmp_path / "bare.md").write_text("# Task\n\nPrint 42.\n")
     out = pacore(["solve", "bare.md"], cwd=tmp_path)
-    assert out.code == 2 and "no tests found" in out.stderr and "path of the tests" in out.stderr
+    assert out.code == 2 and "no tests found" in out.stderr and "--tests PATH" in out.stderr
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "problem.md").write_text(SUM_STATEMENT)
     (tmp_path / "half" / "tests").mkdir()
