@@ -25,6 +25,7 @@ from sandbox import (
     PytestSuite,
     TestSuite,
     Verdict,
+    languages,
     make_sandbox,
 )
 
@@ -34,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
 
     run_p = sub.add_parser("run", help="run one program against tests, print the verdict")
-    run_p.add_argument("--language", choices=["python", "cpp"], default="python")
+    run_p.add_argument("--language", choices=languages.names(), default=languages.DEFAULT)
     run_p.add_argument("--code", type=Path, required=True, help="the candidate's source file")
     tests = run_p.add_mutually_exclusive_group(required=True)
     tests.add_argument(

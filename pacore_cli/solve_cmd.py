@@ -30,6 +30,7 @@ from pacore_core.loaders.advice import TESTS_PLACEHOLDER
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
+from sandbox import languages
 from sandbox.base import Sandbox
 
 EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE = 0, 1, 2
@@ -41,7 +42,7 @@ EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE = 0, 1, 2
 def add_model_flags(p: argparse.ArgumentParser) -> None:
     """Flags common to `solve` and `bench`: every flagged configuration key, plus the language."""
     add_config_flags(p)
-    p.add_argument("--language", choices=["python", "cpp"],
+    p.add_argument("--language", choices=languages.names(),
                    help="language of the program to write (default: from the problem, python)")
 
 

@@ -9,13 +9,10 @@ import tree_sitter_python
 from tree_sitter import Language as TSLanguage
 from tree_sitter import Node, Parser
 
+from sandbox import languages
 from sandbox.models import Language
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+#.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_ALIASES: dict[Language, set[str]] = {
-    "python": {"python", "py", "python3", "py3"},
-    "cpp": {"cpp", "c++", "cc", "cxx", "c", "hpp"},
-}
 _THINK_END = "</think>"
 
 
@@ -29,9 +26,10 @@ def extract_code(text: str, language: Language) -> str | None:
     """The last fenced block in `language` (or the last untagged block), else None."""
     tagged: list[str] = []
     untagged: list[str] = []
+    tags = languages.get(language).fence_tags
     for m in _FENCE_RE.finditer(text):
         tag, body = m.group(1).lower(), m.group(2)
-        if tag in _ALIASES[language]:
+        if tag in tags:
             tagged.append(body)
         elif not tag:
             untagged.append(body)
@@ -81,7 +79,7 @@ def defines_function(code: str, name: str) -> bool:
 
 
 def validate(code: str, language: Language, entry_point: str | None) -> str | None:
-    """Why this code cannot be a candidate, or None. C++ is left to the compiler."""
+    """Why this code cannot be a candidate, or None. Compiled languages: the compiler's job."""
     if language != "python":
         return None
     err = python_syntax_error(code)

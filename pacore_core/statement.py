@@ -18,10 +18,8 @@ from pacore_core.prompting import (
     Templates,
     templates_for,
 )
+from sandbox import languages
 from sandbox.models import Language
-
-_FENCE: dict[Language, str] = {"python": "python", "cpp": "cpp"}
-_LANGUAGE_NAME: dict[Language, str] = {"python": "Python 3", "cpp": "C++17"}
 
 
 def _render(templates: Templates | None, template_name: str, /, **values: object) -> str:
@@ -37,7 +35,8 @@ def function_statement(
     (shortened to `SHOWN_TESTS_CHARS`, with a note, when they are longer)."""
     shown = shown_block(tests, SHOWN_TESTS_CHARS, "tests") if tests else tests
     return _render(templates, FUNCTION_TEMPLATE, entry_point=entry_point, stub=stub,
-                   fence=_FENCE[language], context=context, tests=shown, description=description)
+                   fence=languages.get(language).fence, context=context, tests=shown,
+                   description=description)
 
 
 def function_from_tests_statement(
@@ -55,9 +54,10 @@ def io_statement(
     templates: Templates | None = None,
 ) -> str:
     """Prompt for a stdin/stdout task in the given language."""
+    spec = languages.get(language)
     return _render(templates, IO_TEMPLATE, statement=statement, samples=samples,
-                   language=language, language_name=_LANGUAGE_NAME[language],
-                   fence=_FENCE[language])
+                   language=language, language_name=spec.display, fence=spec.fence,
+                   io_conventions=spec.io_conventions)
 
 
 def workspace_function_statement(

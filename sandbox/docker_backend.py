@@ -250,7 +250,7 @@ class DockerSandbox:
             if archive_id is not None and archive_id == warm.archive:
                 job = {**job, "archive": None}  # its supervisor keeps the project: overlay only
             first_s = self._watchdog.first(suite, limits, candidate)
-            gap_s = self._watchdog.after_progress(limits)
+            gap_s = self._watchdog.after_progress(limits, candidate)
             try:
                 response = await asyncio.to_thread(warm.request, job, first_s, gap_s)
             except asyncio.CancelledError:

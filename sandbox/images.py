@@ -1,8 +1,11 @@
 """Sandbox images: build offline from Debian packages, or from a registry base image.
 
-Two layers: a base (python3, pytest, g++) that is slow to make (debootstrap ~1 min, or
-apt-get in a Dockerfile), and a thin top layer holding the supervisor, labelled with the
-hash of the runner files so a stale image is rebuilt in seconds when they change.
+Two layers: a base holding the Debian packages every registered language needs
+(`sandbox.languages.image_packages`: python3 and pytest, g++, ...) that is slow to make
+(debootstrap, or apt-get in a Dockerfile), tagged and labelled with the hash of its package
+list so a new language's packages bring a new base; and a thin top layer holding the
+supervisor, labelled with the hash of the runner files and of the base's package list, so
+a stale image is rebuilt in seconds when they change.
 """
 
 from __future__ import annotations
@@ -19,17 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from pacore_core.errors import SandboxError
+from sandbox import languages
 
 log = logging.getLogger(__name__)
 
 # PACORE_SANDBOX_TAG: a checkout developing the runners builds and uses its own tag, so
 # parallel checkouts on one engine do not rebuild each other's image.
 IMAGE = os.environ.get("PACORE_SANDBOX_TAG") or "pacore-sandbox:latest"
-ALIASES = ("pacore-sandbox-python:latest", "pacore-sandbox-cpp:latest")
-BASE_IMAGE = "pacore-sandbox-base:bookworm"
+ALIASES = tuple(f"pacore-sandbox-{name}:latest" for name in languages.names())
 REGISTRY_BASE = "debian:bookworm-slim"
 SUITE = "bookworm"
-PACKAGES = ("python3-minimal", "python3-pytest", "g++", "coreutils")
+PACKAGES = languages.image_packages()
+PACKAGES_HASH = hashlib.sha256(" ".join(PACKAGES).encode()).hexdigest()[:12]
+# a base per package list: adding a language's packages builds a new base, never reuses one
+# that lacks them (and never rebuilds the base another checkout's package list uses)
+BASE_IMAGE = f"pacore-sandbox-base:bookworm-{PACKAGES_HASH}"
+PACKAGES_LABEL = "pacore.packages-hash"
 HERE = Path(__file__).parent
 RUNNERS = HERE / "runners"
 IMAGES = HERE / "images"
@@ -42,7 +50,8 @@ class ImageError(SandboxError):
 
 
 def runners_hash() -> str:
-    digest = hashlib.sha256()
+    """The top layer's identity: the runner files and the base's package list."""
+    digest = hashlib.sha256(PACKAGES_HASH.encode())
     for path in sorted(RUNNERS.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -92,6 +101,12 @@ def image_state(client: Any, image: str = IMAGE) -> str:
     return "ok"
 
 
+def base_current(client: Any) -> bool:
+    """The base image for today's package list exists (and says so in its label)."""
+    found = _image(client, BASE_IMAGE)
+    return found is not None and (found.labels or {}).get(PACKAGES_LABEL) == PACKAGES_HASH
+
+
 def build_base_offline(client: Any, tag: str = BASE_IMAGE, mirror: str | None = None) -> None:
     """debootstrap a minbase rootfs with the packages, then `docker import` it."""
     if shutil.which("debootstrap") is None:
@@ -111,12 +126,16 @@ def build_base_offline(client: Any, tag: str = BASE_IMAGE, mirror: str | None = 
         tarball = os.path.join(tmp, "rootfs.tar")
         subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)
         repo, _, version = tag.partition(":")
-        client.api.import_image_from_file(tarball, repository=repo, tag=version or "latest")
+        client.api.import_image_from_file(
+            tarball, repository=repo, tag=version or "latest",
+            changes=[f"LABEL {PACKAGES_LABEL}={PACKAGES_HASH}"],
+        )  # fmt: skip
 
 
 def build_base_registry(client: Any, tag: str = BASE_IMAGE, base: str = REGISTRY_BASE) -> None:
     """The base from a registry image plus apt-get (for machines with registry access)."""
-    _build(client, tag, {"BASE": base, "INSTALL_PACKAGES": "1", "RUNNERS_HASH": "base"})
+    _build(client, tag, {"BASE": base, "INSTALL_PACKAGES": "1", "RUNNERS_HASH": "base",
+                         "PACKAGES": " ".join(PACKAGES), "PACKAGES_HASH": PACKAGES_HASH})  # fmt: skip
 
 
 def _build(client: Any, tag: str, buildargs: dict[str, str], dockerfile: str = "Dockerfile",
@@ -146,12 +165,13 @@ def build_image(
     mirror: str | None = None,
 ) -> str:
     """Build the base when needed, then the supervisor layer, then optional requirements."""
-    if rebuild_base or _image(client, BASE_IMAGE) is None:
+    if rebuild_base or not base_current(client):
         if from_registry:
             build_base_registry(client)
         else:
             build_base_offline(client, mirror=mirror)
-    args = {"BASE": BASE_IMAGE, "INSTALL_PACKAGES": "0", "RUNNERS_HASH": runners_hash()}
+    args = {"BASE": BASE_IMAGE, "INSTALL_PACKAGES": "0", "RUNNERS_HASH": runners_hash(),
+            "PACKAGES_HASH": PACKAGES_HASH}
     top = IMAGE if requirements else image
     _build(client, top, args)
     if top == IMAGE:
@@ -174,6 +194,6 @@ def ensure_image(client: Any, image: str = IMAGE, *, from_registry: bool = False
         return "present"
     if image != IMAGE and state == "stale":
         return "present"  # a user's derived image: not ours to rebuild
-    had_base = _image(client, BASE_IMAGE) is not None
+    had_base = base_current(client)
     build_image(client, image if image == IMAGE else IMAGE, from_registry=from_registry)
     return "updated" if had_base else "built"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pacore_core.errors import SandboxError
+from sandbox import languages
 from sandbox.compare import outputs_match
 from sandbox.models import (
     Candidate,
@@ -25,7 +26,6 @@ from sandbox.runners.trim_text import trim
 OUTPUT_TRIM = 2000
 ANSWER_MARGIN = 2  # the answer stream may be this many times the largest expected output
 ANSWER_SLACK_KB = 64  # ... plus this much
-SOURCE_NAME = {"python": "solution.py", "cpp": "solution.cpp"}
 
 
 class SandboxFailure(SandboxError):
@@ -55,6 +55,9 @@ def build_job(
     files: dict[str, str] = {}
     suite_data: dict[str, Any] = suite.model_dump(mode="json", exclude={"probes"})
     job: dict[str, Any] = {"language": candidate.language, "workdir": workdir, "python": python}
+    build = languages.build_plan(
+        candidate.language, candidate.code, python=python, memory_mb=limits.memory_mb
+    )
     if isinstance(suite, ProjectSuite):
         try:
             snapshot = suite.snapshot or take_snapshot(suite.root, suite.exclude, suite.include)
@@ -65,13 +68,15 @@ def build_job(
         files.update(suite.overlay)
         suite_data = {"kind": "project", "node_ids": suite.node_ids, "targets": []}
     else:
-        files[SOURCE_NAME[candidate.language]] = candidate.code
+        files[build["source"]] = candidate.code
+        job["build"] = build
     if isinstance(suite, PytestSuite):
         files.update(suite.files)
         targets = sorted(n for n in suite.files if n.endswith(".py") and n != "conftest.py")
         suite_data = {"kind": "pytest", "node_ids": suite.node_ids, "targets": targets}
     limits_data = limits.model_dump()
     limits_data["output_kb"] = answer_cap_kb(suite, limits)
+    limits_data["timeout_s"] = languages.time_limit(limits.timeout_s, candidate.language)
     job.update(files=files, suite=suite_data, limits=limits_data, nproc=nproc)
     job["env"] = env or {}
     probes = getattr(suite, "probes", None)

@@ -174,7 +174,7 @@ class LocalSandbox:
                 progress.append(message["progress"])
             elif "alive" not in message:  # a probe finished: only the deadline moves
                 return message
-            deadline = loop.time() + self._watchdog.after_progress(limits)
+            deadline = loop.time() + self._watchdog.after_progress(limits, candidate)
 
     async def close(self) -> None:
         return None

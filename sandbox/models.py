@@ -5,11 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from sandbox import languages
 from sandbox.project import ProjectSnapshot
 
-Language = Literal["python", "cpp"]
+
+def _registered(name: str) -> str:
+    """A language of the registry (`sandbox.languages`), by name or alias."""
+    return languages.resolve(name)
+
+
+Language = Annotated[str, AfterValidator(_registered)]
+"""A registered language name (python, cpp, ...): see `sandbox.languages`."""
 Comparison = Literal["exact", "whitespace", "float"]
 MIN_MEMORY_MB = 32  # below this not even the interpreter starts: a usage error, not a verdict
 

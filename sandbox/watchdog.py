@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from sandbox import languages
 from sandbox.models import Candidate, Limits, TestSuite
 
 
@@ -20,25 +21,29 @@ class Watchdog(BaseModel, frozen=True):
     """Budget policy; `scale` shrinks every figure (tests use it to make a stall cheap)."""
 
     base_s: float = Field(default=30.0, description="slack for start-up, unpacking, reset")
-    compile_s: float = Field(default=60.0, description="C++ compilation")
+    compile_s: float = Field(default=60.0, description="compiling a compiled language")
     collect_s: float = Field(default=10.0, description="pytest collection, on top of a test")
     grace_s: float = Field(default=5.0, description="a killed test's clean-up")
     scale: float = Field(default=1.0, gt=0)
 
-    def _per_test(self, limits: Limits) -> float:
-        return limits.timeout_s + self.grace_s
+    def _per_test(self, timeout_s: float) -> float:
+        return timeout_s + self.grace_s
 
     def first(self, suite: TestSuite, limits: Limits, candidate: Candidate) -> float:
         """Seconds until the first progress line (or the answer) must have arrived."""
-        budget = self.base_s + self.collect_s + limits.timeout_s + self._per_test(limits)
-        if candidate.language == "cpp":
+        timeout = languages.time_limit(limits.timeout_s, candidate.language)
+        budget = self.base_s + self.collect_s + timeout + self._per_test(timeout)
+        if languages.get(candidate.language).compiled:
             budget += self.compile_s
         return budget * self.scale
 
-    def after_progress(self, limits: Limits) -> float:
+    def after_progress(self, limits: Limits, candidate: Candidate | None = None) -> float:
         """Seconds from one progress line to the next (or the answer): the next test, which
         after a kill may include a fresh pytest session's collection."""
-        budget = self.base_s + self.collect_s + limits.timeout_s + 2 * self._per_test(limits)
+        timeout = limits.timeout_s
+        if candidate is not None:
+            timeout = languages.time_limit(timeout, candidate.language)
+        budget = self.base_s + self.collect_s + timeout + 2 * self._per_test(timeout)
         return budget * self.scale
 
 

@@ -19,8 +19,8 @@ Formats (also documented in examples/README.md):
   sub-directory of the tests, `.in` files whose name starts with `hidden`, and `test_*.py`
   files containing the line `# pacore: hidden`. Everything else is public.
 * **Front matter** (optional, at the top of a statement): `---` / `key: value` lines / `---`
-  with `id`, `language` (python|cpp), `comparison` (exact|whitespace|float),
-  `float_tolerance`.
+  with `id`, `language` (a registered language, `sandbox.languages`), `comparison`
+  (exact|whitespace|float), `float_tolerance`.
 
 Test files are found by the rules of `discovery`, which the language server shares; the
 statement shown to the model is rendered from a template (`pacore_core.statement`).
@@ -52,6 +52,7 @@ from pacore_core.loaders.statement_file import (
 )
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
+from sandbox import languages
 from sandbox.models import Language
 
 __all__ = [
@@ -93,9 +94,10 @@ def load_problem(
     if path.is_dir():
         problem = load_directory(path, tests, language, templates)
     elif path.suffix == ".py":
-        if language == "cpp":
+        if language is not None and not languages.get(language).function_probes:
             raise ProblemLoadError(
-                f"{path} is a Python stub; language cpp needs a statement (a .md or .txt task)"
+                f"{path} is a Python stub; language {language} needs a statement "
+                "(a .md or .txt task)"
             )
         problem = load_python_stub(path, tests=tests, templates=templates)
     else:

@@ -16,6 +16,7 @@ from pacore_core.loaders.statement_file import (
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
 from pacore_core.statement import function_from_tests_statement, function_statement
+from sandbox import languages
 from sandbox.models import Language
 
 
@@ -41,7 +42,7 @@ def load_directory(
             raise ProblemLoadError(f"{d}: io tests need a statement ({STATEMENT_NAMES[0]})")
         return load_statement_file(statement, tests=tests_dir, language=language,
                                    problem_id=d.name, templates=templates)
-    if language == "cpp":
+    if language is not None and not languages.get(language).function_probes:
         raise ProblemLoadError(f"{d}: pytest tests judge Python programs; the language must be python")
     description = parse_front_matter(read_text(statement)).body if statement is not None else None
     if stub.is_file():

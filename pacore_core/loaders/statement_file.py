@@ -14,6 +14,7 @@ from pacore_core.loaders.samples import parse_samples, read_samples
 from pacore_core.problem import Problem, io_examples_text
 from pacore_core.prompting import Templates
 from pacore_core.statement import io_statement
+from sandbox import languages
 from sandbox.models import Comparison, IOSuite, IOTest, Language
 
 _OUTPUT_SUFFIXES = (".out", ".ans")
@@ -57,11 +58,11 @@ def _language(value: str | None, override: Language | None, where: Path) -> Lang
     if override is not None:
         return override
     if value is None:
-        return "python"
-    value = {"c++": "cpp", "cxx": "cpp", "py": "python", "python3": "python"}.get(value, value)
-    if value not in get_args(Language):
-        raise ProblemLoadError(f"{where}: unknown language {value!r}; use python or cpp")
-    return value  # type: ignore[return-value]
+        return languages.DEFAULT
+    try:
+        return languages.resolve(value)
+    except languages.UnknownLanguage as exc:
+        raise ProblemLoadError(f"{where}: {exc}") from None
 
 
 def _comparison(fm: dict[str, str], where: Path) -> tuple[Comparison, float]:

@@ -1,6 +1,6 @@
-"""Suite runners inside the sandbox: stdin/stdout programs (Python, C++ after compiling),
-HumanEval `check` functions and pytest sessions, each test in a forked child; and the
-classification of a process that ended without a normal result.
+"""Suite runners inside the sandbox: stdin/stdout programs (any language, built once by the
+job's build plan), HumanEval `check` functions and pytest sessions, each test in a forked
+child; and the classification of a process that ended without a normal result.
 
 Why here and not on the host: the runner sees the exit status, the signal, the cgroup's
 OOM counter and the per-test events as they happen; the host only gets the outcome.
@@ -36,15 +36,21 @@ def brief(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def crash_status(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
-    """Status and message for a process that ended without a normal result."""
+MEMORY_MARKERS = ("MemoryError",)  # Python's, for suites without a build plan
+
+
+def crash_status(
+    run: dict[str, Any], oom_before: int, markers: tuple[str, ...] | list[str] = MEMORY_MARKERS
+) -> tuple[str, str]:
+    """Status and message for a process that ended without a normal result; `markers` are
+    the language's out-of-memory messages (the build plan's `memory_markers`)."""
     if run["reason"] == "timeout":
         return "timeout", "time limit exceeded"
     if run["reason"] == "output_limit":
         return "output_limit", run.get("limit_message") or "output limit exceeded"
     sig = run["signal"]
-    text = run["stderr"]
-    if oom_kills() > oom_before or "MemoryError" in text[-2000:] or "bad_alloc" in text:
+    tail = run["stderr"][-4000:]
+    if oom_kills() > oom_before or any(marker in tail for marker in markers):
         return "memory_limit", "memory limit exceeded"
     if sig == signal.SIGXCPU:
         return "timeout", "CPU time limit exceeded"
@@ -67,28 +73,53 @@ def _error_type(stderr: str) -> str | None:
     return None
 
 
-def compile_cpp(job: dict[str, Any]) -> tuple[bool, str]:
+def _exec(cmd: list[str], env: dict[str, str]) -> Any:
+    """A child target that execs `cmd`; a missing program is said plainly (exit 127)."""
+
+    def target(_emit: Any) -> None:
+        os.environ.update(env)
+        try:
+            os.execvp(cmd[0], cmd)
+        except FileNotFoundError:
+            os.write(2, f"{cmd[0]}: not found on PATH in the sandbox (is its language's "
+                        "package in the sandbox image? `pacore sandbox build`)\n".encode())
+            os._exit(127)
+
+    return target
+
+
+def compile_program(job: dict[str, Any]) -> tuple[bool, str]:
+    """Build the candidate once (the build plan's `compile` argv), before any test runs."""
+    build = job["build"]
     limits = dict(job["limits"])
     limits["timeout_s"] = max(float(job.get("compile_timeout_s", 60.0)), 1.0)
     limits["file_size_mb"] = max(int(limits["file_size_mb"]), 256)
     limits["open_files"] = max(int(limits["open_files"]), 256)
-    cmd = ["g++", "-O2", "-std=gnu++17", "-pipe", "-o", "solution", "solution.cpp"]
-    child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), address_space=False, limits=limits)
+    cmd = build["compile"]
+    target = _exec(cmd, build.get("env") or {})
+    child = spawn(job, target, address_space=False, limits=limits)
     run = supervise(child, timeout_s=limits["timeout_s"], stdout_cap=1 << 20, stderr_cap=1 << 20)
     text = trim(run["stderr"] + run["stdout"], 16000)
     if run["reason"] == "timeout":
         return False, text + "\ncompilation timed out"
-    return run["exit_code"] == 0, text
+    if run["exit_code"] is None or run["exit_code"] != 0:
+        if run["exit_code"] is None and not text.strip():
+            text = f"the compiler was stopped ({crash_status(run, 0)[1]})"
+        return False, text
+    return True, text
 
 
 def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
     limits = job["limits"]
-    python = job.get("python", "python3")
-    cmd = ["./solution"] if job["language"] == "cpp" else [python, "solution.py"]
+    build = job["build"]
+    cmd = build["run"]
+    target = _exec(cmd, build.get("env") or {})
+    markers = build.get("memory_markers") or MEMORY_MARKERS
     results = []
     for test in job["suite"]["tests"]:
         oom_before = oom_kills()
-        child = spawn(job, lambda _emit: os.execvp(cmd[0], cmd), stdin_data=test["input"].encode())
+        child = spawn(job, target, stdin_data=test["input"].encode(),
+                      address_space=bool(build.get("address_space", True)))  # fmt: skip
         run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
         result: dict[str, Any] = {
             "name": test["name"],
@@ -99,7 +130,7 @@ def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[s
         if run["reason"] is None and run["exit_code"] == 0:
             result["status"] = "ran"  # the host compares the output
         else:
-            status, message = crash_status(run, oom_before)
+            status, message = crash_status(run, oom_before, markers)
             result.update(status=status, message=message, error_type=_error_type(run["stderr"]))
             if status == "error":
                 result["traceback"] = trim(run["stderr"], 4000)

@@ -32,7 +32,14 @@ if HERE not in sys.path:
 
 from job_reset import reset  # noqa: E402
 from proc_control import HardeningError, harden_self, kill_descendants  # noqa: E402
-from suite_runners import Progress, compile_cpp, no_progress, run_check, run_io, run_pytest  # noqa: E402
+from suite_runners import (  # noqa: E402
+    Progress,
+    compile_program,
+    no_progress,
+    run_check,
+    run_io,
+    run_pytest,
+)
 
 
 def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
@@ -96,8 +103,8 @@ def run_job(
     _unpack(job, {} if kept is None else kept)
     kind = job["suite"]["kind"]
     compile_output = None
-    if job["language"] == "cpp":
-        ok, compile_output = compile_cpp(job)
+    if (job.get("build") or {}).get("compile"):
+        ok, compile_output = compile_program(job)
         if not ok:
             return {"compile_error": True, "compile_output": compile_output, "results": []}
     if kind == "io":
