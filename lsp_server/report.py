@@ -24,6 +24,8 @@ class ReportVerification(BaseModel):
 
     verdict: VerdictKind = Field(
         description="the sandbox verdict, `not_run` when nothing was verified")
+    judge: str = Field(default="not run", description="the verdict as a judge names it "
+                       "(`accepted`, `wrong answer`, `time limit`, `compilation error`, ...)")
     passed: int
     total: int
     tests: str = Field(description="which tests judged it, e.g. `3 workspace test(s)`")
@@ -75,6 +77,7 @@ def build_report(*, solve_id: str, uri: str, qualname: str, tests_label: str, we
         uri=uri,
         verification=ReportVerification(
             verdict=ver.verdict if ver else "not_run",
+            judge=ver.judge if ver else "not run",
             passed=ver.passed if ver else 0,
             total=ver.total if ver else 0,
             tests=tests_label,
@@ -99,7 +102,7 @@ def summary(rep: SolveReport) -> str:
     v = rep.verification
     widths = ",".join(str(r.k) for r in rep.rounds) or "-"
     parts = [f"PaCoRe `{rep.function}`: {rep.status}",
-             f"{v.passed}/{v.total} tests {v.verdict} ({v.tests})",
+             f"{v.passed}/{v.total} tests {v.judge} ({v.tests})",
              f"rounds [{widths}]", f"TTC {rep.ttc_tokens} tokens"]
     if rep.assurance:
         parts.append(rep.assurance)

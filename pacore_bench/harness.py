@@ -54,6 +54,8 @@ class BenchRow(RunCost):
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
     passed: bool = False
+    verdict: str | None = None  # the scoring run's status (`passed`, `failed`, ...)
+    judge: str | None = None  # ... as a judge names it (`accepted`, `wrong answer`, ...)
     score_passed: int = 0
     score_total: int = 0
     scored_on: Literal["hidden", "public"] = "hidden"
@@ -241,6 +243,7 @@ async def run_row(
         v = await verify_code(sandbox, scoring, out.code, cfg.limits)
         row.score_s = time.perf_counter() - start
         row.score_passed, row.score_total, row.passed = v.passed, v.total, v.ok
+        row.verdict, row.judge = v.verdict, v.judge
         if v.verdict == "sandbox_error":
             row.status = "error"
             row.error = "sandbox error while scoring: " + "; ".join(

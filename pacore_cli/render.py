@@ -27,6 +27,7 @@ from pacore_core.events import (
 )
 from pacore_core.progress import ProgressState
 from pacore_core.record import RunResult
+from sandbox.models import judge_name
 
 
 class SolveProgress:
@@ -95,7 +96,7 @@ class SolveProgress:
                       f"({event.done}/{event.k}, {event.completion_tokens} tokens){err}")
         elif isinstance(event, CandidateVerified):
             self._advance(event.round, "verified")
-            self._log(f"round {event.round}: candidate {event.index} {event.verdict} "
+            self._log(f"round {event.round}: candidate {event.index} {judge_name(event.verdict)} "
                       f"{event.passed}/{event.total} (best so far {event.best_passed}/"
                       f"{event.best_total})")
         elif isinstance(event, RoundCompacted):
@@ -135,7 +136,7 @@ def run_summary(result: RunResult, problem_id: str) -> Table:
     v = result.verification
     colour = {"solved": "green", "unsolved": "yellow", "error": "red"}[result.status]
     lines = [
-        f"[bold {colour}]{result.status}[/]: {v.verdict} {v.passed}/{v.total} tests"
+        f"[bold {colour}]{result.status}[/]: {v.judge} {v.passed}/{v.total} tests"
         + (f" (public {v.public.passed}/{v.public.total})" if v.public else "")
         + (f" (hidden {v.hidden.passed}/{v.hidden.total})" if v.hidden else ""),
         f"answer: {result.selected.source}"
@@ -185,7 +186,7 @@ def bench_row_line(row: BenchRow, skipped: bool) -> str:
     if skipped:
         return f"skip {row.problem} {row.strategy} #{row.repeat} (already in results)"
     outcome = "error: " + (row.error or "") if row.status == "error" else (
-        "pass" if row.passed else "fail")
+        ("pass" if row.passed else "fail") + (f" ({row.judge})" if row.judge else ""))
     return (f"{row.problem} {row.strategy} #{row.repeat}: {outcome} "
             f"({row.score_passed}/{row.score_total} {row.scored_on}, {row.ttc_tokens:,} tokens, "
             f"{row.model_calls} calls, {row.wall_s:.2f}s)")

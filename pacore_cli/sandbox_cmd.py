@@ -184,12 +184,12 @@ async def _run_once(settings: Settings, limits: Limits, candidate: Candidate, su
 
 
 def _print_human(verdict: Verdict) -> None:
-    print(f"verdict: {verdict.verdict}  ({verdict.passed}/{verdict.total} passed, "
+    print(f"verdict: {verdict.judge}  ({verdict.passed}/{verdict.total} passed, "
           f"{verdict.duration_s:.2f}s, {verdict.backend})")  # fmt: skip
     if verdict.compile_output:
         print(verdict.compile_output)
     for test in verdict.tests:
-        line = f"  {test.status:<13} {test.name}  {test.duration_s:.3f}s"
+        line = f"  {test.judge:<18} {test.name}  {test.duration_s:.3f}s"
         if test.message:
             line += f"  {test.message.splitlines()[0][:120]}"
         print(line)

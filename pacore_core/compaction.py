@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pacore_core.code_extract import normalised_form, strip_reasoning
 from pacore_core.record import Cut, RoundRecord, TrajectoryRecord, Verification
-from sandbox.models import Language, TestResult
+from sandbox.models import Language, TestResult, judge_name
 from sandbox.runners.trim_text import trim as trim_middle  # the one head+tail trimmer
 
 # Detail levels, from full to bare: the budget lowers the level before dropping messages.
@@ -17,7 +17,7 @@ _MAX_PROSE_CHARS = 1500
 
 
 def _failure_lines(t: TestResult, level: int, max_chars: int) -> list[str]:
-    head = f"- {t.name}: {t.status}"
+    head = f"- {t.name}: {judge_name(t.status)}"
     if t.error_type:
         head += f" ({t.error_type})"
     lines = [head]
@@ -44,7 +44,7 @@ def verification_block(v: Verification | None, *, level: int = FULL, max_chars: 
         return "Verification: run against hidden tests only; results are not shown."
     if v.verdict == "compile_error" and v.compile_output:
         limit = max_chars if level == FULL else max_chars // 4
-        return "Verification: compile error.\n" + trim_middle(v.compile_output, limit)
+        return "Verification: compilation error.\n" + trim_middle(v.compile_output, limit)
     score = v.public
     status = "all passed" if score.passed == score.total and score.total else "FAILED"
     lines = [f"Verification: {score.passed}/{score.total} public tests passed ({status})."]

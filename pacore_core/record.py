@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from pydantic_core import from_json
 
 from pacore_core.agreement.models import AgreementRecord
@@ -14,7 +14,7 @@ from pacore_core.backends.base import Trajectory, count_model_calls
 from pacore_core.config import RunConfig
 from pacore_core.files import DataFileError, atomic_write, parse_model, read_text
 from pacore_core.problem import Problem
-from sandbox.models import TestResult, VerdictKind
+from sandbox.models import TestResult, VerdictKind, judge_name
 
 RunStatus = Literal["solved", "unsolved", "error"]
 
@@ -38,6 +38,12 @@ class Verification(BaseModel):
     # the run's generated-input results (execution agreement); kept out of records, which
     # hold the behaviours in `RunResult.agreement`
     probes: list[TestResult] = Field(default_factory=list, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def judge(self) -> str:
+        """The verdict as a judge names it ("accepted", "wrong answer", "compilation error")."""
+        return judge_name(self.verdict)
 
     @property
     def ok(self) -> bool:

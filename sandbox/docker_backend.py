@@ -37,7 +37,9 @@ from sandbox.status import check_runtime
 from sandbox.watchdog import DEFAULT_WATCHDOG, Watchdog
 
 log = logging.getLogger(__name__)
-REUSABLE_STATUSES = frozenset({"passed", "failed", "error", "compile_error", "skipped"})
+REUSABLE_STATUSES = frozenset(
+    {"passed", "failed", "presentation_error", "error", "compile_error", "skipped"}
+)
 DEFAULT_MAX_USES = 1000  # creating a container costs ~100x a verified reset
 
 

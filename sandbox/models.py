@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, computed_field
 
 from sandbox import languages
 from sandbox.project import ProjectSnapshot
@@ -24,10 +24,12 @@ MIN_MEMORY_MB = 32  # below this not even the interpreter starts: a usage error,
 TestStatus = Literal[
     "passed",
     "failed",  # wrong answer / assertion
+    "presentation_error",  # right answer, wrong layout (a checker's verdict)
     "error",  # runtime error (exception type + trimmed traceback)
     "timeout",
     "memory_limit",
     "output_limit",
+    "idleness_limit",  # stopped waiting on input that never came (interactive problems)
     "compile_error",
     "sandbox_error",  # the infrastructure failed, not the candidate
     "skipped",  # never counts as a pass
@@ -40,6 +42,27 @@ Unverified = Literal[
 VerdictKind = Literal[TestStatus, Unverified]
 """Every verdict a candidate can have: the sandbox's (a test status: the first that was not a
 pass) or why it has none. The one list: extend `TestStatus` or `Unverified` here."""
+
+JUDGE_NAMES: dict[str, str] = {
+    "passed": "accepted",
+    "failed": "wrong answer",
+    "presentation_error": "presentation error",
+    "error": "runtime error",
+    "timeout": "time limit",
+    "memory_limit": "memory limit",
+    "output_limit": "output limit",
+    "idleness_limit": "idleness limit",
+    "compile_error": "compilation error",
+    "sandbox_error": "judge error",
+    "skipped": "skipped",
+}
+"""The names contest judges use (Codeforces, DMOJ, Kattis) for each status; statuses are the
+stable machine names (`verdict` in every JSON), these are what people and prompts read."""
+
+
+def judge_name(status: str) -> str:
+    """A status as a judge says it ("failed" -> "wrong answer"); others read as words."""
+    return JUDGE_NAMES.get(status) or status.replace("_", " ")
 
 
 class Limits(BaseModel):
@@ -171,6 +194,12 @@ class TestResult(BaseModel):
     traceback: str | None = None
     message: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def judge(self) -> str:
+        """The status as a judge names it ("wrong answer")."""
+        return judge_name(self.status)
+
 
 class Verdict(BaseModel):
     """Overall verdict: "passed" only when every test ran and passed (and there was one)."""
@@ -183,6 +212,12 @@ class Verdict(BaseModel):
     duration_s: float = 0.0
     backend: str = ""
     probes: list[TestResult] = Field(default_factory=list)  # the suite's `probes`, one per input
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def judge(self) -> str:
+        """The verdict as a judge names it: "accepted" only when `verdict` is "passed"."""
+        return judge_name(self.verdict)
 
     @property
     def ok(self) -> bool:

@@ -118,7 +118,7 @@ async def test_reasoning_field_is_dropped_and_verdicts_reach_the_next_round(dock
     assert "SECRET-CHAIN-OF-THOUGHT" not in synthesis
     assert "Verification: 0/2 public tests passed (FAILED)." in synthesis
     assert "ZeroDivisionError" in synthesis
-    assert re.search(r"test_small: failed", synthesis)
+    assert re.search(r"test_small: wrong answer", synthesis)
     assert "hidden" not in synthesis.split("Reference Responses:")[1].lower()
 
 
