@@ -194,6 +194,14 @@ def run_bench(srv: ScriptedServer, args: argparse.Namespace, hide: bool, out: Pa
     return summary
 
 
+def misjudged(out: Path) -> tuple[int, int]:
+    """Rows whose answer is a correct program (no wrong variant) yet scored as failing: each
+    is a verdict the machine distorted (a timeout under load), not a selection mistake."""
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if line.strip()]
+    bad = [r for r in rows if r.get("code") and "_perturb" not in r["code"] and not r["passed"]]
+    return len(bad), len(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=20)
@@ -221,6 +229,8 @@ def main() -> None:
                 for s in summary:
                     print(f"{s['strategy']:28} {s['pass_at_1']:7.3f} {s['ttc_tokens']:11.0f} "
                           f"{s['model_calls']:12.1f} {s['sandbox_s']:10.1f}")  # fmt: skip
+                bad, total = misjudged(Path(tmp) / f"hide-{hide}")
+                print(f"correct programs scored as failing (timeouts under load): {bad} of {total} rows")
                 sys.stdout.flush()
 
 
