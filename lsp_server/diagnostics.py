@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 from tree_sitter import Node
 
-from lsp_server.targeting import ParsedDocument, find_function
+from pacore_core.project.targeting import ParsedDocument, find_function
 
 
 def def_line_range(doc: ParsedDocument, fn: Node | None) -> types.Range:

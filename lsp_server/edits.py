@@ -14,8 +14,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from lsp_server.report import Applied
-from lsp_server.splice import ByteEdit, SpliceError, SpliceResult, splice, standalone_text
-from lsp_server.targeting import ParsedDocument, StubTarget, find_function, target_from_function
+from pacore_core.project.splice import ByteEdit, SpliceError, SpliceResult, splice, standalone_text
+from pacore_core.project.targeting import ParsedDocument, StubTarget, find_function, target_from_function
 from pacore_core.record import RunResult
 
 if TYPE_CHECKING:

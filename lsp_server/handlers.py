@@ -37,8 +37,8 @@ from lsp_server.server import (
     default_sandbox_factory,
 )
 from lsp_server.solve import start_solve
-from lsp_server.targeting import stub_at
 from pacore_core.doctor import run_checks_async
+from pacore_core.project.targeting import stub_at
 
 
 def create_server(

@@ -24,9 +24,9 @@ from lsp_server.jobs import JobRegistry
 from lsp_server.report import SolveReport, summary
 from lsp_server.rpc import PacoreProtocol
 from lsp_server.settings import env_layer, parse_settings
-from lsp_server.targeting import DocumentCache, ParsedDocument
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
+from pacore_core.project.targeting import DocumentCache, ParsedDocument
 from sandbox.base import Sandbox
 
 log = logging.getLogger("pacore.lsp")

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from lsp_server.context import agreement_obstacle, build_problem, method_owner
 from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.jobs import AlreadyRunning, FunctionKey
@@ -28,13 +27,14 @@ from lsp_server.preflight import (
 from lsp_server.progress import SolveProgress
 from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
-from lsp_server.targeting import ParsedDocument, StubTarget, stub_at
-from lsp_server.test_discovery import DiscoveredTests, discover, doctest_runner_source, module_name
-from lsp_server.verify import SplicingSandbox
 from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings, editor_setting
 from pacore_core.errors import PacoreError
+from pacore_core.project.context import agreement_obstacle, build_problem, method_owner
+from pacore_core.project.splicing import SplicingSandbox
+from pacore_core.project.targeting import ParsedDocument, StubTarget, stub_at
+from pacore_core.project.workspace_tests import DiscoveredTests, discover, doctest_runner_source, module_name
 from pacore_core.prompting import Templates
 from pacore_core.record import RunResult
 from pacore_core.stubs import STUB_DEFINITION

@@ -20,15 +20,14 @@ from rich.markup import escape
 from pacore_cli import run_warnings
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
+from pacore_cli.solve_target import TargetError, load_target
 from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError, UsageError, run_failure
 from pacore_core.files import atomic_write
-from pacore_core.loaders import load_problem
 from pacore_core.loaders.advice import TESTS_PLACEHOLDER
 from pacore_core.problem import Problem
-from pacore_core.prompting import Templates
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
 from sandbox import languages
 from sandbox.base import Sandbox
@@ -107,13 +106,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Solve a function stub (.py), a statement (.md/.txt) or a problem directory "
         "(problem.md + tests/NAME.in/.out or test_*.py). Exit 0 only when solved.",
     )
-    p.add_argument("problem", type=Path, metavar="PROBLEM")
+    p.add_argument("problem", type=Path, metavar="PROBLEM",
+                   help="a stub FILE.py (FILE.py::name or FILE.py::Class.method picks one), a "
+                   "statement, a problem directory; with --all a module, package or project")
     p.add_argument("--tests", type=Path, metavar="PATH", help="test file or directory")
     add_model_flags(p)
     p.add_argument("--record", type=Path, metavar="FILE", help="write the whole run record")
     p.add_argument("--pool", type=Path, metavar="FILE",
                    help="seed round 1 from cached trajectories (a pool file or a run record)")
-    p.add_argument("--output", type=Path, metavar="FILE", help="write the chosen program here")
+    p.add_argument("--output", type=Path, metavar="FILE",
+                   help="write the chosen program here (with --all: a DIR for the completed files)")
+    p.add_argument("--all", action="store_true",
+                   help="solve every stub under PROBLEM (a module, package or project), callees "
+                   "first (docs/solve-all.md)")
+    p.add_argument("--in-place", action="store_true",
+                   help="with --all: write each implementation into its file as it is solved")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
@@ -125,7 +132,14 @@ def error_object(message: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.all:
+        from pacore_cli import solve_all_cmd
+
+        return solve_all_cmd.run(args)
     console = Console(stderr=True)
+    if args.in_place:
+        return _fail(args, console, "--in-place is for --all (a single solve writes with "
+                     "--output FILE)", EXIT_USAGE)
     with run_warnings.capture():  # every warning printed also goes into the --json object
         try:
             return asyncio.run(_solve(args, console))
@@ -148,11 +162,12 @@ def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -
 async def _solve(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from_args(args)
     try:
-        problem = load_problem(args.problem, tests=args.tests, language=args.language,
-                               templates=Templates(settings.run.template_dir),
-                               require_tests=settings.run.agreement != "on")
-    except PacoreError as e:  # a malformed problem, or a template_dir that is not usable
-        raise UsageError(e.render(solve_flag)) from None
+        target = load_target(args, settings, solve_flag)
+    except TargetError as e:
+        raise UsageError(str(e)) from None
+    problem = target.problem
+    for note in target.notes:
+        console.print(escape(note), highlight=False, soft_wrap=True)
     for path, flag in ((args.output, "--output"), (args.record, "--record")):
         if path is not None:
             check_writable(path, flag)
@@ -163,7 +178,8 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
                                image=settings.server.image, runtime=settings.server.sandbox_runtime,
                                ray_address=settings.server.ray_address)
         try:
-            result = await _run_engine(problem, settings, backend, sandbox, pool, console)
+            result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
+                                       console)
         finally:
             await sandbox.close()
     finally:

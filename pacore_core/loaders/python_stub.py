@@ -36,12 +36,14 @@ def signature_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"{prefix} {fn.name}({ast.unparse(fn.args)}){ret}:"
 
 
-def find_stub(module: ast.Module, source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The first top-level function whose body is a stub (`pacore_core.stubs`)."""
+def find_stub(module: ast.Module, source: str, name: str | None = None
+              ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The first top-level function (named `name`, if given) whose body is a stub
+    (`pacore_core.stubs`)."""
     for node in module.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub_function(
-            ast.get_source_segment(source, node) or ""
-        ):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            name is None or node.name == name
+        ) and is_stub_function(ast.get_source_segment(source, node) or ""):
             return node
     return None
 
@@ -52,11 +54,13 @@ def load_python_stub(
     tests: Path | None = None,
     description: str | None = None,
     templates: Templates | None = None,
+    function: str | None = None,
 ) -> Problem:
-    """A module with a function stub, plus its pytest tests (or docstring examples)."""
+    """A module with a function stub (the first, or the top-level one named `function`),
+    plus its pytest tests (or docstring examples)."""
     source = read_text(path)
     module = parse_python(source, path)
-    fn = find_stub(module, source)
+    fn = find_stub(module, source, function)
     if fn is None:
         raise ProblemLoadError(
             f"{path}: no function stub found (a top-level function whose body is "
@@ -96,17 +100,22 @@ def load_python_stub(
 def python_tests_for(stub: Path, tests: Path | None, module_name: str) -> PythonTests:
     """`tests` (a file or a directory of test files), else `test_STEM.py` / `STEM_test.py`
     next to the stub, in `tests/`, or in `tests/hidden/`."""
+    files = lone_test_files(stub, tests)
+    root = tests if tests is not None and tests.is_dir() else None
+    return collect_python_tests(files, root, module_name)
+
+
+def lone_test_files(stub: Path, tests: Path | None) -> list[Path]:
+    """The test files of a stub read as a lone file: `tests`, or its name's test files."""
     if tests is not None:
         files = find_test_files(tests) if tests.is_dir() else [tests]
         if not files:
             raise ProblemLoadError(f"{tests}: no test_*.py files")
-    else:
-        d = stub.parent
-        names = [f"test_{stub.stem}.py", f"{stub.stem}_test.py"]
-        files = [p for n in names for p in (d / n, d / "tests" / n) if p.is_file()]
-        files += [p for n in names if (p := d / "tests" / "hidden" / n).is_file()]
-    root = tests if tests is not None and tests.is_dir() else None
-    return collect_python_tests(files, root, module_name)
+        return files
+    d = stub.parent
+    names = [f"test_{stub.stem}.py", f"{stub.stem}_test.py"]
+    files = [p for n in names for p in (d / n, d / "tests" / n) if p.is_file()]
+    return files + [p for n in names if (p := d / "tests" / "hidden" / n).is_file()]
 
 
 def collect_python_tests(files: list[Path], root: Path | None, module_name: str) -> PythonTests:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from lsp_server.test_discovery import discover
 from pacore_core.loaders import (
     HIDDEN_MARKER,
     STATEMENT_NAMES,
@@ -25,6 +24,7 @@ from pacore_core.loaders import (
     signature_of,
 )
 from pacore_core.loaders.discovery import SKIP_DIRS, find_test_files
+from pacore_core.project.workspace_tests import discover
 from sandbox.models import PytestSuite
 
 TEST_FIB = "from solution import fib\n\ndef test_one():\n    assert fib(1) == 1\n"

@@ -8,9 +8,9 @@ import pytest
 
 from lsp_server.edits import plan_final_edit
 from lsp_server.settings import parse_settings
-from lsp_server.splice import SpliceError, splice, standalone_text
-from lsp_server.targeting import ParsedDocument, all_stubs, stub_at
-from lsp_server.test_discovery import discover, module_name
+from pacore_core.project.splice import SpliceError, splice, standalone_text
+from pacore_core.project.targeting import ParsedDocument, all_stubs, stub_at
+from pacore_core.project.workspace_tests import discover, module_name
 from tests.lsp.conftest import MODULE, TESTS, line_of, make_workspace
 
 

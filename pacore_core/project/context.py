@@ -7,10 +7,10 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from lsp_server.targeting import ParsedDocument, StubTarget, find_function
-from lsp_server.test_discovery import DiscoveredTests, module_name
 from pacore_core.agreement.signatures import constructor_needs
 from pacore_core.problem import Problem
+from pacore_core.project.targeting import ParsedDocument, StubTarget, find_function
+from pacore_core.project.workspace_tests import DiscoveredTests, module_name
 from pacore_core.prompting import Templates
 from pacore_core.statement import workspace_function_statement
 from sandbox.models import ProjectSuite

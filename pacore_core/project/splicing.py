@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from lsp_server.splice import SpliceError, splice
-from lsp_server.targeting import ParsedDocument, StubTarget
-from lsp_server.test_discovery import module_name
+from pacore_core.project.splice import SpliceError, splice
+from pacore_core.project.targeting import ParsedDocument, StubTarget
+from pacore_core.project.workspace_tests import module_name
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, Limits, ProbeSuite, ProjectSuite, TestSuite, Verdict
 from sandbox.project import ProjectSnapshot, take_snapshot
@@ -29,7 +29,12 @@ class SplicingSandbox:
         module_relpath: str,
         keep_docstring: bool = True,
         extra_files: dict[str, str] | None = None,
+        project: ProjectSnapshot | None = None,
+        module_as_solution: bool = False,
     ) -> None:
+        """`project`: a snapshot shared with other solves (one per `solve --all`);
+        `module_as_solution`: a lone file, whose spliced module is the program a pytest
+        suite imports as `solution` (a method stub outside any project)."""
         self.inner = inner
         self.name = f"splice+{inner.name}"
         self._doc = doc
@@ -37,7 +42,8 @@ class SplicingSandbox:
         self._relpath = module_relpath
         self._keep_docstring = keep_docstring
         self._extra = dict(extra_files or {})
-        self._project: ProjectSnapshot | None = None
+        self._project: ProjectSnapshot | None = project
+        self._module_as_solution = module_as_solution
         self._snapshot_lock = asyncio.Lock()
 
     def overlay_for(self, code: str) -> dict[str, str]:
@@ -47,12 +53,15 @@ class SplicingSandbox:
     async def run(
         self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
     ) -> Verdict:
-        if isinstance(suite, ProbeSuite):  # agreement: call the function in the whole module
+        if isinstance(suite, ProbeSuite) or (self._module_as_solution and
+                                             not isinstance(suite, ProjectSuite)):
+            # agreement, or a lone file: the function is called in the whole module
             try:
                 module = splice(self._doc, self._target, candidate.code,
                                 keep_docstring=self._keep_docstring).module_text
             except SpliceError as e:
-                return Verdict(verdict="compile_error", passed=0, total=len(suite.inputs),
+                total = len(suite.inputs) if isinstance(suite, ProbeSuite) else 1
+                return Verdict(verdict="compile_error", passed=0, total=total,
                                compile_output=str(e), backend=self.name)
             return await self.inner.run(candidate.model_copy(update={"code": module}), suite, limits)
         if not isinstance(suite, ProjectSuite):

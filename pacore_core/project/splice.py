@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from lsp_server.targeting import ParsedDocument, StubTarget, make_parser
 from pacore_core.errors import EditorError
+from pacore_core.project.targeting import ParsedDocument, StubTarget, make_parser
 
 
 class SpliceError(EditorError, ValueError):
