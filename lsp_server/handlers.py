@@ -37,6 +37,7 @@ from lsp_server.server import (
     default_sandbox_factory,
 )
 from lsp_server.solve import start_solve
+from lsp_server.solve_all import CMD_SOLVE_ALL, SolveAllArgs, solvable_count, start_solve_all, title_all
 from pacore_core.doctor import run_checks_async
 from pacore_core.project.targeting import stub_at
 
@@ -111,6 +112,11 @@ def create_server(
             kind=types.CodeActionKind.RefactorRewrite,
             command=types.Command(title=TITLE, command=CMD_SOLVE, arguments=[arg]),
         )]
+        if (n := solvable_count(doc)) > 1:  # every stub of the file, callees first
+            actions.append(types.CodeAction(
+                title=title_all(n), kind=types.CodeActionKind.RefactorRewrite,
+                command=types.Command(title=title_all(n), command=CMD_SOLVE_ALL,
+                                      arguments=[{"uri": uri, "version": version}])))
         return actions + ([agreed] if agreed is not None else [])
 
     @ls.command(agreed_tests.CMD_WRITE_AGREED)
@@ -128,6 +134,17 @@ def create_server(
             raise invalid(f"{CMD_SOLVE}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") \
                 from None
         return (await start_solve(ls, a)).model_dump(mode="json")
+
+    @ls.command(CMD_SOLVE_ALL)
+    async def solve_all_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
+        if len(args) > 1:
+            raise invalid(f"{CMD_SOLVE_ALL} takes [] (the workspace) or [{{uri, version?}}]")
+        try:
+            a = SolveAllArgs.model_validate(args[0] if args else {})
+        except ValidationError as e:
+            raise invalid(f"{CMD_SOLVE_ALL}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") \
+                from None
+        return (await start_solve_all(ls, a)).model_dump(mode="json")
 
     @ls.command(CMD_CANCEL)
     async def cancel_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
@@ -163,6 +180,8 @@ def create_server(
         key = solve_id or ls.last_report
         if key is None:
             return None
+        if key in ls.all_reports:  # a solveAll run: every stub's outcome
+            return ls.all_reports[key].model_dump(mode="json")
         if key not in ls.reports:
             raise fail(f"no report for {key}")
         return ls.reports[key].model_dump(mode="json")

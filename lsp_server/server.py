@@ -26,6 +26,7 @@ from lsp_server.rpc import PacoreProtocol
 from lsp_server.settings import env_layer, parse_settings
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
+from pacore_core.multi_stub.models import SolveAllReport
 from pacore_core.project.targeting import DocumentCache, ParsedDocument
 from sandbox.base import Sandbox
 
@@ -70,6 +71,7 @@ class PacoreLanguageServer(LanguageServer):
         self.jobs = JobRegistry(on_idle=self._schedule_idle_close)
         self._background: set[asyncio.Task[None]] = set()
         self.reports: dict[str, SolveReport] = {}
+        self.all_reports: dict[str, SolveAllReport] = {}  # pacore.solveAll runs
         self.last_report: str | None = None
         self._env_layer = env_layer(os.environ if env is None else env)
         self._init_layer: Any = None

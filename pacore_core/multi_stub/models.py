@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.events import Event
+from pacore_core.record import RunResult
 
 StubStatus = Literal["solved", "unsolved", "error", "cancelled"]
 
@@ -90,6 +91,7 @@ class StubProgress(BaseModel):
 
 class StubFinished(BaseModel):
     outcome: StubOutcome
+    result: RunResult | None = Field(default=None, exclude=True)  # the engine's, for reports
 
 
 class SuiteRunning(BaseModel):

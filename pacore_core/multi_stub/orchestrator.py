@@ -129,14 +129,14 @@ class SolveAll:
             self._emit(StubStarted(stub=ref.id, cycle=cycle))
         t0 = time.monotonic()
         base = dict(order=graph.order[gi], waited_on=waits, failed_callees=failed, cycle=cycle)
-        outcomes = await self._solve_group(refs, base)
+        outcomes, result = await self._solve_group(refs, base)
         for ref, outcome in outcomes.items():
             outcome.seconds = round(time.monotonic() - t0, 2)
             self._outcomes[ref] = outcome
-            self._emit(StubFinished(outcome=outcome))
+            self._emit(StubFinished(outcome=outcome, result=result))
 
     async def _solve_group(self, refs: list[StubRef], base: dict[str, object]
-                           ) -> dict[StubRef, StubOutcome]:
+                           ) -> tuple[dict[StubRef, StubOutcome], RunResult | None]:
         def outcome(ref: StubRef, **kw: object) -> StubOutcome:
             return StubOutcome.model_validate({"stub": ref.id, "file": ref.relpath,
                                                "function": ref.qualname, **base, **kw})
@@ -145,7 +145,7 @@ class SolveAll:
         try:
             setup = await asyncio.to_thread(self._setup, refs, self._snapshot)
         except (NoTests, SpliceError) as e:
-            return {r: outcome(r, status="error", error=str(e)) for r in refs}
+            return {r: outcome(r, status="error", error=str(e)) for r in refs}, None
         config = self.settings.run
         if setup.agreement:
             config = config.model_copy(update={"agreement": "on"})
@@ -163,8 +163,8 @@ class SolveAll:
             cause = run_failure(e)
             message = cause.render(self._name) if cause is not None else f"{type(e).__name__}: {e}"
             return {r: outcome(r, status="error", error=message, tests=setup.tests_label)
-                    for r in refs}
-        return await self._accept(refs, result, setup, outcome)
+                    for r in refs}, None
+        return await self._accept(refs, result, setup, outcome), result
 
     def _setup(self, refs: list[StubRef], snapshot: ProjectSnapshot) -> GroupSetup:
         if len(refs) == 1:
@@ -189,7 +189,7 @@ class SolveAll:
                 mine = [r for r in refs if r.relpath == rel]
                 try:
                     written[rel] = await self.writer.solved(
-                        mine, self.state.current[rel], {r: splices[r] for r in mine})
+                        mine, self.state.current[rel], {r: splices[r] for r in mine}, result.code)
                 except OSError as e:
                     warnings.append(f"could not write {rel}: {e.strerror or e}")
         if len(refs) > 1:

@@ -18,9 +18,10 @@ from pacore_core.project.splice import SpliceResult, standalone_text
 
 
 class ResultWriter(Protocol):
-    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult]
-               ) -> str | None:
-        """Called as stubs are accepted (`text`: their module's new text); says where it went."""
+    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult],
+                     code: str) -> str | None:
+        """Called as stubs of one module are accepted (`text`: the module's new text, `code`:
+        the verified program); says where the implementation went."""
 
     async def finish(self, texts: dict[str, str]) -> dict[str, str]:
         """Called once at the end with every changed module; relpath -> where it went."""
@@ -31,8 +32,8 @@ def results_path(root: Path, ref: StubRef) -> Path:
 
 
 class Nowhere:
-    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult]
-               ) -> str | None:
+    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult],
+                     code: str) -> str | None:
         return None
 
     async def finish(self, texts: dict[str, str]) -> dict[str, str]:
@@ -46,8 +47,8 @@ class InPlace:
         self.root = root
         self.expected = dict(originals)  # what the file holds if nobody else touched it
 
-    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult]
-               ) -> str | None:
+    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult],
+                     code: str) -> str | None:
         rel = refs[0].relpath
         path = self.root / rel
         try:
@@ -78,8 +79,8 @@ class OutputDir:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult]
-               ) -> str | None:
+    async def solved(self, refs: list[StubRef], text: str, splices: dict[StubRef, SpliceResult],
+                     code: str) -> str | None:
         return (self.directory / refs[0].relpath).as_posix()
 
     async def finish(self, texts: dict[str, str]) -> dict[str, str]:

@@ -181,3 +181,37 @@ def test_every_key_of_the_key_table_is_a_setting(tmp_path: Path) -> None:
     warned = [n["message"] for n in data["notifications"]
               if "setting" in n["message"] and n["level"] >= 3]
     assert warned == [], warned
+
+
+def test_pacore_solve_all_fills_every_stub_of_the_buffer(tmp_path: Path) -> None:
+    from tests.support.stub_projects import TEXTSTATS_CODE, code_responder, textstats_project
+
+    if SANDBOX == "docker":
+        require_docker()
+    ws = textstats_project(tmp_path / "ws")
+    core = ws / "textstats" / "core.py"
+    before = core.read_text()
+    result = tmp_path / "all.json"
+    settings = {"baseUrl": "", "model": "scripted-model", "rounds": "1", "sandbox": SANDBOX}
+    with ScriptedServer(code_responder(TEXTSTATS_CODE)) as srv:
+        settings["baseUrl"] = srv.base_url
+        env = {**os.environ, "PACORE_NVIM_PLUGIN": str(PLUGIN), "PACORE_PYTHON": sys.executable,
+               "PACORE_SETTINGS": json.dumps(settings), "PACORE_TEST_FILE": str(core),
+               "PACORE_TEST_RESULT": str(result), "XDG_STATE_HOME": str(tmp_path / "state"),
+               "XDG_DATA_HOME": str(tmp_path / "data")}
+        cmd = [nvim_binary(), "--headless", "--clean", "-u", str(HERE / "minimal_init.lua"),
+               "-c", f"luafile {HERE / 'solve_all_test.lua'}"]
+        proc = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True, timeout=300)
+    assert result.is_file(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-3000:]}"
+    data = json.loads(result.read_text())
+    assert data.get("error") is None, f"{data['error']}\n{data.get('notifications')}"
+    assert len(data["started"]["stubs"]) == 3
+    text = data["text"]
+    for fragment in ("re.findall('[a-z]+', text.lower())", "dict(Counter(words(text)))",
+                     "freq = word_freq(text)"):
+        assert fragment in text
+    assert "    ...\n" not in text and data["modified"] is True
+    assert core.read_text() == before, "the edits go to the buffer, the user saves them"
+    ends = [p for p in data["progress"] if p["kind"] == "end"]
+    assert ends and ends[-1]["message"] == "3/3 stubs solved"
+    assert any("waiting on" in (p.get("message") or "") for p in data["progress"])

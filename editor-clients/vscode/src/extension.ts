@@ -236,6 +236,15 @@ class PacoreController implements vscode.Disposable {
     this.solveStarted(result);
   }
 
+  /** Every stub of the workspace, callees first (`pacore.solveAll` without a file). */
+  async solveAllInWorkspace(): Promise<void> {
+    const result = await this.execute({ command: 'pacore.solveAll', arguments: [] });
+    const stubs = (result as { stubs?: unknown[] } | undefined)?.stubs;
+    if (stubs !== undefined) {
+      this.output.appendLine(`Solving ${stubs.length} stubs of the workspace`);
+    }
+  }
+
   async cancel(): Promise<void> {
     const result = await this.execute(cancelParams());
     if (result !== undefined) {
@@ -343,6 +352,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, previews),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     vscode.commands.registerCommand('pacore.solveAtCursor', () => ctl.solveAtCursor()),
+    vscode.commands.registerCommand('pacore.solveAllInWorkspace', () => ctl.solveAllInWorkspace()),
     vscode.commands.registerCommand('pacore.cancelSolve', () => ctl.cancel()),
     vscode.commands.registerCommand('pacore.showReport', () => ctl.showReport()),
     vscode.commands.registerCommand('pacore.runHealthCheck', () => ctl.doctor()),

@@ -1,4 +1,4 @@
---- :PacoreSolve, :PacoreCancel, :PacoreReport: thin wrappers over the server's commands.
+--- :PacoreSolve, :PacoreSolveAll, :PacoreCancel, :PacoreReport: thin wrappers over the server's commands.
 local M = {}
 
 --- The `pacore` client attached to `bufnr`, or nil with an error shown.
@@ -68,6 +68,28 @@ function M.solve(state)
     end
     state.last_solve = result
     vim.notify(("PaCoRe: solving %s (%s)"):format(result["function"], result.solveId), vim.log.levels.INFO)
+  end)
+end
+
+--- :PacoreSolveAll — every stub of the current file, callees first (with a bang: of the
+--- whole workspace). One progress stream; each edit lands as its stub is solved.
+--- @param state table plugin state (last solve id)
+--- @param workspace boolean
+function M.solve_all(state, workspace)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    return
+  end
+  local arguments = workspace and {}
+    or { { uri = vim.uri_from_bufnr(bufnr), version = vim.lsp.util.buf_versions[bufnr] } }
+  M.execute(client, "pacore.solveAll", arguments, bufnr, function(result)
+    if type(result) ~= "table" or result.solveId == nil then
+      vim.notify("PaCoRe: the server did not start: " .. vim.inspect(result), vim.log.levels.ERROR)
+      return
+    end
+    state.last_solve = result
+    vim.notify(("PaCoRe: solving %d stubs (%s)"):format(#result.stubs, result.solveId), vim.log.levels.INFO)
   end)
 end
 

@@ -4,7 +4,8 @@
 ---     settings = { baseUrl = "http://127.0.0.1:8000/v1", model = "my-model", preset = "low" },
 ---   })
 ---
---- Commands: :PacoreSolve, :PacoreCancel [id], :PacoreReport [id]; health: :checkhealth pacore.
+--- Commands: :PacoreSolve, :PacoreSolveAll[!], :PacoreCancel [id], :PacoreReport [id];
+--- health: :checkhealth pacore.
 --- No keymaps are set; map `:PacoreSolve<CR>` yourself if you like.
 local M = {}
 
@@ -36,6 +37,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command("PacoreSolve", function()
     commands.solve(state)
   end, { desc = "PaCoRe: solve the function stub under the cursor" })
+  vim.api.nvim_create_user_command("PacoreSolveAll", function(a)
+    commands.solve_all(state, a.bang)
+  end, { bang = true, desc = "PaCoRe: solve every stub of this file, callees first (! = the workspace)" })
   vim.api.nvim_create_user_command("PacoreCancel", function(a)
     commands.cancel(a.args)
   end, { nargs = "?", desc = "PaCoRe: cancel a solve (all running solves without an id)" })
