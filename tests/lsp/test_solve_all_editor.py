@@ -92,7 +92,8 @@ def editor(tmp_path: Path) -> Callable[..., Any]:
                 ed.change(apply_text_edits(ed.text, change.edits))  # type: ignore[arg-type]
                 return types.ApplyWorkspaceEditResult(applied=True)
 
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PACORE_")}
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith("PACORE_") or k == "PACORE_SANDBOX_TAG"}
             await client.start_io(sys.executable, "-m", "pacore_cli.main", "lsp", cwd=str(REPO),
                                   env=env)
             section = {"baseUrl": self.srv.base_url, "model": self.srv.model, "rounds": "1",
