@@ -1,12 +1,12 @@
 """One Python stub as `pacore solve` runs it: in a copy of its project, like the editor, or
 as a lone file.
 
-Project mode is chosen when the file lies in a project (`selection.project_root`) and its
-tests need the project: tests found across the workspace by what they import, or given with
-`--tests`, that import the module by its package name (`from textstats.core import ...`).
-Tests beside a lone stub that import it by its file name (`from roman import ...`), and a
-stub with no tests at all, keep the lone-file mode: the program runs as module `solution`.
-A method stub (`Rect.area`) is spliced into its module in either mode.
+Project mode is chosen when the file lies in a project (`selection.project_root`): tests
+are found across the workspace by what they import (or given with `--tests`), else its
+doctests run in its module. Only a stub whose own tests sit beside it (`test_roman.py`, or
+`--tests`) and import it by its file name (`from roman import ...`), the contest layout,
+keeps the lone-file mode, as does every stub outside a project: the program runs as module
+`solution`. A method stub (`Rect.area`) is spliced into its module in either mode.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pacore_core.loaders import load_python_stub
+from pacore_core.loaders import find_stub, load_problem, load_python_stub
 from pacore_core.loaders.advice import TESTS_PLACEHOLDER
 from pacore_core.loaders.common import ProblemLoadError, parse_python, read_text
 from pacore_core.loaders.discovery import find_test_files
@@ -107,17 +107,18 @@ def prepare_stub(path: Path, selector: str | None, *, tests: Path | None,
     root = project_root(path)
     lone = lone_test_files(path, tests)
     if root is not None and not (lone and all(_imports_bare(t, path.stem) for t in lone)):
-        prepared = _project_mode(path, doc, target, root, tests, templates, keep_docstring,
-                                 include or [], context_budget)
+        prepared = _project_mode(path, doc, target, root, tests, templates, require_tests,
+                                 keep_docstring, include or [], context_budget)
         if prepared is not None:
             return prepared
     return _file_mode(path, doc, target, tests, templates, require_tests, keep_docstring)
 
 
 def _project_mode(path: Path, doc: ParsedDocument, target: StubTarget, root: Path,
-                  tests: Path | None, templates: Templates | None, keep_docstring: bool,
-                  include: list[str], context_budget: int) -> PreparedStub | None:
-    """The stub in a copy of its project, or None when no test needs the project."""
+                  tests: Path | None, templates: Templates | None, require_tests: bool,
+                  keep_docstring: bool, include: list[str], context_budget: int
+                  ) -> PreparedStub | None:
+    """The stub in a copy of its project; None when the tests given lie outside it."""
     relpath = path.resolve().relative_to(root).as_posix()
     paths: list[str] = []
     if tests is not None:
@@ -129,18 +130,29 @@ def _project_mode(path: Path, doc: ParsedDocument, target: StubTarget, root: Pat
                 return None  # tests outside the project: they import the file on its own
             paths += test_node_ids(root, rel)
     found = discover(root, relpath, target.name, docstring=target.docstring, test_paths=paths)
-    if not found.has_workspace_tests:
-        return None
+    node_ids, extra, weak = list(found.node_ids), {}, False
+    label = f"{len(node_ids)} test(s) from {', '.join(sorted(found.sources)) or 'the project'}"
+    if not node_ids:
+        doctests = doctest_suite(relpath, target)
+        if doctests is not None:  # its docstring's examples, run in its module
+            node_ids, extra, weak = [doctests[0]], doctests[1], True
+            label = "its doctests only (weaker verification)"
+        elif require_tests:
+            raise no_tests_error(path, target, f"across {root} for test files importing "
+                                 f"{module_name(relpath)}")
+        else:
+            label = "no tests (agreement only)"
     problem = build_problem(doc, target, root=root, relpath=relpath, tests=found,
-                            node_ids=list(found.node_ids), context_budget=context_budget,
+                            node_ids=node_ids, context_budget=context_budget, weak=weak,
                             templates=templates, include=include)
+    if not node_ids:  # nothing to run: an empty project suite would run every test
+        problem = problem.model_copy(update={"public_tests": None})
 
     def wrap(inner: Sandbox) -> Sandbox:
         return SplicingSandbox(inner, doc=doc, target=target, module_relpath=relpath,
-                               keep_docstring=keep_docstring)
+                               keep_docstring=keep_docstring, extra_files=extra)
 
-    note = (f"project mode: `{target.qualname}` runs in a copy of {root} with "
-            f"{len(found.node_ids)} test(s) from {', '.join(sorted(found.sources)) or 'the project'}")
+    note = f"project mode: `{target.qualname}` runs in a copy of {root} with {label}"
     return PreparedStub(problem=problem, mode="project", target=target, wrap=wrap, root=root,
                         notes=[note])
 
@@ -151,6 +163,11 @@ def _file_mode(path: Path, doc: ParsedDocument, target: StubTarget, tests: Path 
     """A lone file: a top-level function as `load_python_stub` reads it; a method spliced into
     the whole module, which runs as `solution`."""
     if target.class_name is None and "." not in target.qualname:
+        first = find_stub(parse_python(doc.text, path), doc.text)
+        if first is not None and first.name == target.name:  # what the loaders pick anyway
+            problem = load_problem(path, tests=tests, templates=templates,
+                                   require_tests=require_tests)
+            return PreparedStub(problem=problem, mode="file", target=target)
         problem = load_python_stub(path, tests=tests, templates=templates,
                                    function=target.name)
         if require_tests and not problem.has_tests:

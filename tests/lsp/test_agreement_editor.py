@@ -59,7 +59,7 @@ async def test_solve_by_agreement_reports_assurance_and_writes_agreed_tests(
         line = line_of(s.text, "def square(")
         # before any solve there is only the solve action on the stub
         titles = [a.title for a in await s.actions(line)]
-        assert titles == ["Solve with PaCoRe"]
+        assert titles == ["Solve with PaCoRe", "Solve all 7 stubs in this file with PaCoRe"]
         started = await s.solve("def square(")  # doctests only: refused without the setting
         await s.wait_report("square")
         rep = await s.report(started["solveId"])

@@ -145,7 +145,7 @@ async def test_bad_code_action_gets_an_error_response(session_factory: Any,
         assert err.value.code == case.code, err.value
         assert case.says in str(err.value), err.value
         # The server lives on.
-        assert len(await s.actions(line_of(s.text, "def add("))) == 1
+        assert len(await s.actions(line_of(s.text, "def add("))) == 2
         assert_no_fault_logged(s)
 
 
@@ -157,7 +157,7 @@ async def test_no_action_in_pyi_stub_files(session_factory: Any) -> None:
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
                                                  text=stub)))
         assert await action_request(s, uri, 0, 5) is None
-        assert len(await s.actions(line_of(s.text, "def add("))) == 1  # the .py still has it
+        assert len(await s.actions(line_of(s.text, "def add("))) == 2  # the .py still has it
 
 
 async def test_solve_right_after_initialized_waits_for_workspace_configuration(

@@ -49,16 +49,20 @@ async def test_action_listed_only_on_stubs(session_factory: Any) -> None:
     async with session_factory(sandbox="local") as s:
         for needle in STUBS:
             actions = await s.actions(line_of(s.text, needle))
-            assert len(actions) == 1, needle
+            assert len(actions) == 2, needle  # and "Solve all 7 stubs in this file"
             title, kind, command, arguments = action_fields(actions[0])
             assert title == "Solve with PaCoRe"
             assert command == "pacore.solve"
             assert kind in (types.CodeActionKind.RefactorRewrite, None)
             arg = arguments[0]
             assert arg["uri"] == s.uri and arg["version"] == 1
+            title, _, command, arguments = action_fields(actions[1])
+            assert title == "Solve all 7 stubs in this file with PaCoRe"
+            assert command == "pacore.solveAll"
+            assert arguments == [{"uri": s.uri, "version": 1}]
         # Inside the body of a nested stub, the action targets the inner function.
         body = line_of(s.text, "def inner(") + 1
-        assert len(await s.actions(body, 9)) == 1
+        assert len(await s.actions(body, 9)) == 2
         for needle in NOT_STUBS:
             assert await s.actions(line_of(s.text, needle)) == [], needle
         # Kinds filter: a client asking only for quickfixes gets nothing.
@@ -240,7 +244,7 @@ async def test_malformed_params_get_errors_and_server_lives(session_factory: Any
             await s.command("pacore.nope")
         # Out-of-range positions in a code action are answered, not crashed on.
         assert await s.actions(10_000, 3) == []
-        assert len(await s.actions(line_of(s.text, "def add("))) == 1
+        assert len(await s.actions(line_of(s.text, "def add("))) == 2
 
 
 async def test_no_tests_found_says_how_to_add_them(session_factory: Any) -> None:
@@ -299,7 +303,7 @@ async def test_bad_settings_get_message_and_default(session_factory: Any) -> Non
         assert all(m.type == types.MessageType.Warning for m in s.client.messages)
         assert "using the default 'docker'" in text
         # The server still works with the defaults.
-        assert len(await s.actions(line_of(s.text, "def add("))) == 1
+        assert len(await s.actions(line_of(s.text, "def add("))) == 2
 
 
 async def test_workspace_configuration_is_read(session_factory: Any) -> None:
