@@ -115,8 +115,8 @@ async def start_solve_all(ls: PacoreLanguageServer, a: SolveAllArgs) -> SolveAll
     try:
         backend = await asyncio.to_thread(ls.backend_factory, settings)
         inner = ls.sandbox_for(settings)
-        if settings.sandbox == "docker":
-            await check_docker(settings.image, settings.sandbox_runtime)
+        if settings.server.sandbox == "docker":
+            await check_docker(settings.server.image, settings.server.sandbox_runtime)
     except PacoreError as e:
         raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
     except Exception as e:
@@ -124,7 +124,7 @@ async def start_solve_all(ls: PacoreLanguageServer, a: SolveAllArgs) -> SolveAll
     solve_id = ls.jobs.new_id()
     token = f"pacore/{solve_id}"
     run = AllRun(ls, solve_id, token, plan)
-    solver = SolveAll(plan, backend=backend, sandbox=inner, settings=settings.core_settings(),
+    solver = SolveAll(plan, backend=backend, sandbox=inner, settings=settings,
                       writer=run, on_event=run.on_event, name_setting=editor_setting,
                       disk=_disk_texts(plan))
     try:
@@ -263,7 +263,7 @@ class AllRun:
         uri = self.uri(ref.relpath)
         start_doc, start_version = self._start_docs[ref.relpath]
         start_target: StubTarget = self.plan.inventory.stubs[ref]
-        keep = self.ls.settings.keep_docstring
+        keep = self.ls.settings.editor.keep_docstring
         current, version = self.ls.parsed(uri)
         plan = plan_final_edit(start_doc, start_version, start_target, current, version, code,
                                keep_docstring=keep)
