@@ -1,6 +1,7 @@
 """Sandbox throughput on the HumanEval canonical solutions, measured side by side.
 
-    python bench/bench_sandbox.py [--parallelism N] [--limit N] [--rows NAME,...]
+    python bench/bench_sandbox.py [--parallelism N] [--limit N] [--rows NAME,...] [--repeat N]
+        [--before-image IMAGE]
 
 Rows: the fork floor (the same checks in forked warm interpreters, no isolation at all:
 the physical floor of this machine), local (the supervisor as a host process), the Docker
@@ -18,6 +19,12 @@ Columns, each meaning the same on every row:
   (`-` where it does not: floor and naive run the check and nothing else).
 Then the cold start: from creating the sandbox to the first candidate's verdict, with
 nothing warmed up (median of three), per backend.
+
+Data mode (docs/sandbox.md, "Verdicts a candidate cannot forge") judges HumanEval checks on
+the host; rows `runc-inprocess` (the same checks kept in process, under the guard, by one
+inert line that makes them irreducible) and `runc-before` (in-process checks on an image
+built from the runners before the guard, `--before-image`) measure what it costs.
+`--repeat` runs the chosen rows that many times, interleaved, so a changing load hits all.
 """
 
 from __future__ import annotations
@@ -46,6 +53,14 @@ exec(compile(job["test"], "tests.py", "exec"), ns)
 ns["check"](ns[job["entry"]])
 print("PASSED")
 """
+
+
+INERT = "\ncheck = check  # one inert line: the check is no longer calls with values only\n"
+
+
+def _in_process(jobs: list[tuple[Candidate, CheckSuite]]) -> list[tuple[Candidate, CheckSuite]]:
+    """The same checks, kept in process (not reduced to data mode)."""
+    return [(c, s.model_copy(update={"test_code": s.test_code + INERT})) for c, s in jobs]
 
 
 def _jobs(limit: int | None) -> list[tuple[Candidate, CheckSuite]]:
@@ -198,17 +213,22 @@ async def main() -> None:
     parser.add_argument("--parallelism", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--limit", type=int, default=None, help="first N problems only")
     parser.add_argument("--rows", default=None, help=f"comma-separated subset of {','.join(ROWS)}")
+    parser.add_argument("--repeat", type=int, default=1, help="run the rows N times, interleaved")
+    parser.add_argument("--before-image", default="pacore-sandbox:before",
+                        help="image with the runners from before the guard (row runc-before)")
     args = parser.parse_args()
+    BEFORE["image"] = args.before_image
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     jobs = _jobs(args.limit)
     p = args.parallelism
-    wanted = set(args.rows.split(",")) if args.rows else set(ROWS)
+    wanted = set(args.rows.split(",")) if args.rows else set(ROWS) - {"runc-before"}  # needs the image
     rows: dict[str, dict] = {}
-    for key, (name, bench) in ROWS.items():
-        if key in wanted:
-            rows[name] = await bench(jobs, p)
+    for rep in range(args.repeat):
+        for key, (name, bench) in ROWS.items():
+            if key in wanted:
+                rows[name if args.repeat == 1 else f"{name} #{rep + 1}"] = await bench(jobs, p)
     print(f"HumanEval canonical solutions: {len(jobs)} candidates, parallelism {p}, "
           f"{os.cpu_count()} CPUs")  # fmt: skip
     header = (f"{'backend':<34}{'passed':>7}{'fill s':>8}{'wall s':>8}{'cand/s':>8}{'cand/s +fill':>13}"
@@ -220,6 +240,8 @@ async def main() -> None:
         print(f"{name:<34}{r['passed']:>7}{r['fill_s']:>8.2f}{r['wall_s']:>8.2f}"
               f"{r['throughput']:>8.1f}{r['throughput_fill']:>13.1f}"
               f"{r['run_p50_ms']:>8.1f}ms{r['run_p95_ms']:>8.1f}ms{test}")  # fmt: skip
+    if args.repeat > 1:
+        return
     tput = {key: rows[name]["throughput"] for key, (name, _) in ROWS.items() if name in rows}
     if "floor" in tput:
         for key in ("runc", "runsc", "local"):
@@ -228,6 +250,9 @@ async def main() -> None:
                       + ("  (target >= 0.5)" if key == "runc" else ""))  # fmt: skip
     if "runc" in tput and "runsc" in tput:
         print(f"gVisor (runsc) / runc warm pool = {tput['runsc'] / tput['runc']:.2f}")
+    for key in ("runc-inprocess", "runc-before"):
+        if key in tput and "runc" in tput:
+            print(f"data mode (runc) / {ROWS[key][0]} = {tput['runc'] / tput[key]:.2f}")
     if "naive" in tput and "runc" in tput:
         print(f"docker warm / naive run  = {tput['runc'] / tput['naive']:.2f}x  (target >= 3x)")
     colds = {key: spec for key, spec in COLD.items() if key in wanted}
@@ -242,10 +267,19 @@ async def _floor(jobs: list, p: int) -> dict:
     return await asyncio.to_thread(_bench_floor, jobs, p)
 
 
+BEFORE = {"image": "pacore-sandbox:before"}
 ROWS: dict[str, tuple[str, Any]] = {
     "floor": ("fork floor (no isolation)", _floor),
     "local": ("local (supervisor, host)", lambda j, p: _bench_sandbox("local", j, p)),
     "runc": ("docker warm pool (runc)", lambda j, p: _bench_sandbox("docker", j, p)),
+    "runc-inprocess": (
+        "runc, checks in process (guard)",
+        lambda j, p: _bench_sandbox("docker", _in_process(j), p),
+    ),
+    "runc-before": (
+        "runc, before the guard",
+        lambda j, p: _bench_sandbox("docker", _in_process(j), p, image=BEFORE["image"], build_missing=False),
+    ),
     "runsc": (
         "docker warm pool (gVisor runsc)",
         lambda j, p: _bench_sandbox("docker", j, p, runtime="runsc"),

@@ -24,7 +24,8 @@ from pacore_core.loaders import ProblemLoadError, doctest_asserts, load_problem
 from pacore_core.problem import Problem, io_examples_text
 from pacore_core.prompting import Templates
 from pacore_core.statement import function_statement, io_statement
-from sandbox.models import CheckSuite, IOSuite, IOTest, Language, PytestSuite
+from sandbox.models import CallSuite, CallTest, CheckSuite, IOSuite, IOTest, Language, PytestSuite
+from sandbox.runners.answers import encode
 
 
 def load_dataset(
@@ -219,48 +220,21 @@ def _functional_statement(content: str, starter: str, func_name: str) -> str:
     return "\n\n".join(parts)
 
 
-_FUNCTIONAL_TEST = '''"""LiveCodeBench functional tests: each input line is one JSON argument."""
-import builtins
-import json
-import typing
-
-import pytest
-
-# LCB starter code uses typing names (List, Optional) without importing them.
-_ADDED = {{n: getattr(typing, n) for n in typing.__all__ if not hasattr(builtins, n)}}
-builtins.__dict__.update(_ADDED)
-try:
-    import solution
-finally:
-    for _n in _ADDED:
-        builtins.__dict__.pop(_n, None)
-for _n, _v in _ADDED.items():
-    solution.__dict__.setdefault(_n, _v)
-
-FUNC = {func!r}
-CASES = {cases!r}
-
-
-def _call(args):
-    owner = solution.Solution() if hasattr(solution, "Solution") else solution
-    return getattr(owner, FUNC)(*args)
-
-
-@pytest.mark.parametrize("index", range(len(CASES)))
-def test_case(index):
-    raw_input, raw_output = CASES[index]
-    args = [json.loads(line) for line in raw_input.split("\\n") if line.strip()]
-    expected = json.loads(raw_output)
-    actual = json.loads(json.dumps(_call(args)))
-    assert actual == expected, f"input {{raw_input!r}}: expected {{expected!r}}, got {{actual!r}}"
-'''
-
-
-def _functional_suite(cases: list[dict[str, Any]], func: str, filename: str) -> PytestSuite | None:
+def _functional_suite(cases: list[dict[str, Any]], func: str, filename: str) -> CallSuite | None:
+    """LiveCodeBench functional tests as data (each input line is one JSON argument; the
+    answer goes through a JSON round trip, then ==): the sandbox only runs the calls, on
+    `Solution().func` when the program has `class Solution`, and the host compares."""
     if not cases:
         return None
-    pairs = [(str(c["input"]), str(c["output"])) for c in cases]
-    return PytestSuite(files={filename: _FUNCTIONAL_TEST.format(func=func, cases=pairs)})
+    calls = []
+    for i, case in enumerate(cases):
+        raw = str(case["input"])
+        args = [json.loads(line) for line in raw.split("\n") if line.strip()]
+        expected = json.loads(str(case["output"]))
+        calls.append(CallTest(name=f"{filename}::test_case[{i}]", args=json.dumps(encode(args)),
+                              expected=json.dumps(encode(expected)), compare="json",
+                              source=f"{func}(...) on input {raw[:200]!r}"))  # fmt: skip
+    return CallSuite(entry_point=func, calls=calls, owner="Solution", typing_names=True)
 
 
 # ---------------------------------------------------------------- directories

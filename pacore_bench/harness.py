@@ -59,6 +59,7 @@ class BenchRow(RunCost):
     score_passed: int = 0
     score_total: int = 0
     scored_on: Literal["hidden", "public"] = "hidden"
+    verdict: str = ""  # the answer's verdict on the scoring tests (`tampered` never passes)
     public_passed: int | None = None
     public_total: int | None = None
     reason: str = ""
@@ -81,6 +82,8 @@ class StrategySummary(BaseModel):
     model_calls: float = 0.0
     wall_s: float = 0.0
     sandbox_s: float = 0.0
+    tampered: int = 0  # candidates caught tampering over all rows (never chosen)
+    tampered_answers: int = 0  # rows whose scored answer was judged `tampered`
 
 
 class BenchSettings(BaseModel):
@@ -270,5 +273,7 @@ def summarise(rows: list[BenchRow], order: list[str]) -> list[StrategySummary]:
             s.model_calls = sum(r.model_calls for r in rs) / len(rs)
             s.wall_s = sum(r.wall_s for r in rs) / len(rs)
             s.sandbox_s = sum(r.sandbox_s for r in rs) / len(rs)
+            s.tampered = sum(r.tampered for r in rs)
+            s.tampered_answers = sum(r.verdict == "tampered" for r in rs)
         out.append(s)
     return out

@@ -32,6 +32,7 @@ from pacore_core.engine import Engine
 from pacore_core.errors import run_failure
 from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, SuiteScore, TrajectoryRecord
+from pacore_core.selection import eligible, tampered
 from sandbox.base import Sandbox
 
 StrategyKind = Literal["single", "best_of", "self_consistency", "pacore"]
@@ -120,6 +121,7 @@ class RunCost(BaseModel):
     model_calls: int = 0
     wall_s: float = 0.0
     sandbox_s: float = 0.0
+    tampered: int = 0  # candidates judged `tampered` (caught reaching into the harness)
 
     def cost(self) -> RunCost:
         return RunCost(**self.model_dump(include=set(RunCost.model_fields)))
@@ -160,6 +162,7 @@ async def run_strategy(
                 trajectories=sum(len(r.trajectories) for r in result.rounds),
                 ttc_tokens=result.ttc_tokens, prompt_tokens=result.prompt_tokens,
                 model_calls=result.model_calls, sandbox_s=result.sandbox_s, error=result.error,
+                tampered=sum(tampered(t.verification) for r in result.rounds for t in r.trajectories),
             )
         else:
             k = spec.n if spec.kind != "single" else 1
@@ -189,6 +192,7 @@ def _from_round(rec: RoundRecord) -> StrategyOutcome:
         prompt_tokens=sum(t.prompt_tokens for t in trajs),
         model_calls=count_model_calls(trajs),
         sandbox_s=sum(t.verification.duration_s for t in trajs if t.verification),
+        tampered=sum(tampered(t.verification) for t in trajs),
     )
 
 
@@ -202,9 +206,11 @@ def _public_score(t: TrajectoryRecord) -> tuple[int, int]:
 def _choose(
     spec: StrategySpec, rec: RoundRecord, problem: Problem
 ) -> tuple[TrajectoryRecord | None, str]:
-    with_code = sorted((t for t in rec.trajectories if t.code is not None), key=lambda t: t.index)
+    with_code = sorted((t for t in rec.trajectories if eligible(t)), key=lambda t: t.index)
     if not with_code:
-        return None, "no sample produced a program"
+        caught = sum(tampered(t.verification) for t in rec.trajectories)
+        why = f" ({caught} tampered with the tests)" if caught else ""
+        return None, "no sample produced a program" + why
     if spec.kind == "single":
         return with_code[0], "the only sample"
     if spec.kind == "best_of":

@@ -147,6 +147,10 @@ def run_summary(result: RunResult, problem_id: str) -> Table:
         + (f"/{result.context_window:,}" if result.context_window else "")
         + f", wall {result.wall_s:.1f}s, sandbox {result.sandbox_s:.1f}s",
     ]
+    caught = sum(1 for r in result.rounds for t in r.trajectories
+                 if t.verification is not None and t.verification.verdict == "tampered")  # fmt: skip
+    if caught:
+        lines.append(f"[red]{caught} candidate(s) tampered with the tests[/] (refused, never chosen)")
     if result.assurance:
         hint = ""
         if result.agreement is None and result.assurance.startswith("passed samples"):

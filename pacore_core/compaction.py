@@ -40,6 +40,12 @@ def verification_block(v: Verification | None, *, level: int = FULL, max_chars: 
         return "Verification: not run."
     if v.verdict == "no_code":
         return "Verification: no runnable code was found in this response."
+    if v.verdict == "tampered":  # said even for hidden tests: it names what was refused, not a test
+        why = next((t.message for t in [*v.tests, *v.probes] if t.status == "tampered" and t.message), "")
+        limit = max_chars if level == FULL else max(max_chars // 4, 60)
+        return ("Verification: TAMPERED. The program reached into the test harness instead of solving "
+                "the problem; it was refused and counts as failing every test. It will never be chosen.\n"
+                + trim_middle(why, limit))  # fmt: skip
     if v.public is None:
         return "Verification: run against hidden tests only; results are not shown."
     if v.verdict == "compile_error" and v.compile_output:

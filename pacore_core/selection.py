@@ -21,8 +21,19 @@ from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, SelectedCandidate, TrajectoryRecord, Verification
 
 SelectionPolicy = Literal["verified", "synthesis"]
+TAMPERED = "tampered"  # sandbox.models.TAMPERED: the verdict of a candidate caught forging
 SelectOn = Literal["all", "public"]
 SelectionTests = Literal["public", "public+hidden", "none"]
+
+
+def tampered(v: Verification | None) -> bool:
+    """The candidate reached into the test harness: it is never the answer, whatever it scored."""
+    return v is not None and v.verdict == TAMPERED
+
+
+def eligible(record: TrajectoryRecord) -> bool:
+    """A candidate selection may choose: it has a program and did not tamper."""
+    return record.code is not None and not tampered(record.verification)
 
 
 def selection_score(v: Verification | None, select_on: SelectOn) -> tuple[int, int]:
@@ -69,7 +80,7 @@ class Leader:
         """Score a verified candidate; it leads if it has code and ranks above the leader."""
         passed, total = selection_score(record.verification, self.select_on)
         ranked = Ranked(record, round_index, passed, total)
-        if record.code is not None and _better(ranked, self.best):
+        if eligible(record) and _better(ranked, self.best):
             self.best = ranked
         return ranked
 
@@ -101,7 +112,7 @@ def best_candidate(rounds: Sequence[RoundRecord], select_on: SelectOn) -> Ranked
     best: Ranked | None = None
     for rec in rounds:
         for tr in rec.trajectories:
-            if tr.code is None:
+            if not eligible(tr):
                 continue
             passed, total = selection_score(tr.verification, select_on)
             ranked = Ranked(tr, rec.round, passed, total)
@@ -140,6 +151,17 @@ def select(
     best = best_candidate(rounds, select_on)
     chosen: TrajectoryRecord | None = None
     selected = SelectedCandidate(source="none")
+    if final is not None and tampered(final.verification):
+        if best is None:
+            why = "the final program tampered with the tests and no other candidate was eligible"
+            return Choice(None, SelectedCandidate(source="none", reason=why), tests)
+        chosen = best.record
+        selected = SelectedCandidate(
+            source="candidate", round=best.round, index=best.record.index,
+            reason=f"the final program tampered with the tests; best verified candidate passed "
+            f"{best.passed}/{best.total}",
+        )  # fmt: skip
+        return Choice(chosen, selected, tests)
     if final is not None and (final.code is not None or best is None):
         chosen = final
         selected = SelectedCandidate(

@@ -9,6 +9,7 @@ from pacore_core.problem import Problem
 from pacore_core.record import SuiteScore, Verification
 from sandbox.base import Sandbox
 from sandbox.models import (
+    TAMPERED,
     Candidate,
     Limits,
     ProbeSuite,
@@ -33,6 +34,8 @@ async def verify_code(
         if probes is not None:
             run = await _run_suite(sandbox, candidate, probes, probe_limits(limits, probes))
             out.probes, out.duration_s = run.tests, run.duration_s  # a build failure: every input
+            if any(t.status == TAMPERED for t in out.probes):  # caught on the generated inputs
+                out.verdict = TAMPERED
         return out
     if probes is not None:
         suites[0] = (suites[0][0], suites[0][1].model_copy(update={"probes": probes}))
@@ -54,6 +57,8 @@ async def verify_code(
         out.compile_output = out.compile_output or v.compile_output
     out.tests = results
     out.verdict = _combined_verdict(verdicts, results)
+    if any(t.status == TAMPERED for t in out.probes):
+        out.verdict = TAMPERED
     return out
 
 
@@ -73,6 +78,9 @@ async def _run_suite(sandbox: Sandbox, candidate: Candidate, suite: TestSuite, l
 
 
 def _combined_verdict(verdicts: list[Verdict], results: list[TestResult]) -> TestStatus:
+    """`tampered` in any suite condemns the candidate; else the first suite's failure."""
+    if any(v.verdict == TAMPERED for v in verdicts):
+        return TAMPERED
     for v in verdicts:
         if v.verdict != "passed":
             return v.verdict

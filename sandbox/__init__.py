@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from sandbox.base import Sandbox
 from sandbox.models import (
+    CallSuite,
+    CallTest,
     Candidate,
     CheckSuite,
     IOSuite,
@@ -22,6 +24,8 @@ from sandbox.models import (
 from sandbox.status import docker_status, docker_status_sync
 
 __all__ = [
+    "CallSuite",
+    "CallTest",
     "Candidate",
     "CheckSuite",
     "IOSuite",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pacore_core.errors import SandboxError
 from sandbox import languages
+from sandbox.call_suites import data_suite, judge, sandbox_suite
 from sandbox.compare import outputs_match
 from sandbox.models import (
     Candidate,
@@ -66,11 +67,15 @@ def build_job(
         job["archive_id"] = snapshot.digest  # a container that has it gets only the overlay
         job["archive"] = snapshot.archive
         files.update(suite.overlay)
-        suite_data = {"kind": "project", "node_ids": suite.node_ids, "targets": []}
+        suite_data = {"kind": "project", "node_ids": suite.node_ids, "targets": [],
+                      "candidates": _modules(suite.overlay)}
     else:
         files[build["source"]] = candidate.code
         job["build"] = build
-    if isinstance(suite, PytestSuite):
+    calls = data_suite(suite)
+    if calls is not None:  # data mode: the expected values stay here
+        suite_data = sandbox_suite(calls)
+    elif isinstance(suite, PytestSuite):
         files.update(suite.files)
         targets = sorted(n for n in suite.files if n.endswith(".py") and n != "conftest.py")
         suite_data = {"kind": "pytest", "node_ids": suite.node_ids, "targets": targets}
@@ -85,12 +90,28 @@ def build_job(
     return job
 
 
+def _modules(overlay: dict[str, str]) -> list[str]:
+    """The modules a project overlay replaces (`src/pkg/mod.py` -> `pkg.mod`): the candidate's."""
+    out = []
+    for rel in overlay:
+        if rel.endswith(".py"):
+            parts = rel[:-3].replace("\\", "/").split("/")
+            if parts[0] == "src" and len(parts) > 1:
+                parts = parts[1:]
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if parts:
+                out.append(".".join(parts))
+    return out
+
+
 def _expected_names(suite: TestSuite) -> list[str]:
     if suite.kind == "io":
         return [t.name for t in suite.tests]
     if suite.kind == "check":
         return [suite.entry_point]
-    return list(suite.node_ids)
+    calls = data_suite(suite)
+    return list((calls or suite).node_ids)
 
 
 def failure_verdict(
@@ -180,7 +201,11 @@ def verdict_from_response(
         )
         verdict.compile_output = trim(compile_output, 8000)
         return verdict
-    tests = [_result(r, suite) for r in response.get("results", [])]
+    calls = data_suite(suite)
+    if calls is not None:
+        tests = judge(calls, response.get("results", []))
+    else:
+        tests = [_result(r, suite) for r in response.get("results", [])]
     seen = {t.name for t in tests}
     for name in _expected_names(suite):
         if name not in seen:

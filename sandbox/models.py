@@ -33,6 +33,7 @@ TestStatus = Literal[
     "compile_error",
     "sandbox_error",  # the infrastructure failed, not the candidate
     "skipped",  # never counts as a pass
+    "tampered",  # reached into the test harness (docs/sandbox.md): never passed, never selected
 ]
 Unverified = Literal[
     "no_code",  # no program could be extracted from the trajectory
@@ -42,6 +43,7 @@ Unverified = Literal[
 VerdictKind = Literal[TestStatus, Unverified]
 """Every verdict a candidate can have: the sandbox's (a test status: the first that was not a
 pass) or why it has none. The one list: extend `TestStatus` or `Unverified` here."""
+TAMPERED: TestStatus = "tampered"
 
 JUDGE_NAMES: dict[str, str] = {
     "passed": "accepted",
@@ -156,6 +158,53 @@ class CheckSuite(_Tests):
     entry_point: str
 
 
+CallComparison = Literal["eq", "is", "truthy", "falsy", "close", "isclose", "json"]
+
+
+class CallTest(BaseModel):
+    """One call with an expected value, judged outside the candidate's process.
+
+    `args`/`kwargs`/`expected` are plain data in the sandbox's JSON form
+    (`sandbox.runners.answers.encode`); only `args` and `kwargs` enter the sandbox.
+    `compare`: `eq` (==), `is` (identity with True/False/None), `truthy`/`falsy`, `close`
+    (abs(actual - expected) < tolerance, `<=` with `inclusive`), `isclose` (math.isclose with
+    `rel_tol`/`tolerance`), `json` (actual through a JSON round trip, then ==).
+    """
+
+    name: str
+    args: str = "[]"
+    kwargs: str | None = None
+    expected: str = "null"
+    compare: CallComparison = "eq"
+    tolerance: float = 0.0
+    rel_tol: float = 0.0
+    inclusive: bool = False
+    # applied to the result inside the sandbox before it becomes data, as `tuple(f(x)) == ...`
+    transform: Literal["tuple", "list", "set", "frozenset", "sorted"] | None = None
+    source: str | None = None  # the assertion as written, for messages
+
+
+class CallSuite(_Tests):
+    """Calls with expected values (data mode): the candidate's process only runs the calls and
+    returns each result as plain data; the host compares. With `group`, the calls are one test
+    of that name (a HumanEval `check`): passed only if every call passed, in order.
+    `owner`: call `owner().entry_point` when the module defines `owner` (LiveCodeBench's
+    `class Solution`), else the module's function; `typing_names`: the module may use
+    `List`/`Optional`/... without importing them."""
+
+    kind: Literal["calls"] = "calls"
+    entry_point: str
+    module: str = "solution"
+    calls: list[CallTest]
+    group: str | None = None
+    owner: str | None = None
+    typing_names: bool = False
+
+    @property
+    def node_ids(self) -> list[str]:
+        return [self.group] if self.group else [c.name for c in self.calls]
+
+
 class ProjectSuite(_Tests):
     """A copy of the user's project with `overlay` files written over it, then pytest node ids."""
 
@@ -173,7 +222,7 @@ class ProjectSuite(_Tests):
 
 
 TestSuite = Annotated[
-    IOSuite | PytestSuite | CheckSuite | ProjectSuite | ProbeSuite, Field(discriminator="kind")
+    IOSuite | PytestSuite | CheckSuite | ProjectSuite | ProbeSuite | CallSuite, Field(discriminator="kind")
 ]
 
 
@@ -229,9 +278,12 @@ class Verdict(BaseModel):
 
 
 def overall_status(results: list[TestResult]) -> TestStatus:
-    """The suite's verdict: passed only if all passed; else the first non-pass status."""
+    """The suite's verdict: passed only if all passed; `tampered` if any test was (it says
+    more about the program than any failure); else the first non-pass status."""
     if not results:
         return "sandbox_error"
+    if any(r.status == TAMPERED for r in results):
+        return TAMPERED
     for r in results:
         if r.status != "passed":
             return r.status

@@ -19,6 +19,7 @@ from pacore_core.selection import (
     Choice,
     Ranked,
     SelectOn,
+    eligible,
     final_program,
     selection_score,
     selection_tests,
@@ -42,12 +43,12 @@ def select_with_agreement(
 ) -> AgreementChoice:
     tests = selection_tests(problem, select_on)
     final = final_program(rounds, planned_rounds)
-    final_key = candidate_key(len(rounds), 0) if final is not None and final.code is not None else None
+    final_key = candidate_key(len(rounds), 0) if final is not None and eligible(final) else None
     by_key: dict[str, tuple[int, TrajectoryRecord]] = {}
     contenders: list[Contender] = []
     for rec in rounds:
         for tr in sorted(rec.trajectories, key=lambda t: t.index):
-            if tr.code is None:
+            if not eligible(tr):  # no program, or caught tampering: never the answer
                 continue
             key = candidate_key(rec.round, tr.index)
             passed, total = selection_score(tr.verification, select_on)

@@ -24,6 +24,8 @@ from proc_control import kill_descendants
 from protocol import Emitter
 
 RESULT_FD = 3  # the child's result channel is moved here; only harness code writes it
+ALARM_FD = 4  # the guard's alarms (guard.py): whatever arrives here makes the run `tampered`
+ALARM_KEEP = 4096
 STDERR_KEEP = 64 * 1024  # head + tail of stderr kept per test process
 STDERR_FLOOD_KB = 8192  # default: stderr beyond this is a flood, cut off
 
@@ -82,11 +84,27 @@ class Child:
     """A forked test process with its stdin/stdout/stderr/result pipes."""
 
     def __init__(self, pid: int, fds: dict[str, int], stdin_data: bytes, token: str) -> None:
+        """`fds`: stdout, stderr, result and alarm (sockets: the child cannot read back what
+        it wrote, where a pipe could be reopened for reading through /proc/self/fd)."""
         self.pid = pid
         self.fds = fds  # name -> read end
         self.stdin_data = stdin_data
         self.token = token  # result lines without it are forged
         self.exit_status: int | None = None
+
+
+def _channel() -> tuple[int, int]:
+    """A one-way result channel: (supervisor's end, child's end) of a Unix socket pair."""
+    import _socket
+
+    ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    return ours.detach(), theirs.detach()
+
+
+def guarded(job: dict[str, Any]) -> bool:
+    """Harness processes run under the guard unless the job is a positive control of the
+    forgery tests (`unguarded`, never set by the host's job builder)."""
+    return not job.get("unguarded")
 
 
 def spawn(
@@ -96,16 +114,25 @@ def spawn(
     stdin_data: bytes = b"",
     address_space: bool = True,
     limits: dict[str, Any] | None = None,
+    guard: bool = False,
 ) -> Child:
     """Fork; the child gets fresh stdio pipes, rlimits, a scrubbed env and runs `target`.
 
-    `target(emit)` either returns (exit 0), raises, or execs.
+    `target(emit)` either returns (exit 0), raises, or execs. With `guard`, the audit hook
+    (guard.py) is installed before `target` runs and `emit` is the guard's: the token then
+    lives only in the hook.
     """
     limits = limits or job["limits"]
+    if guard:
+        import guard as guard_module
+
+        guard_module.TRUST.refresh()  # here, before the fork: children share the walk
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    res_r, res_w = os.pipe()
+    # the unguarded control keeps the pipes the harness had before the guard (forgery tests)
+    res_r, res_w = _channel() if guarded(job) else os.pipe()
+    alarm_r, alarm_w = _channel()
     token = os.urandom(16).hex()
     pid = os.fork()
     if pid == 0:  # child
@@ -116,7 +143,8 @@ def spawn(
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
             os.dup2(res_w, RESULT_FD)
-            os.closerange(RESULT_FD + 1, 65536)
+            os.dup2(alarm_w, ALARM_FD)
+            os.closerange(ALARM_FD + 1, 65536)
             _prefer_oom_victim()
             os.chdir(job["workdir"])
             os.environ.clear()
@@ -129,7 +157,12 @@ def spawn(
             sys.stderr = io.TextIOWrapper(
                 io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True
             )
-            target(Emitter(RESULT_FD, token))
+            if guard:
+                guard_module.arm(RESULT_FD, token, alarm_fd=ALARM_FD)
+                token = ""  # the hook holds it now; no frame does
+                target(guard_module.emit)
+            else:
+                target(Emitter(RESULT_FD, token))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:
@@ -143,9 +176,10 @@ def spawn(
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
-    for fd in (in_r, out_w, err_w, res_w):
+    for fd in (in_r, out_w, err_w, res_w, alarm_w):
         os.close(fd)
-    child = Child(pid, {"stdout": out_r, "stderr": err_r, "result": res_r}, stdin_data, token)
+    fds = {"stdout": out_r, "stderr": err_r, "result": res_r, "alarm": alarm_r}
+    child = Child(pid, fds, stdin_data, token)
     child.fds["stdin"] = in_w
     return child
 
@@ -205,6 +239,7 @@ def supervise(
     stdout = bytearray()
     stderr = StderrKeeper(stderr_keep)
     res_buf = bytearray()
+    alarms = bytearray()
     events: list[dict[str, Any]] = []
     token = child.token
     reason: str | None = None
@@ -300,6 +335,8 @@ def supervise(
                         new_budget = on_event(event)
                         if new_budget is not None and reason is None:
                             deadline = time.monotonic() + new_budget
+            elif name == "alarm":
+                alarms += data[: max(0, ALARM_KEEP - len(alarms))]
             elif name == "stdout":
                 stdout += data
                 if len(stdout) > stdout_cap:
@@ -331,5 +368,7 @@ def supervise(
         "stderr": stderr.text(),
         "stderr_bytes": stderr.total,
         "events": events,
+        "alarms": [line for line in alarms.decode("utf-8", "replace").splitlines() if line.strip()]
+        or (["the program wrote to the guard's alarm channel"] if alarms else []),
         "duration_s": time.monotonic() - start,
     }

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import ast
 import builtins
+import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from types import CodeType, FrameType, TracebackType
 from typing import Any
 
-from protocol import Emitter
+from answers import raise_alarm, watched
 from trim_text import trim
 
 TESTS_FILE = "<tests>"
@@ -88,8 +90,29 @@ def _restore_builtins(clean: dict[str, Any]) -> None:
     namespace.update(clean)
 
 
-def _run(test_code: str, entry_point: str, clean: dict[str, Any]) -> BaseException | None:
-    """Import the candidate and run check(); the raised exception, or None on success."""
+
+
+def _calm_signals(getsignal: Any = signal.getsignal, setsignal: Any = signal.signal) -> None:
+    """Handlers the program installed are removed before the harness reports: a handler is
+    given the interrupted frame, which would lead to the harness's."""
+    for number in signal.valid_signals():
+        try:
+            handler = getsignal(number)
+        except (ValueError, OSError):
+            continue
+        if callable(handler) and handler is not signal.default_int_handler:
+            try:
+                setsignal(number, signal.SIG_DFL)
+            except (ValueError, OSError):
+                continue
+
+
+def _run(
+    test_code: str, entry_point: str, clean: dict[str, Any], guarded: bool = False,
+    watch: Callable[..., Any] = watched, alarm: Callable[[str], None] = raise_alarm,
+) -> BaseException | None:
+    """Import the candidate and run check(); the raised exception, or None on success.
+    `watch` and `alarm` are bound when this module is imported, before any candidate."""
     try:
         code = compile(test_code, TESTS_FILE, "exec")
         used = _names(code)
@@ -97,6 +120,8 @@ def _run(test_code: str, entry_point: str, clean: dict[str, Any]) -> BaseExcepti
 
         _restore_builtins(clean)
         candidate = getattr(solution, entry_point)
+        if guarded:
+            candidate = watch(candidate, alarm)
         namespace: dict[str, Any] = {"__builtins__": dict(clean), "__name__": "__tests__"}
         namespace.update(_shared_names(used, vars(solution), clean))
         exec(code, namespace)
@@ -109,14 +134,20 @@ def _run(test_code: str, entry_point: str, clean: dict[str, Any]) -> BaseExcepti
 _BaseException = BaseException
 
 
-def main(emit: Emitter, test_code: str, entry_point: str) -> None:
+def main(
+    emit: Callable[[dict[str, Any]], None], test_code: str, entry_point: str, guarded: bool = False
+) -> None:
+    """`guarded`: the guard (guard.py) is armed, `emit` is its emitter; results of the
+    candidate's function are watched for objects with comparisons of their own."""
     clean = _CLEAN_BUILTINS
     sys.path.insert(0, ".")
     sys.dont_write_bytecode = True
     start = time.monotonic()
     emit({"event": "start", "nodeid": entry_point})
-    exc = _run(test_code, entry_point, clean)
+    exc = _run(test_code, entry_point, clean, guarded)
     _restore_builtins(clean)  # undo any patching before classifying the outcome
+    if guarded:
+        _calm_signals()
     report: dict[str, Any]
     if exc is None:
         report = {"status": "passed"}

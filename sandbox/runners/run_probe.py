@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from child_process import spawn, stream_caps, supervise
+from child_process import guarded, spawn, stream_caps, supervise
 from proc_control import oom_kills
 from trim_text import trim
 
@@ -151,6 +151,7 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
     module = suite.get("module") or "solution"
     max_timeouts = int(suite["max_timeouts"])
     results: dict[str, dict[str, Any]] = {}
+    alarms: list[str] = []
     while pending:
         state: dict[str, Any] = {"current": None, "start": time.monotonic()}
 
@@ -164,16 +165,20 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
             return None
 
         oom_before = oom_kills()
-        child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c, module))
+        child = spawn(job, lambda emit, c=pending: harness(emit, suite["entry_point"], c, module),
+                      guard=guarded(job))
         run = supervise(child, timeout_s=per_call + 5.0, on_event=on_event, **stream_caps(limits))
+        alarms += run["alarms"]
         for event in run["events"]:
             if event.get("event") == "import_error":
                 message = f"the module failed to import: {event.get('message', '')}"
-                return [
+                from suite_runners import tampered
+
+                return tampered([
                     {"name": c["name"], "status": "error", "error_type": event.get("error_type"),
                      "message": message}
                     for c in suite["inputs"]
-                ]  # fmt: skip
+                ], alarms)  # fmt: skip
             if event.get("event") == "report":
                 keep = ("status", "actual", "message", "error_type", "duration_s")
                 results[event["name"]] = {"name": event["name"], **{k: event.get(k) for k in keep}}
@@ -197,7 +202,9 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
             for c in pending:
                 results[c["name"]] = _not_run(c["name"], max_timeouts, progress)
             break
-    return [results[c["name"]] for c in suite["inputs"]]
+    from suite_runners import tampered
+
+    return tampered([results[c["name"]] for c in suite["inputs"]], alarms)
 
 
 def _too_slow(results: Iterable[dict[str, Any]], max_timeouts: int) -> bool:

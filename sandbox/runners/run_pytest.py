@@ -10,12 +10,37 @@ Skipped and xfailed tests are reported as skipped, never as passed.
 from __future__ import annotations
 
 import builtins
+import functools
 import sys
 import time
+import types
+from collections.abc import Callable
 from typing import Any
 
-from protocol import Emitter
+from answers import raise_alarm, watch_tests
 from trim_text import trim
+
+WATCHED_PACKAGES = ("pytest", "_pytest", "pluggy", "run_pytest", "trim_text", "guard")
+
+
+def _snapshot() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The functions and classes of pytest's and the harness's modules, by identity: a
+    candidate replacing one (`_pytest.runner.call_runtest_hook = ...`) is seen at the next
+    report. Values that were None or data are not compared: pytest sets some per test."""
+    out = []
+    for name, module in list(sys.modules.items()):
+        if name.split(".", 1)[0] not in WATCHED_PACKAGES:
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if isinstance(namespace, dict):
+            kept = {k: v for k, v in namespace.items() if isinstance(v, types.FunctionType | type)}
+            out.append((name, namespace, kept))
+    return out
+
+
+def _replaced(snapshot: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> list[str]:
+    return [f"{name}.{key}" for name, namespace, kept in snapshot
+            for key, value in kept.items() if namespace.get(key) is not value]  # fmt: skip
 
 
 class _CountingStream:
@@ -48,11 +73,18 @@ def _outcome(excinfo: Any, skip_exc: type, fail_exc: type) -> tuple[str, dict[st
     return "error", {"error_type": name, "message": trim(f"{name}: {exc}", 1000)}
 
 
-def main(emit: Emitter, targets: list[str], wanted: list[str] | None = None) -> None:
+def main(
+    emit: Callable[[dict[str, Any]], None], targets: list[str], wanted: list[str] | None = None,
+    guarded: bool = False, candidates: tuple[str, ...] = ("solution",),
+) -> None:
     """Run pytest on `targets` (files or dirs); with `wanted`, only those node ids run.
 
     Selection happens after collection (not by passing node ids to pytest) so one
     unknown node id is reported as missing instead of aborting the whole session.
+    `guarded` (the guard is armed): the test function is called by this harness, which
+    records that it returned (a pass needs it), and pytest's and the harness's functions are
+    compared with a snapshot at every report; either failing raises the alarm (`tampered`).
+    The `candidates` modules' functions the tests imported are watched (answers.watched).
     """
     import _pytest.python
     import _pytest.runner
@@ -64,19 +96,25 @@ def main(emit: Emitter, targets: list[str], wanted: list[str] | None = None) -> 
     out = _CountingStream(sys.stdout)
     sys.stdout = out
     clean_builtins = dict(vars(builtins))
-    guarded = {
+    guarded_attrs = {
         "Function.runtest": (_pytest.python.Function, "runtest"),
         "pytest_pyfunc_call": (_pytest.python, "pytest_pyfunc_call"),
         "CallInfo.from_call": (_pytest.runner.CallInfo, "from_call"),
         "call_and_report": (_pytest.runner, "call_and_report"),
         "runtestprotocol": (_pytest.runner, "runtestprotocol"),
     }
-    originals = {key: vars(owner).get(attr) for key, (owner, attr) in guarded.items()}
+    originals = {key: vars(owner).get(attr) for key, (owner, attr) in guarded_attrs.items()}
     skip_exc: type = Skipped
     fail_exc: type = pytest.fail.Exception
 
     def tampered() -> list[str]:
-        return [k for k, (o, a) in guarded.items() if vars(o).get(a) is not originals[k]]
+        return [k for k, (o, a) in guarded_attrs.items() if vars(o).get(a) is not originals[k]]
+
+    snapshot = _snapshot() if guarded else []
+    replaced_since = functools.partial(_replaced, snapshot)  # bound now: `_replaced` may be patched later
+    returned: dict[str, bool] = {}  # node id -> the test function returned inside the harness
+    alarm, watch = raise_alarm, watch_tests
+    async_skip = getattr(_pytest.python, "async_warn_and_skip", None)
 
     class Collector:
         def __init__(self) -> None:
@@ -106,12 +144,31 @@ def main(emit: Emitter, targets: list[str], wanted: list[str] | None = None) -> 
                 items[:] = [item for item in items if item.nodeid in keep]
 
         def pytest_collection_finish(self, session: Any) -> None:
+            if guarded:
+                namespaces = {id(m.__dict__): m.__dict__ for item in session.items
+                              if (m := getattr(item, "module", None)) is not None}  # fmt: skip
+                watch(list(namespaces.values()), list(candidates), alarm)
             emit({"event": "collected", "nodeids": [item.nodeid for item in session.items]})
 
         def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
             self.start[nodeid] = time.monotonic()
             sys.stdout.flush()
             emit({"event": "start", "nodeid": nodeid, "out_pos": out.count})
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_pyfunc_call(self, pyfuncitem: Any) -> Any:
+            """The test function, called here (as pytest would) so that a pass is known to
+            be a call that returned, whatever the candidate did to pytest's machinery."""
+            if not guarded:
+                return None
+            function = pyfuncitem.obj
+            funcargs = pyfuncitem.funcargs
+            testargs = {arg: funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames}
+            result = function(**testargs)
+            if (hasattr(result, "__await__") or hasattr(result, "__aiter__")) and async_skip is not None:
+                async_skip(pyfuncitem.nodeid)
+            returned[pyfuncitem.nodeid] = True
+            return True
 
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtest_setup(self, item: Any) -> None:
@@ -126,6 +183,15 @@ def main(emit: Emitter, targets: list[str], wanted: list[str] | None = None) -> 
             if call.excinfo is not None and isinstance(call.excinfo.value, XFailed):
                 status, info = "skipped", {"message": "xfail"}
             broken = tampered()
+            if guarded and call.when == "call":
+                replaced = replaced_since()
+                if replaced:
+                    alarm("pytest or the harness was patched: " + ", ".join(replaced[:5]))
+                    broken += replaced
+                if status == "passed" and not returned.get(item.nodeid):
+                    alarm(f"{item.nodeid} was reported passed but its test function never returned "
+                          "inside the harness")  # fmt: skip
+                    status, info = "error", {"error_type": "Tampering", "message": "no call of the test"}
             if broken:
                 status = "error"
                 info = {

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from child_process import spawn, stream_caps, supervise
+from child_process import guarded, spawn, stream_caps, supervise
 from proc_control import oom_kills
 from trim_text import trim
 
@@ -63,6 +63,23 @@ def crash_status(
             return "memory_limit" if oom_kills() > oom_before else "error", f"killed by {name}"
         return "error", f"terminated by {name}"
     return "error", f"exited with code {run['exit_code']}"
+
+
+def tampered(results: list[dict[str, Any]], alarms: list[str]) -> list[dict[str, Any]]:
+    """Every result of a process the guard caught becomes `tampered`, saying why (the
+    message goes back to the model, so the next round learns what was refused)."""
+    if not alarms:
+        return results
+    why = alarms[0] + (f" (and {len(alarms) - 1} more)" if len(alarms) > 1 else "")
+    out = []
+    for result in results:
+        own = result.get("status")
+        message = f"tampered with the test harness: {why}; refused by the sandbox"
+        if own and own != "tampered":
+            message += f" (the test's own outcome: {own})"
+        out.append({**result, "status": "tampered", "error_type": "Tampering",
+                    "message": trim(message, 1000)})  # fmt: skip
+    return out
 
 
 def _error_type(stderr: str) -> str | None:
@@ -146,8 +163,13 @@ def run_check(job: dict[str, Any], progress: Progress = no_progress) -> list[dic
     suite = job["suite"]
     name = suite["entry_point"]
     oom_before = oom_kills()
-    child = spawn(job, lambda emit: harness.main(emit, suite["test_code"], name))
+    child = spawn(job, lambda emit: harness.main(emit, suite["test_code"], name, guarded(job)),
+                  guard=guarded(job))
     run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
+    return tampered(_check_results(run, name, oom_before), run["alarms"])
+
+
+def _check_results(run: dict[str, Any], name: str, oom_before: int) -> list[dict[str, Any]]:
     base = {
         "name": name,
         "duration_s": run["duration_s"],
@@ -181,8 +203,11 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
     wanted: list[str] | None = expected
     files = sorted({n.split("::", 1)[0] for n in expected}) if expected else []
     targets: list[str] = files or list(suite.get("targets") or [])
+    candidates = tuple(suite.get("candidates") or ("solution",))
+    guard = guarded(job)
     done: dict[str, dict[str, Any]] = {}
     collect_errors: list[dict[str, Any]] = []
+    alarms: list[str] = []
     for _attempt in range(64):
         oom_before = oom_kills()
         state: dict[str, Any] = {"current": None, "start": time.monotonic()}
@@ -198,9 +223,11 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
                 return timeout + 5.0
             return None
 
-        child = spawn(job, lambda emit, t=targets, w=wanted: harness.main(emit, t, w))
+        child = spawn(job, lambda emit, t=targets, w=wanted: harness.main(emit, t, w, guard, candidates),
+                      guard=guard)  # fmt: skip
         # collection gets a generous budget; each test start resets it to the per-test limit
         run = supervise(child, timeout_s=timeout + 10.0, on_event=on_event, **stream_caps(limits))
+        alarms += run["alarms"]
         stdout = run["stdout"]
         raw: bytes = run["stdout_bytes"]
         starts: dict[str, int] = {}
@@ -237,7 +264,7 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
         if expected is None:
             status, message = crash_status(run, oom_before)
             detail = "; ".join(str(e.get("message", "")) for e in collect_errors)
-            return [
+            return tampered([
                 {
                     "name": "collection",
                     "status": status if status != "error" else "error",
@@ -246,7 +273,7 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
                     "stderr": run["stderr"],
                     "duration_s": run["duration_s"],
                 }
-            ]
+            ], alarms)  # fmt: skip
         remaining = [n for n in expected if n not in done]
         if not remaining or (run["reason"] is None and current is None):
             break
@@ -270,4 +297,4 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
                 "message": f"no tests were collected {detail}".strip(),
             }
         )
-    return results
+    return tampered(results, alarms)

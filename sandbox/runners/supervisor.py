@@ -115,6 +115,10 @@ def run_job(
         from run_probe import run_probe
 
         results = run_probe(job, progress)
+    elif kind == "calls":  # data mode: calls whose results the host compares
+        from run_calls import run_calls
+
+        results = run_calls(job, progress)
     else:
         results = run_pytest(job, progress)
     response: dict[str, Any] = {"results": results, "compile_output": compile_output}

@@ -247,3 +247,41 @@ async def test_run_round_scores_public_and_hidden_suites_apart(sandbox: Sandbox)
     assert scores == [(SuiteScore(passed=2, total=3), SuiteScore(passed=1, total=1)),
                       (SuiteScore(passed=3, total=3), SuiteScore(passed=0, total=1))]
     assert [t.verification.verdict for t in rec.trajectories if t.verification] == ["failed", "failed"]
+
+
+def forged(index: int, score: tuple[int, int]) -> TrajectoryRecord:
+    """A candidate the sandbox caught reaching into the harness (its score is what it forged)."""
+    tr = traj(index, score)
+    assert tr.verification is not None
+    tr.verification.verdict = "tampered"
+    return tr
+
+
+def test_a_tampered_candidate_is_never_selected() -> None:
+    rs = rounds([forged(0, (3, 3)), traj(1, (1, 3))], [traj(0, (0, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=2)
+    assert choice.chosen is rs[0].trajectories[1], choice.selected
+    leader = Leader()
+    leader.offer(rs[0].trajectories[0], 1)
+    assert leader.best is None and not leader.solved  # no early stop on a forged pass
+
+
+def test_a_tampered_final_program_is_replaced_or_nothing_is_answered() -> None:
+    rs = rounds([traj(0, (1, 3))], [forged(0, (3, 3))])
+    choice = select(rs, PROBLEM, planned_rounds=2, policy="synthesis")
+    assert choice.chosen is rs[0].trajectories[0]
+    assert "tampered" in choice.selected.reason
+    alone = rounds([forged(0, (3, 3))], [forged(0, (3, 3))])
+    choice = select(alone, PROBLEM, planned_rounds=2)
+    assert choice.chosen is None and "tampered" in choice.selected.reason
+
+
+def test_the_next_round_is_told_why_a_candidate_was_refused() -> None:
+    from pacore_core.compaction import verification_block
+
+    tr = forged(0, (3, 3))
+    assert tr.verification is not None
+    tr.verification.tests = [CaseResult(name="t", status="tampered",
+                                        message="tampered with the test harness: gc.get_objects ...")]
+    block = verification_block(tr.verification)
+    assert block.startswith("Verification: TAMPERED") and "gc.get_objects" in block

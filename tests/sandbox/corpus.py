@@ -2,6 +2,7 @@
 host-side facts to check afterwards.
 
 `{HOST}` in a program becomes a host path unique to the case (it must never appear);
+`{LISTEN_HOST}`/`{TCP_PORT}`/`{UDP_PORT}` become the listener of bridge.py (never reached);
 `{SECRET}` is never substituted: the secret lives only in the test process's environment.
 A backend missing from `expect` means the case is not meaningful there (the local
 backend cannot block network, host paths or privilege operations as root), not skipped.
@@ -31,6 +32,7 @@ class Case:
     kind: Literal["check", "io", "pytest"] = "check"
     language: Literal["python", "cpp"] = "python"
     host_path: bool = False  # {HOST} must not exist on the host after a grace period
+    network: bool = False  # aims at the test's bridge listener ({LISTEN_HOST}, ports): never reached
     max_duration_s: float | None = None
     io_input: str = IO_INPUT
     io_output: str = IO_OUTPUT
@@ -139,7 +141,12 @@ CASES: list[Case] = [
         "import sys\nsys.setrecursionlimit(10**8)\ndef f(x):\n    return f(x) + 1\n",
         _on(BOTH, "error", "memory_limit", "timeout"),
     ),
-    Case("segfault", "import ctypes\ndef f(x):\n    return ctypes.string_at(0)\n", _on(BOTH, "error")),
+    Case(
+        "segfault",
+        "import ctypes\ndef f(x):\n    return ctypes.string_at(0)\n",
+        _on(BOTH, "tampered"),
+        notes="ctypes reads raw memory: the guard refuses it before the segfault",
+    ),
     Case(
         "segfault_cpp",
         "int main(){ volatile int *p = nullptr; *p = 1; return 0; }\n",
@@ -236,26 +243,33 @@ CASES: list[Case] = [
         "                opened.append(f'/proc/{pid}/mem')\n"
         "        except OSError:\n            pass\n"
         "    assert not opened, f'read the supervisor: {opened}'\n    return x + 1\n",
-        _on(("docker",), "passed"),
-        runtime_expect={"runsc": frozenset({"failed"})},
+        _on(("docker",), "tampered"),
         why={"runsc": "/proc/1/fd: ['0', '1', '2'"},  # its host stdin/stdout/stderr, listed
         notes="the supervisor (PID 1, the test process's parent) is non-dumpable: a candidate of "
         "the same uid can neither list its descriptors (the job's pipes) nor open its memory. "
         "Passing means every attempt was refused; local runs as the caller's uid, often root. "
         "OPEN HOLE under gVisor (Debian's runsc 2022-12-19): it refuses /proc/1/mem but not "
         "/proc/1/fd, whose entries (the host's stdin/stdout job channel included) open for "
-        "reading and writing; pinned here so a fix flips this case to passed (issue 25)",
+        "reading and writing; pinned here so a fix flips this case to passed (issue 25). "
+        "The guard refuses opening /proc/<pid>/mem from Python (tampered) under both runtimes",
     ),
     Case(
-        "network",
-        "import socket\ndef f(x):\n    socket.create_connection(('1.1.1.1', 80), timeout=3)\n"
+        "network_tcp",
+        "import socket\ndef f(x):\n"
+        "    socket.create_connection(('{LISTEN_HOST}', {TCP_PORT}), timeout=3).recv(16)\n"
         "    return x + 1\n",
         _on(("docker",), "error"),
+        network=True,
+        notes="a listener the test opens on a bridge it creates; bridge.py's control reaches it",
     ),
     Case(
-        "dns",
-        "import socket\ndef f(x):\n    socket.getaddrinfo('pypi.org', 443)\n    return x + 1\n",
+        "network_udp",
+        "import socket\ndef f(x):\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    s.settimeout(3)\n    s.sendto(b'ping', ('{LISTEN_HOST}', {UDP_PORT}))\n    s.recvfrom(16)\n"
+        "    return x + 1\n",
         _on(("docker",), "error"),
+        network=True,
+        notes="datagrams too (a resolver is a UDP service): the same listener answers them",
     ),
     Case(
         "setuid_root", "import os\ndef f(x):\n    os.setuid(0)\n    return x + 1\n", _on(("docker",), "error")
@@ -338,7 +352,9 @@ CASES: list[Case] = [
         "        except OSError:\n"
         "            pass\n"
         "os._exit(0)\n",
-        _on(BOTH, "error"),
+        _on(BOTH, "tampered"),
+        notes="lines without the token are ignored; writing on fd 4, the guard's alarm channel, "
+        "condemns the run (tampered). The forgery corpus (forgery.py) forges with the real token",
     ),
     Case(
         "close_stdio_and_spin",

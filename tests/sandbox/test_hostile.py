@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sandbox import Candidate, CheckSuite, IOSuite, IOTest, Limits, PytestSuite, Sandbox
 from sandbox.models import TestSuite
+from tests.sandbox.bridge import BridgeListener, bridge_listener
 from tests.sandbox.conftest import LOCAL_ROOT
 from tests.sandbox.corpus import CASES, CHECK, Case
 
@@ -68,15 +70,24 @@ def _container_processes() -> dict[str, int]:
         client.close()
 
 
-async def _run_case(case: Case, sandbox: Sandbox, backend: str, runtime: str | None = None) -> None:
+async def _run_case(
+    case: Case, sandbox: Sandbox, backend: str, runtime: str | None = None,
+    listener: BridgeListener | None = None,
+) -> None:
     host = f"/tmp/pacore-hostile-{secrets.token_hex(6)}"
     Path(f"{host}.secret").write_text(SECRET)
     try:
         limits = Limits(**LIMITS)
         if case.output_kb:
             limits.output_kb = case.output_kb
-        candidate = Candidate(language=case.language, code=case.code.replace("{HOST}", host))
+        code = case.code.replace("{HOST}", host)
+        if listener is not None:
+            code = listener.fill(code)
+        hits = dict(listener.hits) if listener is not None else {}
+        candidate = Candidate(language=case.language, code=code)
         verdict = await sandbox.run(candidate, _suite(case), limits)
+        if listener is not None:
+            assert listener.hits == hits, f"a sandboxed program reached the listener: {listener.hits}"
         dump = verdict.model_dump_json(indent=1)[:3000]
         assert verdict.verdict in case.expected(backend, runtime), dump
         why = case.contained_because(runtime)
@@ -109,9 +120,23 @@ async def _run_case(case: Case, sandbox: Sandbox, backend: str, runtime: str | N
 
 @pytest.mark.docker
 @pytest.mark.parametrize("case", [c for c in CASES if "docker" in c.expect], ids=lambda c: c.name)
-async def test_hostile_docker(case: Case, runtime: str, runtime_sandbox: Sandbox) -> None:
+async def test_hostile_docker(
+    case: Case, runtime: str, runtime_sandbox: Sandbox, request: pytest.FixtureRequest
+) -> None:
     """Every case under runc and under gVisor (runsc)."""
-    await _run_case(case, runtime_sandbox, "docker", runtime)
+    listener = request.getfixturevalue("bridge") if case.network else None
+    await _run_case(case, runtime_sandbox, "docker", runtime, listener)
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Iterator[BridgeListener]:
+    """The network cases' target, with its control: a container with networking reaches it."""
+    from sandbox.images import IMAGE
+
+    with bridge_listener() as listener:
+        out = listener.reach_from_container(IMAGE)
+        assert "reached" in out and listener.hits == {"tcp": 1, "udp": 1}, (out, listener.hits)
+        yield listener
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "local" in c.expect], ids=lambda c: c.name)
