@@ -12,9 +12,10 @@ import tempfile
 
 import pytest
 
-from sandbox import Candidate, Limits, PytestSuite, Sandbox
+from sandbox import Candidate, Limits, PytestSuite, Sandbox, make_sandbox
 from sandbox.jobs import build_job, verdict_from_response
 from sandbox.models import TestSuite, Verdict
+from tests.conftest import require_docker
 from tests.sandbox.conftest import LOCAL_ROOT
 from tests.sandbox.forgery import LEGIT_CODE, LEGIT_PYTEST, TECHNIQUES, Technique, suite_for
 
@@ -130,7 +131,7 @@ HALF_RIGHT = "```python\ndef f(x):\n    return 2 if x == 1 else 0\n```"
 
 @ASYNC
 @pytest.mark.docker
-async def test_a_forging_candidate_is_never_the_answer(docker_sandbox: Sandbox) -> None:
+async def test_a_forging_candidate_is_never_the_answer() -> None:
     """PaCoRe on top: forging candidates in round 1 and as the final program are judged
     `tampered`, the synthesis prompt says so, and the answer is the honest half-right program."""
     from pacore_core.backends.openai_backend import OpenAIBackend
@@ -146,12 +147,15 @@ async def test_a_forging_candidate_is_never_the_answer(docker_sandbox: Sandbox) 
         hidden_tests=suite_for("check"),
     )  # fmt: skip
     first = [forge["gc_scan"], HALF_RIGHT, forge["frame_walk"], forge["eq_always"]]
+    require_docker()
+    sandbox = make_sandbox("docker", parallelism=2)  # its own: the module's pools are per runtime
     with ScriptedServer(by_round(first, forge["harness_global_patch"], forge["gc_scan"])) as srv:
         backend = OpenAIBackend(srv.base_url, srv.model, max_retries=1)
         try:
-            result = await Engine(backend, docker_sandbox, RunConfig(rounds=[4], seed=3)).solve(problem)
+            result = await Engine(backend, sandbox, RunConfig(rounds=[4], seed=3)).solve(problem)
         finally:
             await backend.close()
+            await sandbox.close()
         synthesis = [r for r in srv.chat_requests if "Reference Responses:" in str(r["messages"])]
     verdicts = [[t.verification.verdict if t.verification else None for t in r.trajectories]
                 for r in result.rounds]  # fmt: skip
