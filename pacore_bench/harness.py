@@ -59,7 +59,6 @@ class BenchRow(RunCost):
     score_passed: int = 0
     score_total: int = 0
     scored_on: Literal["hidden", "public"] = "hidden"
-    verdict: str = ""  # the answer's verdict on the scoring tests (`tampered` never passes)
     public_passed: int | None = None
     public_total: int | None = None
     reason: str = ""

@@ -57,6 +57,7 @@ JUDGE_NAMES: dict[str, str] = {
     "compile_error": "compilation error",
     "sandbox_error": "judge error",
     "skipped": "skipped",
+    "tampered": "tampered (reached into the test harness)",
 }
 """The names contest judges use (Codeforces, DMOJ, Kattis) for each status; statuses are the
 stable machine names (`verdict` in every JSON), these are what people and prompts read."""

@@ -22,6 +22,7 @@ from pacore_core.record import RoundRecord, RunResult, SuiteScore, TrajectoryRec
 from pacore_core.selection import Leader, select
 from sandbox import Sandbox, make_sandbox
 from sandbox.models import CheckSuite, PytestSuite
+from sandbox.models import TestResult as CaseResult
 from tests.support import ScriptedServer, by_round
 
 PUBLIC = PytestSuite(files={"test_f.py": "from solution import f\n"})
