@@ -40,7 +40,7 @@ def load_target(args: argparse.Namespace, settings: Settings,
     templates = Templates(settings.run.template_dir)
     require_tests = settings.run.agreement != "on"
     try:
-        if path.suffix == ".py" and path.is_file() and args.language != "cpp":
+        if path.suffix == ".py" and path.is_file() and args.language in (None, "python"):
             if args.tests is not None and not args.tests.exists():
                 raise TargetError(f"tests {args.tests} do not exist")
             ed = settings.editor
