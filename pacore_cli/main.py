@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "pacore_cli.sandbox_cmd",
     "pacore_cli.lsp_cmd",
     "pacore_cli.doctor_cmd",
+    "pacore_cli.stress_cmd",
 )
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
 

@@ -152,7 +152,8 @@ def _result(raw: dict[str, Any], suite: TestSuite) -> TestResult:
             fields["message"] = f"wrong answer ({suite.comparison} comparison)"
     elif status == "ran":
         status = "sandbox_error"
-    fields["stdout"] = trim(stdout, OUTPUT_TRIM)
+    keep = suite.kind == "io" and suite.keep_stdout
+    fields["stdout"] = stdout if keep else trim(stdout, OUTPUT_TRIM)
     allowed = TestResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
     fields["status"] = status if status in allowed else "sandbox_error"
     return TestResult(**fields)

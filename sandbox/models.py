@@ -132,6 +132,8 @@ class IOTest(BaseModel):
     name: str
     input: str
     expected: str
+    # command-line arguments after the program (a stress test's generator gets its seed)
+    args: list[str] = Field(default_factory=list)
 
 
 class IOSuite(_Tests):
@@ -141,6 +143,9 @@ class IOSuite(_Tests):
     tests: list[IOTest]
     comparison: Comparison = "whitespace"
     float_tolerance: float = 1e-6
+    # the whole stdout in each result (capped by the answer limit), not a trimmed view:
+    # stress testing feeds one program's output to the next
+    keep_stdout: bool = False
 
 
 class PytestSuite(_Tests):

@@ -130,11 +130,12 @@ def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[s
     limits = job["limits"]
     build = job["build"]
     cmd = build["run"]
-    target = _exec(cmd, build.get("env") or {})
     markers = build.get("memory_markers") or MEMORY_MARKERS
     results = []
     for test in job["suite"]["tests"]:
         oom_before = oom_kills()
+        argv = [*cmd, *[str(a) for a in test.get("args") or []]]  # a generator's seed
+        target = _exec(argv, build.get("env") or {})
         child = spawn(job, target, stdin_data=test["input"].encode(),
                       address_space=bool(build.get("address_space", True)))  # fmt: skip
         run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
