@@ -121,6 +121,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    "first (docs/solve-all.md)")
     p.add_argument("--in-place", action="store_true",
                    help="with --all: write each implementation into its file as it is solved")
+    from pacore_cli.solve_evidence import add_evidence_flags
+
+    add_evidence_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
@@ -160,7 +163,10 @@ def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -
 
 
 async def _solve(args: argparse.Namespace, console: Console) -> int:
+    from pacore_cli.solve_evidence import check_evidence_flags, start_pool, with_oracle
+
     settings = settings_from_args(args)
+    check_evidence_flags(args, settings)
     try:
         target = load_target(args, settings, solve_flag)
     except TargetError as e:
@@ -172,14 +178,17 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
         if path is not None:
             check_writable(path, flag)
     pool = _load_pool(args.pool) if args.pool is not None else None
+    pool = start_pool(args, problem, pool)
     backend = open_backend(settings, args.replay)
     try:
         sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
                                image=settings.server.image, runtime=settings.server.sandbox_runtime,
                                ray_address=settings.server.ray_address)
         try:
+            problem, oracle = await with_oracle(args, settings, problem, sandbox)
             result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
                                        console)
+            result.oracle = oracle
         finally:
             await sandbox.close()
     finally:

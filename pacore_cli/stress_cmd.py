@@ -17,14 +17,14 @@ from typing import Any
 
 from pacore_cli.config_flags import add_config_flags
 from pacore_cli.solve_cmd import UsageError, open_sandbox, settings_from_args
+from pacore_cli.solve_evidence import EXTENSIONS, program_file
 from pacore_core.config import cli_flag
 from pacore_core.errors import PacoreError
 from pacore_core.loaders import load_problem
 from pacore_core.stress import StressConfig, StressResult, StressRun, StressToolError
-from sandbox.models import Candidate, IOSuite, Language, Limits
+from sandbox.models import IOSuite, Limits
 
 EXIT_NONE_FOUND, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
-EXTENSIONS: dict[str, Language] = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,20 +60,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def error_object(message: str) -> dict[str, Any]:
     """The --json shape of a failure."""
     return {"status": "error", "error": message, "inputs_run": 0, "counterexample": None}
-
-
-def _program(path: Path, role: str, language: Language | None = None) -> Candidate:
-    if not path.is_file():
-        raise UsageError(f"{role} {path} does not exist")
-    lang = language or EXTENSIONS.get(path.suffix.lower())
-    if lang is None:
-        known = ", ".join(sorted(EXTENSIONS))
-        raise UsageError(f"{role} {path}: cannot tell its language from {path.suffix or 'no extension'!r} "
-                         f"(known: {known})")  # fmt: skip
-    try:
-        return Candidate(language=lang, code=path.read_text())
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{role} {path} cannot be read: {e}") from None
 
 
 def _config(args: argparse.Namespace, samples: IOSuite | None, problem_limit: float | None) -> StressConfig:
@@ -123,9 +109,9 @@ def _fail(args: argparse.Namespace, message: str, extra: dict[str, Any] | None =
 
 
 async def _stress(args: argparse.Namespace) -> int:
-    solution = _program(args.solution, "solution", args.language)
-    brute = _program(args.brute, "brute force")
-    generator = _program(args.gen, "generator")
+    solution = program_file(args.solution, "solution", args.language)
+    brute = program_file(args.brute, "brute force")
+    generator = program_file(args.gen, "generator")
     samples = _samples(args.problem) if args.problem is not None else None
     settings = settings_from_args(args)
     config = _config(args, samples, None)

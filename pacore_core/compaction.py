@@ -47,19 +47,48 @@ def verification_block(v: Verification | None, *, level: int = FULL, max_chars: 
                 "the problem; it was refused and counts as failing every test. It will never be chosen.\n"
                 + trim_middle(why, limit))  # fmt: skip
     if v.public is None:
-        return "Verification: run against hidden tests only; results are not shown."
+        hidden = "Verification: run against hidden tests only; results are not shown."
+        return "\n".join([hidden, *_oracle_lines(v, level, max_chars)])
     if v.verdict == "compile_error" and v.compile_output:
         limit = max_chars if level == FULL else max_chars // 4
         return "Verification: compilation error.\n" + trim_middle(v.compile_output, limit)
     score = v.public
     status = "all passed" if score.passed == score.total and score.total else "FAILED"
     lines = [f"Verification: {score.passed}/{score.total} public tests passed ({status})."]
-    public_failures = [t for t in v.tests if t.status != "passed" and not t.name.startswith("hidden:")]
+    public_failures = [t for t in v.tests
+                       if t.status != "passed" and not t.name.startswith(("hidden:", "oracle:"))]
     for t in public_failures[: _MAX_FAILURES_SHOWN if level < COUNTS else 1]:
         lines.extend(_failure_lines(t, level, max_chars))
     if len(public_failures) > _MAX_FAILURES_SHOWN and level < COUNTS:
         lines.append(f"- ... and {len(public_failures) - _MAX_FAILURES_SHOWN} more failing tests")
+    lines.extend(_oracle_lines(v, level, max_chars))
     return "\n".join(lines)
+
+
+def _oracle_lines(v: Verification, level: int, max_chars: int) -> list[str]:
+    """Where the program disagrees with the brute force: the input and both outputs."""
+    if v.oracle is None or not v.oracle.total:
+        return []
+    score = v.oracle
+    if score.passed == score.total:
+        return [f"Oracle: matched the brute force on all {score.total} generated inputs."]
+    lines = [f"Oracle: matched the brute force on {score.passed}/{score.total} generated inputs "
+             "(the brute force is slow but trusted; where they differ, this program is wrong)."]  # fmt: skip
+    wrong = [t for t in v.tests if t.name.startswith("oracle:") and t.status != "passed"]
+    shown = 1 if level >= COUNTS else 3
+    limit = max_chars if level == FULL else max(max_chars // 4, 60)
+    for t in wrong[:shown]:
+        lines.append(f"- {t.name}: {t.status}" + (f" ({t.error_type})" if t.error_type else ""))
+        if level < COUNTS:
+            lines.append(f"  input:           {trim_middle(t.input or '', limit // 2)!r}")
+            if t.expected is not None:
+                lines.append(f"  brute force:     {trim_middle(t.expected, limit // 2)!r}")
+                lines.append(f"  this program:    {trim_middle(t.actual or '', limit // 2)!r}")
+            elif t.message:
+                lines.append("  " + trim_middle(t.message, limit))
+    if len(wrong) > shown:
+        lines.append(f"- ... and {len(wrong) - shown} more disagreements")
+    return lines
 
 
 def compact(

@@ -213,6 +213,14 @@ class RunConfig(BaseModel):
     agreement_model_inputs: int = Field(
         default=8, ge=0, le=100,
         description="agreement: inputs the model is asked to write (inputs only, never outputs)")
+    oracle: Agreement = Field(
+        default="auto", json_schema_extra=cli(const="on"),
+        description="oracle tests: a brute force's outputs on generated inputs (`pacore solve "
+        "--brute FILE --gen FILE`) judge every candidate after the user's tests, and where a "
+        "candidate disagrees its message shows the input and both outputs. `auto`: when a brute "
+        "force is given; `on`: require one; `off`: ignore it")
+    oracle_inputs: int = Field(
+        default=50, ge=1, le=2000, description="oracle: generated inputs run through the brute force")
     include_verdicts: bool = Field(
         default=True, description="show each reference's test verdict in the synthesis prompt")
     template: Path | None = Field(

@@ -132,6 +132,7 @@ class Engine:
                 result.status = "error"
                 result.error = message
         self._apply_selection(result, problem, agreement)
+        _apply_oracle(result)
         result.tally_costs()
         result.wall_s = time.perf_counter() - start
         await self._emit(
@@ -420,6 +421,22 @@ class Engine:
         out = self._on_event(event)
         if inspect.isawaitable(out):
             await out
+
+
+def _apply_oracle(result: RunResult) -> None:
+    """A trusted brute force outranks agreement: an answer that disagrees with it is never
+    solved; one that matches it says so in its assurance."""
+    oracle = result.verification.oracle
+    if oracle is None or not oracle.total or result.code is None:
+        return
+    if oracle.passed < oracle.total:
+        if result.status == "solved":
+            result.status = "unsolved"
+        wrong = oracle.total - oracle.passed
+        note = f"disagreed with the brute force on {wrong} of {oracle.total} generated inputs"
+    else:
+        note = f"matched the brute force on {oracle.total} generated inputs"
+    result.assurance = f"{result.assurance} + {note}" if result.assurance else note
 
 
 class RoundFailedError(BackendError):

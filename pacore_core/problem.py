@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from pacore_core.excerpt import MIN_SHOWN_CHARS, SHOWN_TESTS_CHARS, excerpt
 from sandbox.models import IOSuite, Language, TestSuite
 
-Visibility = Literal["public", "hidden"]
+Visibility = Literal["public", "hidden", "oracle"]
 
 
 class Problem(BaseModel):
@@ -34,6 +34,11 @@ class Problem(BaseModel):
     public_tests: TestSuite | None = None
     hidden_tests: TestSuite | None = None
     public_tests_text: str | None = None
+    oracle_tests: IOSuite | None = Field(
+        default=None,
+        description="generated inputs with a brute force's outputs: run like hidden tests, "
+        "but where a candidate disagrees its message shows the input and both outputs",
+    )
     weak_verification: bool = Field(
         default=False,
         description="tests are examples (a docstring's, a statement's samples) or model-written: "
@@ -46,11 +51,14 @@ class Problem(BaseModel):
             out.append(("public", self.public_tests))
         if self.hidden_tests is not None:
             out.append(("hidden", self.hidden_tests))
+        if self.oracle_tests is not None:
+            out.append(("oracle", self.oracle_tests))
         return out
 
     @property
     def has_tests(self) -> bool:
-        return bool(self.suites())
+        """Tests the user or the problem gave (oracle tests are evidence, not the user's tests)."""
+        return self.public_tests is not None or self.hidden_tests is not None
 
     @property
     def top_level_entry_point(self) -> str | None:

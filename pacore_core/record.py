@@ -32,6 +32,7 @@ class Verification(BaseModel):
     total: int = 0
     public: SuiteScore | None = None
     hidden: SuiteScore | None = None
+    oracle: SuiteScore | None = None  # agreement with the brute force on generated inputs
     tests: list[TestResult] = Field(default_factory=list)
     compile_output: str | None = None
     duration_s: float = 0.0  # the sandbox runs' own time, not the wait for a slot
@@ -88,6 +89,18 @@ class SelectedCandidate(BaseModel):
     reason: str = ""
 
 
+class OracleRecord(BaseModel):
+    """The brute force and generator a run used as its oracle (`pacore solve --brute --gen`)."""
+
+    brute: str
+    generator: str
+    brute_language: str
+    generator_language: str
+    inputs: int
+    first_seed: int
+    checked_on_samples: int
+
+
 class RunResult(BaseModel):
     status: RunStatus
     code: str | None = None
@@ -109,6 +122,7 @@ class RunResult(BaseModel):
     replayed: bool = False
     early_stopped: bool = False
     agreement: AgreementRecord | None = None  # generated inputs, clusters (execution agreement)
+    oracle: OracleRecord | None = None  # the brute force whose outputs were oracle tests
     assurance: str = ""  # "passed your tests", "passed samples + agreed with ...", ...
 
     def tally_costs(self) -> None:

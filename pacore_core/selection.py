@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pacore_core.problem import Problem
-from pacore_core.record import RoundRecord, SelectedCandidate, TrajectoryRecord, Verification
+from pacore_core.record import RoundRecord, SelectedCandidate, SuiteScore, TrajectoryRecord, Verification
 
 SelectionPolicy = Literal["verified", "synthesis"]
 TAMPERED = "tampered"  # sandbox.models.TAMPERED: the verdict of a candidate caught forging
@@ -37,12 +37,19 @@ def eligible(record: TrajectoryRecord) -> bool:
 
 
 def selection_score(v: Verification | None, select_on: SelectOn) -> tuple[int, int]:
-    """(passed, total) over the tests selection may look at: public only, or every suite."""
+    """(passed, total) over the tests selection may look at: public only, or every suite but
+    the oracle's (agreement with a brute force ranks second: `oracle_passed`)."""
     if v is None:
         return 0, 0
     if select_on == "public":
         return (v.public.passed, v.public.total) if v.public else (0, 0)
-    return v.passed, v.total
+    oracle = v.oracle or SuiteScore()
+    return v.passed - oracle.passed, v.total - oracle.total
+
+
+def oracle_passed(v: Verification | None) -> int:
+    """Generated inputs on which the program matched the brute force (0 without an oracle)."""
+    return v.oracle.passed if v is not None and v.oracle is not None else 0
 
 
 @dataclass(frozen=True)
@@ -55,17 +62,22 @@ class Ranked:
     total: int
 
     @property
+    def oracle(self) -> int:
+        return oracle_passed(self.record.verification)
+
+    @property
     def passes_all(self) -> bool:
         v = self.record.verification
         return self.total > 0 and self.passed == self.total and v is not None and v.ok
 
 
 def _better(a: Ranked, b: Ranked | None) -> bool:
-    """More tests passed, then more tests run; ties keep the earlier (round, index)."""
+    """More tests passed, then more tests run, then more agreement with the brute force;
+    ties keep the earlier (round, index)."""
     if b is None:
         return True
-    if (a.passed, a.total) != (b.passed, b.total):
-        return (a.passed, a.total) > (b.passed, b.total)
+    if (a.passed, a.total, a.oracle) != (b.passed, b.total, b.oracle):
+        return (a.passed, a.total, a.oracle) > (b.passed, b.total, b.oracle)
     return (a.round, a.record.index) < (b.round, b.record.index)
 
 
@@ -171,20 +183,30 @@ def select(
         fp, ft = selection_score(final.verification if final else None, select_on)
         final_code = final is not None and final.code is not None
         final_passes = final_code and ft > 0 and fp == ft
-        if not final_passes and (not final_code or best.passed > fp):
+        final_oracle = final.verification.oracle if final is not None and final.verification else None
+        if final_oracle is not None and final_oracle.passed < final_oracle.total:
+            final_passes = False  # it disagrees with a trusted brute force: never the answer as is
+        fo = oracle_passed(final.verification if final else None)
+        if not final_passes and (not final_code or (best.passed, best.oracle) > (fp, fo)):
             chosen = best.record
             why = (
                 "the final round produced no program"
                 if not final_code
                 else f"the final program passed {fp}/{ft} tests"
             )
+            if final_code and final_oracle is not None and fp == ft:
+                why = (f"the final program disagreed with the brute force on "
+                       f"{final_oracle.total - final_oracle.passed} generated inputs")  # fmt: skip
             if early_stopped:
                 why = "early stop: a candidate passed every test"
+            best_oracle = best.record.verification.oracle if best.record.verification else None
+            matched = (f", matched the brute force on {best_oracle.passed}/{best_oracle.total} inputs"
+                       if best_oracle is not None else "")  # fmt: skip
             selected = SelectedCandidate(
                 source="candidate",
                 round=best.round,
                 index=best.record.index,
-                reason=f"{why}; best verified candidate passed {best.passed}/{best.total}",
+                reason=f"{why}; best verified candidate passed {best.passed}/{best.total}{matched}",
             )
     if chosen is None or chosen.code is None:
         return Choice(

@@ -27,12 +27,14 @@ from sandbox.models import Candidate, Comparison, IOSuite, IOTest, Limits, TestR
 FIRST_BATCH = 25
 MAX_BATCH = 400
 SHOWN = 4000  # characters of a counterexample's input/outputs kept in the result
+Tool = Literal["generator", "brute"]
+ROLE: dict[Tool, str] = {"generator": "generator", "brute": "brute force"}
 
 
 class StressToolError(PacoreError):
     """The generator or the brute force is broken: the solution is not to blame."""
 
-    def __init__(self, message: str, *, program: Literal["generator", "brute"], seed: int | None) -> None:
+    def __init__(self, message: str, *, program: Tool, seed: int | None) -> None:
         super().__init__(message)
         self.program = program
         self.seed = seed
@@ -82,8 +84,8 @@ def _cut(text: str) -> str:
     return text if len(text) <= SHOWN else text[:SHOWN] + f"\n... [{len(text) - SHOWN} more chars]"
 
 
-def _tool_failure(program: Literal["generator", "brute"], seed: int, test: TestResult, what: str) -> StressToolError:
-    role = "generator" if program == "generator" else "brute force"
+def _tool_failure(program: Tool, seed: int, test: TestResult, what: str) -> StressToolError:
+    role = ROLE[program]
     detail = test.message or test.status
     if test.traceback:
         detail += f"\n{test.traceback[-1500:]}"
@@ -103,7 +105,7 @@ class StressRun:
     def __init__(
         self,
         sandbox: Sandbox,
-        solution: Candidate,
+        solution: Candidate | None,
         brute: Candidate,
         generator: Candidate,
         config: StressConfig | None = None,
@@ -131,52 +133,39 @@ class StressRun:
 
     async def inputs(self, seeds: list[int]) -> list[str]:
         """The generator's input for each seed (its first argument)."""
-        suite = IOSuite(
-            tests=[IOTest(name=f"seed {s}", input="", expected="", args=[str(s)]) for s in seeds],
-            comparison="exact",
-            keep_stdout=True,
-        )
-        verdict = await self.sandbox.run(self.generator, suite, self.config.brute_limits)
-        self._compiled_or_raise("generator", verdict.compile_output, verdict.verdict, seeds[0])
+        tests = [IOTest(name=f"seed {s}", input="", expected="", args=[str(s)]) for s in seeds]
+        return await self._outputs("generator", seeds, tests, "it must print one input")
+
+    async def answers(self, seeds: list[int], inputs: list[str]) -> list[str]:
+        """The brute force's output for each input: the expected answers."""
+        tests = [IOTest(name=f"seed {s}", input=i, expected="") for s, i in zip(seeds, inputs, strict=True)]
+        return await self._outputs("brute", seeds, tests, "on the generator's input")
+
+    async def _outputs(self, program: Tool, seeds: list[int], tests: list[IOTest], what: str) -> list[str]:
+        """Each test's whole stdout; a compile error, a crash or nothing printed is the tool's."""
+        candidate = self.generator if program == "generator" else self.brute
+        suite = IOSuite(tests=tests, comparison="exact", keep_stdout=True)
+        verdict = await self.sandbox.run(candidate, suite, self.config.brute_limits)
+        if verdict.verdict == "compile_error":
+            diagnostic = (verdict.compile_output or "")[-3000:]
+            raise StressToolError(f"the {ROLE[program]} does not compile:\n{diagnostic}",
+                                  program=program, seed=seeds[0])  # fmt: skip
         out = []
         for seed, test in zip(seeds, verdict.tests, strict=True):
-            if test.status not in ("passed", "failed"):  # passed == printed nothing at all
-                raise _tool_failure("generator", seed, test, "it must print one input")
+            if test.status not in ("passed", "failed"):  # passed: it printed nothing at all
+                raise _tool_failure(program, seed, test, what)
             if not test.stdout.strip():
-                raise _tool_failure("generator", seed, test.model_copy(update={"status": "empty output"}),
+                raise _tool_failure(program, seed, test.model_copy(update={"status": "empty output"}),
                                     "it printed nothing")  # fmt: skip
             out.append(test.stdout)
         return out
 
-    async def answers(self, seeds: list[int], inputs: list[str]) -> list[str]:
-        """The brute force's output for each input: the expected answers."""
-        suite = IOSuite(
-            tests=[IOTest(name=f"seed {s}", input=i, expected="") for s, i in zip(seeds, inputs, strict=True)],
-            comparison="exact",
-            keep_stdout=True,
-        )
-        verdict = await self.sandbox.run(self.brute, suite, self.config.brute_limits)
-        self._compiled_or_raise("brute", verdict.compile_output, verdict.verdict, seeds[0])
-        out = []
-        for seed, test in zip(seeds, verdict.tests, strict=True):
-            if test.status not in ("passed", "failed"):
-                raise _tool_failure("brute", seed, test, "on the generator's input")
-            if not test.stdout.strip():
-                raise _tool_failure("brute", seed, test.model_copy(update={"status": "empty output"}),
-                                    "it printed nothing for the generator's input")  # fmt: skip
-            out.append(test.stdout)
-        return out
-
-    @staticmethod
-    def _compiled_or_raise(program: Literal["generator", "brute"], output: str | None, verdict: str, seed: int) -> None:
-        if verdict == "compile_error":
-            role = "generator" if program == "generator" else "brute force"
-            raise StressToolError(f"the {role} does not compile:\n{(output or '')[-3000:]}",
-                                  program=program, seed=seed)  # fmt: skip
-
     async def judge(self, seeds: list[int], inputs: list[str], answers: list[str]) -> list[Counterexample]:
         """Run the solution against the brute force's answers; every failure is a counterexample."""
-        tests = [IOTest(name=f"seed {s}", input=i, expected=a) for s, i, a in zip(seeds, inputs, answers, strict=True)]
+        if self.solution is None:
+            raise ValueError("no solution to judge: this session only builds oracle tests")
+        triples = zip(seeds, inputs, answers, strict=True)
+        tests = [IOTest(name=f"seed {s}", input=i, expected=a) for s, i, a in triples]
         suite = IOSuite(tests=tests, comparison=self.config.comparison,
                         float_tolerance=self.config.float_tolerance, keep_stdout=True)  # fmt: skip
         verdict = await self.sandbox.run(self.solution, suite, self.config.limits)

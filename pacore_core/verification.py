@@ -49,6 +49,9 @@ async def verify_code(
         if visibility == "public":
             out.public = score
             results.extend(v.tests)
+        elif visibility == "oracle":
+            out.oracle = score
+            results.extend(_oracle_result(t, problem) for t in v.tests)
         else:
             out.hidden = score
             results.extend(t.model_copy(update={"name": f"hidden:{t.name}"}) for t in v.tests)
@@ -60,6 +63,18 @@ async def verify_code(
     if any(t.status == TAMPERED for t in out.probes):
         out.verdict = TAMPERED
     return out
+
+
+def _oracle_result(t: TestResult, problem: Problem) -> TestResult:
+    """`oracle:` names; a disagreement carries its input (the message shows all three)."""
+    update: dict[str, object] = {"name": f"oracle:{t.name}"}
+    suite = problem.oracle_tests
+    test = next((x for x in suite.tests if x.name == t.name), None) if suite else None
+    if t.status != "passed" and test is not None:
+        update["input"] = test.input
+        if t.status == "failed":
+            update["expected"] = test.expected
+    return t.model_copy(update=update)
 
 
 async def _run_suite(sandbox: Sandbox, candidate: Candidate, suite: TestSuite, limits: Limits) -> Verdict:

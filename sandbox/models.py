@@ -243,6 +243,7 @@ class TestResult(BaseModel):
     duration_s: float = 0.0
     stdout: str = ""
     stderr: str = ""
+    input: str | None = None  # set by the host where showing it helps (an oracle's input)
     expected: str | None = None
     actual: str | None = None
     error_type: str | None = None

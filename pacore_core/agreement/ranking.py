@@ -24,6 +24,7 @@ class Contender:
     passed: int
     total: int
     all_passed: bool
+    oracle: int = 0  # generated inputs where it matched the brute force: ranks after tests
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ def choose(
         return None
     cluster_of = {m: i for i, c in enumerate(clusters) for m in c.members}
 
-    def tier(c: Contender) -> tuple[bool, int]:
-        return (c.all_passed, c.passed)
+    def tier(c: Contender) -> tuple[bool, int, int]:
+        return (c.all_passed, c.passed, c.oracle)
 
     top = max(tier(c) for c in contenders)
     best = [c for c in contenders if tier(c) == top]
@@ -72,7 +73,7 @@ def choose(
     return Choice(pick.key, decided, winner, f"{test_note}; {agree}")
 
 
-def _tests_note(top: tuple[bool, int], contenders: list[Contender], best: list[Contender]) -> str:
+def _tests_note(top: tuple[bool, int, int], contenders: list[Contender], best: list[Contender]) -> str:
     sample = best[0]
     if sample.total == 0:
         return "no tests to run"

@@ -54,7 +54,7 @@ def select_with_agreement(
             passed, total = selection_score(tr.verification, select_on)
             ranked = Ranked(tr, rec.round, passed, total)
             by_key[key] = (rec.round, tr)
-            contenders.append(Contender(key, passed, total, ranked.passes_all))
+            contenders.append(Contender(key, passed, total, ranked.passes_all, ranked.oracle))
     picked = session.choose(contenders, final_key=final_key)
     if picked is None:
         none = SelectedCandidate(source="none", reason="no candidate produced a program")

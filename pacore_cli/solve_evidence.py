@@ -1,0 +1,94 @@
+"""`pacore solve --brute B --gen G` (oracle tests) and `--start FILE` (repair my program).
+
+Kept apart from `solve_cmd` so that the run itself reads the same with or without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pacore_cli.solve_cmd import UsageError
+from pacore_core.backends.base import Trajectory
+from pacore_core.config import Settings
+from pacore_core.oracle import oracle_tests
+from pacore_core.problem import Problem
+from pacore_core.record import OracleRecord, TrajectoryPool
+from pacore_core.stress import StressToolError
+from sandbox.base import Sandbox
+from sandbox.models import Candidate, Language, Limits
+
+EXTENSIONS: dict[str, Language] = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
+
+
+def add_evidence_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--brute", type=Path, metavar="FILE",
+                   help="a slow but obviously correct program: with --gen, its outputs on "
+                   "generated inputs become oracle tests (it must pass the samples first)")  # fmt: skip
+    p.add_argument("--gen", type=Path, metavar="FILE",
+                   help="input generator for the oracle: a seed as argv[1], one input on stdout")
+    p.add_argument("--start", type=Path, metavar="FILE",
+                   help="your own (wrong) program: round 1 starts from it and its failures, so "
+                   "PaCoRe repairs it rather than rewriting from scratch")  # fmt: skip
+
+
+def program_file(path: Path, role: str, language: Language | None = None) -> Candidate:
+    """A program given on the command line, its language from the extension."""
+    if not path.is_file():
+        raise UsageError(f"{role} {path} does not exist")
+    lang = language or EXTENSIONS.get(path.suffix.lower())
+    if lang is None:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise UsageError(f"{role} {path}: cannot tell its language from "
+                         f"{path.suffix or 'no extension'!r} (known: {known})")  # fmt: skip
+    try:
+        return Candidate(language=lang, code=path.read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{role} {path} cannot be read: {e}") from None
+
+
+def check_evidence_flags(args: argparse.Namespace, settings: Settings) -> None:
+    """Refuse contradictory oracle flags before any token is spent."""
+    if (args.brute is None) != (args.gen is None):
+        given, missing = ("--brute", "--gen") if args.gen is None else ("--gen", "--brute")
+        raise UsageError(f"{given} needs {missing}: the oracle runs the brute force on the "
+                         "generator's inputs")  # fmt: skip
+    if settings.run.oracle == "on" and args.brute is None:
+        raise UsageError("--oracle on needs a brute force and a generator: give --brute FILE --gen FILE")
+
+
+async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Problem,
+                      sandbox: Sandbox) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
+    """The problem with oracle tests when a brute force is given (and oracle is not off)."""
+    if args.brute is None or settings.run.oracle == "off":
+        return problem, None
+    if problem.mode != "io":
+        raise UsageError("--brute/--gen need a stdin/stdout problem (a statement or a problem "
+                         "directory); a function stub's oracle is not supported")  # fmt: skip
+    brute = program_file(args.brute, "brute force")
+    gen = program_file(args.gen, "generator")
+    limit = max(10.0, 4 * settings.run.limits.timeout_s)
+    try:
+        return await oracle_tests(problem, sandbox, brute, gen, count=settings.run.oracle_inputs,
+                                  limits=Limits(timeout_s=limit))  # fmt: skip
+    except StressToolError as e:
+        raise UsageError(str(e)) from None
+
+
+def start_pool(
+    args: argparse.Namespace, problem: Problem, pool: TrajectoryPool | None
+) -> TrajectoryPool | None:
+    """Round 1 begins with the user's program as one of its trajectories (verified like the
+    others, so its failures are in the message the synthesis sees)."""
+    if args.start is None:
+        return pool
+    mine = program_file(args.start, "--start program", problem.language)
+    if mine.language != problem.language:
+        raise UsageError(f"--start {args.start} is {mine.language}, the problem is solved in "
+                         f"{problem.language}: give --language {mine.language}")  # fmt: skip
+    content = ("The user's own program (it may be wrong; repair it rather than rewrite it):\n"
+               f"```{problem.language}\n{mine.code.rstrip()}\n```")  # fmt: skip
+    seeded = TrajectoryPool(problems=dict(pool.problems) if pool else {})
+    seeded.problems[problem.id] = [Trajectory(index=0, content=content, request_id="start"),
+                                   *seeded.problems.get(problem.id, [])]  # fmt: skip
+    return seeded

@@ -1,0 +1,55 @@
+"""Oracle tests: a brute force's outputs on generated inputs, as evidence in a PaCoRe run.
+
+Why: samples let wrong programs through; a slow but obviously correct program agrees only
+with right ones. The brute force is trusted only after it passes every sample. Its outputs
+become tests labelled `oracle:` (run like hidden tests, but a disagreement is shown to the
+next round with the input and both outputs); selection ranks by the user's tests first,
+then by agreement with the oracle, and a program that disagrees with it is never `solved`.
+"""
+
+from __future__ import annotations
+
+from pacore_core.problem import Problem
+from pacore_core.record import OracleRecord
+from pacore_core.stress import StressConfig, StressRun
+from sandbox.base import Sandbox
+from sandbox.models import Candidate, IOSuite, IOTest, Limits
+
+
+async def oracle_tests(
+    problem: Problem,
+    sandbox: Sandbox,
+    brute: Candidate,
+    generator: Candidate,
+    *,
+    count: int = 50,
+    first_seed: int = 1,
+    limits: Limits | None = None,
+) -> tuple[Problem, OracleRecord]:
+    """`problem` with `oracle_tests` added; raises `StressToolError` for a broken brute force
+    (a failed sample, a crash) or generator, naming which."""
+    if problem.mode != "io":
+        raise ValueError("oracle tests from a generator need a stdin/stdout problem")
+    config = StressConfig(count=count, first_seed=first_seed,
+                          brute_limits=limits or Limits(timeout_s=10.0))  # fmt: skip
+    session = StressRun(sandbox, None, brute, generator, config)
+    # the samples only: hidden tests may be too big for a brute force
+    samples = [problem.public_tests] if isinstance(problem.public_tests, IOSuite) else []
+    checked = 0
+    for suite in samples:
+        await session.check_brute(suite)
+        checked += len(suite.tests)
+    seeds = list(range(first_seed, first_seed + count))
+    inputs = await session.inputs(seeds)
+    answers = await session.answers(seeds, inputs)
+    comparison = samples[0].comparison if samples else "whitespace"
+    tolerance = samples[0].float_tolerance if samples else 1e-6
+    triples = zip(seeds, inputs, answers, strict=True)
+    tests = [IOTest(name=f"seed {s}", input=i, expected=a) for s, i, a in triples]
+    suite = IOSuite(tests=tests, comparison=comparison, float_tolerance=tolerance)
+    record = OracleRecord(
+        brute=brute.code, generator=generator.code, brute_language=brute.language,
+        generator_language=generator.language, inputs=count, first_seed=first_seed,
+        checked_on_samples=checked,
+    )  # fmt: skip
+    return problem.model_copy(update={"oracle_tests": suite}), record
