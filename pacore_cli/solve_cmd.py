@@ -20,6 +20,7 @@ from rich.markup import escape
 from pacore_cli import run_warnings
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
+from pacore_cli.solve_evidence import add_evidence_flags, check_evidence_flags, start_pool, with_oracle
 from pacore_cli.solve_target import TargetError, load_target
 from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
@@ -121,8 +122,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    "first (docs/solve-all.md)")
     p.add_argument("--in-place", action="store_true",
                    help="with --all: write each implementation into its file as it is solved")
-    from pacore_cli.solve_evidence import add_evidence_flags
-
     add_evidence_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -163,8 +162,6 @@ def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -
 
 
 async def _solve(args: argparse.Namespace, console: Console) -> int:
-    from pacore_cli.solve_evidence import check_evidence_flags, start_pool, with_oracle
-
     settings = settings_from_args(args)
     check_evidence_flags(args, settings)
     try:

@@ -8,17 +8,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pacore_cli.solve_cmd import UsageError
 from pacore_core.backends.base import Trajectory
 from pacore_core.config import Settings
+from pacore_core.errors import UsageError
 from pacore_core.oracle import oracle_tests
 from pacore_core.problem import Problem
 from pacore_core.record import OracleRecord, TrajectoryPool
 from pacore_core.stress import StressToolError
+from sandbox import languages
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, Language, Limits
-
-EXTENSIONS: dict[str, Language] = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
 
 
 def add_evidence_flags(p: argparse.ArgumentParser) -> None:
@@ -36,9 +35,9 @@ def program_file(path: Path, role: str, language: Language | None = None) -> Can
     """A program given on the command line, its language from the extension."""
     if not path.is_file():
         raise UsageError(f"{role} {path} does not exist")
-    lang = language or EXTENSIONS.get(path.suffix.lower())
+    lang = language or languages.by_extension(path.suffix)
     if lang is None:
-        known = ", ".join(sorted(EXTENSIONS))
+        known = ", ".join(sorted(ext for spec in languages.registry().values() for ext in spec.extensions))
         raise UsageError(f"{role} {path}: cannot tell its language from "
                          f"{path.suffix or 'no extension'!r} (known: {known})")  # fmt: skip
     try:

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from pacore_cli.config_flags import add_config_flags
-from pacore_cli.solve_cmd import UsageError, open_sandbox, settings_from_args
-from pacore_cli.solve_evidence import EXTENSIONS, program_file
+from pacore_cli.solve_cmd import open_sandbox, settings_from_args
+from pacore_cli.solve_evidence import program_file
 from pacore_core.config import cli_flag
-from pacore_core.errors import PacoreError
+from pacore_core.errors import PacoreError, UsageError
 from pacore_core.loaders import load_problem
 from pacore_core.stress import StressConfig, StressResult, StressRun, StressToolError
+from sandbox import languages
 from sandbox.models import IOSuite, Limits
 
 EXIT_NONE_FOUND, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
@@ -50,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="how outputs are compared (default: the problem's, else whitespace)")
     p.add_argument("--time-limit", type=float, default=None, metavar="S",
                    help="seconds per input for the solution (default 5, or the problem's)")
-    p.add_argument("--language", choices=sorted(set(EXTENSIONS.values())), default=None,
+    p.add_argument("--language", choices=languages.names(), default=None,
                    help="language of SOLUTION (default: from its extension)")
     add_config_flags(p, only=["sandbox", "sandbox_runtime", "image", "sandbox_parallelism"])
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")

@@ -34,6 +34,8 @@ export const SERVER_SETTING_KEYS = [
   'agreement',
   'agreementInputs',
   'agreementModelInputs',
+  'oracle',
+  'oracleInputs',
   'includeVerdicts',
   'template',
   'templateDir',
