@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from pydantic import ValidationError
 
@@ -23,6 +23,8 @@ from sandbox import (
     IOTest,
     Limits,
     PytestSuite,
+    Sandbox,
+    TestStatus,
     TestSuite,
     Verdict,
     languages,
@@ -35,9 +37,15 @@ def add_parser(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
 
     run_p = sub.add_parser("run", help="run one program against tests, print the verdict")
-    run_p.add_argument("--language", choices=languages.names(), default=languages.DEFAULT)
+    run_p.add_argument("--language", choices=languages.names(), default=None,
+                       help="default: from the --code file's extension, else python")  # fmt: skip
     run_p.add_argument("--code", type=Path, required=True, help="the candidate's source file")
     tests = run_p.add_mutually_exclusive_group(required=True)
+    tests.add_argument(
+        "--problem", type=Path,
+        help="judge against a whole problem as `pacore solve` reads it: a Kattis/ICPC package, a "
+        "directory (with checker.<ext>/interactor.<ext>) or a statement; public then hidden tests",
+    )  # fmt: skip
     tests.add_argument(
         "--tests", type=Path,
         help="pytest file importing `solution`, HumanEval file defining check(candidate), "
@@ -169,18 +177,50 @@ def _limits(args: argparse.Namespace, base: Limits) -> Limits:
         raise UsageError("; ".join(problems)) from None
 
 
-async def _run_once(settings: Settings, limits: Limits, candidate: Candidate, suite: TestSuite) -> Verdict:
+def _make_sandbox(settings: Settings) -> Sandbox:
     server = settings.server
     if server.sandbox == "local":
-        sandbox = make_sandbox("local", parallelism=1)
-    else:  # docker; `ray` too: one candidate needs no cluster
-        sandbox = make_sandbox(
-            "docker", parallelism=1, image=server.image, runtime=server.sandbox_runtime, warm=0, max_uses=1
-        )
+        return make_sandbox("local", parallelism=1)
+    # docker; `ray` too: one candidate needs no cluster
+    return make_sandbox(
+        "docker", parallelism=1, image=server.image, runtime=server.sandbox_runtime, warm=0, max_uses=1
+    )
+
+
+async def _run_once(settings: Settings, limits: Limits, candidate: Candidate, suite: TestSuite) -> Verdict:
+    sandbox = _make_sandbox(settings)
     try:
         return await sandbox.run(candidate, suite, limits)
     finally:
         await sandbox.close()
+
+
+def _language(args: argparse.Namespace) -> str:
+    """--language, else the source file's extension (the registry's), else python."""
+    return str(args.language or languages.by_extension(args.code.suffix) or languages.DEFAULT)
+
+
+async def _judge_problem(settings: Settings, limits: Limits, args: argparse.Namespace, code: str) -> Verdict:
+    """The contestant's check before submitting: every test of the problem (public first),
+    with the problem's checker/interactor and limits; the first failing test's verdict."""
+    from pacore_core.loaders import load_problem
+    from pacore_core.verification import verify_code
+
+    problem = load_problem(args.problem, language=_language(args))
+    if problem.limits is not None:  # a flag given on the command line beats the problem's limit
+        override = {"time_s": None} if args.timeout is not None else {}
+        override |= {"memory_mb": None} if args.memory_mb is not None else {}
+        problem = problem.model_copy(update={"limits": problem.limits.model_copy(update=override)})
+    sandbox = _make_sandbox(settings)
+    try:
+        result = await verify_code(sandbox, problem, code, limits)
+    finally:
+        await sandbox.close()
+    known = result.verdict in get_args(TestStatus)
+    verdict = cast(TestStatus, result.verdict) if known else "sandbox_error"
+    return Verdict(verdict=verdict, passed=result.passed, total=result.total, tests=result.tests,
+                   compile_output=result.compile_output, duration_s=result.duration_s,
+                   backend=getattr(sandbox, "name", ""))  # fmt: skip
 
 
 def _print_human(verdict: Verdict) -> None:
@@ -210,15 +250,21 @@ def _run(args: argparse.Namespace) -> int:
         settings = _settings(args)
         limits = _limits(args, settings.run.limits)
         code = args.code.read_text()
-        suite = build_suite(args, code)
+        suite = build_suite(args, code) if args.problem is None else None
+        if args.problem is not None:
+            from pacore_core.loaders import load_problem
+
+            load_problem(args.problem, language=_language(args))  # fail early: exit 2
     except PacoreError as exc:
         return _fail(args, exc.render(cli_flag), 2)
     except (OSError, UsageError, ValueError) as exc:
         return _fail(args, str(exc), 2)
     try:
-        verdict = asyncio.run(
-            _run_once(settings, limits, Candidate(language=args.language, code=code), suite)
-        )
+        if suite is None:
+            verdict = asyncio.run(_judge_problem(settings, limits, args, code))
+        else:
+            candidate = Candidate(language=_language(args), code=code)
+            verdict = asyncio.run(_run_once(settings, limits, candidate, suite))
     except PacoreError as exc:  # the sandbox is not set up (engine, image, runtime)
         return _fail(args, exc.render(cli_flag), 2 if exc.setting else 1)
     if args.json:

@@ -7,9 +7,25 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.excerpt import MIN_SHOWN_CHARS, SHOWN_TESTS_CHARS, excerpt
-from sandbox.models import IOSuite, Language, TestSuite
+from sandbox.models import MIN_MEMORY_MB, IOSuite, Language, Limits, TestSuite
 
 Visibility = Literal["public", "hidden", "oracle"]
+
+
+class ProblemLimits(BaseModel):
+    """Limits a problem sets itself (a Kattis package's problem.yaml / .timelimit): they
+    replace the configured ones; the time limit is multiplied by the language's factor."""
+
+    time_s: float | None = Field(default=None, gt=0, description="seconds per test")
+    memory_mb: int | None = Field(default=None, gt=0)
+
+    def apply(self, base: Limits, time_multiplier: float = 1.0) -> Limits:
+        update: dict[str, float | int] = {}
+        if self.time_s is not None:
+            update["timeout_s"] = round(self.time_s * time_multiplier, 3)
+        if self.memory_mb is not None:
+            update["memory_mb"] = max(self.memory_mb, MIN_MEMORY_MB)
+        return base.model_copy(update=update)
 
 
 class Problem(BaseModel):
@@ -39,6 +55,10 @@ class Problem(BaseModel):
         description="generated inputs with a brute force's outputs: run like hidden tests, "
         "but where a candidate disagrees its message shows the input and both outputs",
     )
+    limits: ProblemLimits | None = Field(
+        default=None, description="the problem's own time/memory limits"
+    )
+    interactive: bool = False
     weak_verification: bool = Field(
         default=False,
         description="tests are examples (a docstring's, a statement's samples) or model-written: "

@@ -29,6 +29,8 @@ async def verify_code(
     problem has no tests; their results land in `Verification.probes`."""
     suites = problem.suites()
     candidate = Candidate(language=problem.language, code=code)
+    if problem.limits is not None:  # the problem's own limits (a Kattis package) replace the configured ones
+        limits = problem.limits.apply(limits)
     if not suites:
         out = Verification(verdict="no_tests")
         if probes is not None:

@@ -38,7 +38,7 @@ from sandbox.watchdog import DEFAULT_WATCHDOG, Watchdog
 
 log = logging.getLogger(__name__)
 REUSABLE_STATUSES = frozenset(
-    {"passed", "failed", "presentation_error", "error", "compile_error", "skipped"}
+    {"passed", "failed", "presentation_error", "error", "compile_error", "skipped", "judge_error"}
 )
 DEFAULT_MAX_USES = 1000  # creating a container costs ~100x a verified reset
 

@@ -8,7 +8,8 @@ from typing import Any
 from pacore_core.errors import SandboxError
 from sandbox import languages
 from sandbox.call_suites import data_suite, judge, sandbox_suite
-from sandbox.compare import outputs_match
+from sandbox.compare import Rule, outputs_match
+from sandbox.judge_commands import program_job
 from sandbox.models import (
     Candidate,
     IOSuite,
@@ -72,6 +73,9 @@ def build_job(
     else:
         files[build["source"]] = candidate.code
         job["build"] = build
+    if isinstance(suite, IOSuite):  # the problem's own programs, with how to build and run them
+        suite_data["checker"] = program_job(suite.checker)
+        suite_data["interactor"] = program_job(suite.interactor)
     calls = data_suite(suite)
     if calls is not None:  # data mode: the expected values stay here
         suite_data = sandbox_suite(calls)
@@ -143,7 +147,7 @@ def _result(raw: dict[str, Any], suite: TestSuite) -> TestResult:
         test = next((t for t in suite.tests if t.name == fields["name"]), None)
         if test is None:
             status = "sandbox_error"
-        elif outputs_match(stdout, test.expected, suite.comparison, suite.float_tolerance):
+        elif outputs_match(stdout, test.expected, rule=Rule.of(suite)):
             status = "passed"
         else:
             status = "failed"
@@ -152,6 +156,12 @@ def _result(raw: dict[str, Any], suite: TestSuite) -> TestResult:
             fields["message"] = f"wrong answer ({suite.comparison} comparison)"
     elif status == "ran":
         status = "sandbox_error"
+    elif suite.kind == "io" and status in ("failed", "presentation_error") and suite.interactor is None:
+        # the problem's checker said no: its feedback is the message; the answer file is one
+        # valid answer, not the only one
+        test = next((t for t in suite.tests if t.name == fields["name"]), None)
+        fields["expected"] = trim(test.expected, OUTPUT_TRIM) if test is not None else None
+        fields["actual"] = trim(stdout, OUTPUT_TRIM)
     keep = suite.kind == "io" and suite.keep_stdout
     fields["stdout"] = stdout if keep else trim(stdout, OUTPUT_TRIM)
     allowed = TestResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]

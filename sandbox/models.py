@@ -18,7 +18,11 @@ def _registered(name: str) -> str:
 
 Language = Annotated[str, AfterValidator(_registered)]
 """A registered language name (python, cpp, ...): see `sandbox.languages`."""
-Comparison = Literal["exact", "whitespace", "float"]
+# float: tokens within `float_tolerance` (symmetric); float_abs_rel: DMOJ's and Kattis's rule
+# (absolute error OR error relative to the answer); unordered: the same tokens in any order;
+# yes_no: tokens equal ignoring case (YES/Yes/yes). sandbox/compare.py implements them.
+Comparison = Literal["exact", "whitespace", "float", "float_abs_rel", "unordered", "yes_no"]
+Convention = Literal["testlib", "kattis"]
 MIN_MEMORY_MB = 32  # below this not even the interpreter starts: a usage error, not a verdict
 
 TestStatus = Literal[
@@ -32,6 +36,7 @@ TestStatus = Literal[
     "idleness_limit",  # stopped waiting on input that never came (interactive problems)
     "compile_error",
     "sandbox_error",  # the infrastructure failed, not the candidate
+    "judge_error",  # the problem's checker/interactor failed: never the candidate's fault
     "skipped",  # never counts as a pass
     "tampered",  # reached into the test harness (docs/sandbox.md): never passed, never selected
 ]
@@ -56,6 +61,7 @@ JUDGE_NAMES: dict[str, str] = {
     "idleness_limit": "idleness limit",
     "compile_error": "compilation error",
     "sandbox_error": "judge error",
+    "judge_error": "judge error",
     "skipped": "skipped",
     "tampered": "tampered (reached into the test harness)",
 }
@@ -131,13 +137,33 @@ class _Tests(BaseModel):
 class IOTest(BaseModel):
     name: str
     input: str
-    expected: str
+    expected: str  # the answer file (a checker or interactor may read it any way it likes)
     # command-line arguments after the program (a stress test's generator gets its seed)
     args: list[str] = Field(default_factory=list)
+    checker_args: list[str] = Field(default_factory=list)  # Kattis output_validator_args
+
+
+class JudgeProgram(BaseModel):
+    """A problem's own checker or interactor, compiled once per job inside the sandbox.
+
+    testlib: `prog INPUT OUTPUT ANSWER` (interactor: `prog INPUT OUTPUT ANSWER` on the
+    candidate's pipes), exit 0 accepted, 1 wrong, 2 presentation error, 3 its own failure;
+    stderr is the feedback. kattis: `prog INPUT ANSWER FEEDBACK_DIR [args] < OUTPUT`, exit
+    42 accepted, 43 wrong, `judgemessage.txt` the feedback. Anything else is a judge error.
+    """
+
+    convention: Convention
+    language: Language
+    files: dict[str, str]  # file name -> source (its headers beside it)
+    main: str  # the file compiled (or run)
+    args: list[str] = Field(default_factory=list)  # Kattis validator_flags
+    timeout_s: float = Field(default=30.0, gt=0, description="seconds per run")
+    memory_mb: int = Field(default=1024, ge=MIN_MEMORY_MB)
 
 
 class IOSuite(_Tests):
-    """stdin/stdout tests, compared with the suite's comparison mode."""
+    """stdin/stdout tests, judged by the comparison mode, or by the problem's `checker`, or
+    played against its `interactor` (sandbox/runners/judge_programs.py, interact.py)."""
 
     kind: Literal["io"] = "io"
     tests: list[IOTest]
@@ -146,6 +172,11 @@ class IOSuite(_Tests):
     # the whole stdout in each result (capped by the answer limit), not a trimmed view:
     # stress testing feeds one program's output to the next
     keep_stdout: bool = False
+    float_abs_tolerance: float | None = None  # float_abs_rel: default float_tolerance
+    float_rel_tolerance: float | None = None
+    case_sensitive: bool = True  # token modes; Kattis's default validator ignores case
+    checker: JudgeProgram | None = None
+    interactor: JudgeProgram | None = None
 
 
 class PytestSuite(_Tests):

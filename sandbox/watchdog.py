@@ -14,7 +14,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from sandbox import languages
-from sandbox.models import Candidate, Limits, TestSuite
+from sandbox.models import Candidate, IOSuite, Limits, TestSuite
 
 
 class Watchdog(BaseModel, frozen=True):
@@ -35,6 +35,8 @@ class Watchdog(BaseModel, frozen=True):
         budget = self.base_s + self.collect_s + timeout + self._per_test(timeout)
         if languages.get(candidate.language).compiled:
             budget += self.compile_s
+        if isinstance(suite, IOSuite):  # the problem's checker/interactor is built first
+            budget += sum(self.compile_s for p in (suite.checker, suite.interactor) if p is not None)
         return budget * self.scale
 
     def after_progress(self, limits: Limits, candidate: Candidate | None = None) -> float:

@@ -106,8 +106,10 @@ def load_statement_file(
     language: Language | None = None,
     problem_id: str | None = None,
     templates: Templates | None = None,
+    note: str | None = None,
 ) -> Problem:
-    """A stdin/stdout task: statement with sample blocks, plus optional test files."""
+    """A stdin/stdout task: statement with sample blocks, plus optional test files; `note`
+    (e.g. how interactive problems talk) follows the statement."""
     fm = parse_front_matter(read_text(path))
     if not fm.body.strip():
         raise ProblemLoadError(f"{path}: the statement is empty")
@@ -126,7 +128,8 @@ def load_statement_file(
         extra_public, hidden = load_io_tests(tests)
     public = samples + extra_public
     extra_text = io_examples_text(IOSuite(tests=extra_public)) if extra_public else None
-    statement = io_statement(fm.body, extra_text, language=lang, templates=templates)
+    body = f"{fm.body.rstrip()}\n\n{note}" if note else fm.body
+    statement = io_statement(body, extra_text, language=lang, templates=templates)
     shown = IOSuite(tests=public) if public else None
     return Problem(
         id=fm.values.get("id") or problem_id or path.stem,

@@ -139,6 +139,7 @@ def spawn(
         code = 0
         try:
             os.setsid()
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the supervisor ignores it; programs must not
             os.dup2(in_r, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)

@@ -129,3 +129,26 @@ def kill_descendants(keep: int | None = None) -> bool:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.001)
     return False
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL `root` and everything below it (one side of an interactive pair).
+
+    Not reaped here: the caller collects `root`'s exit status; orphans the test left are
+    swept by `kill_descendants` when the test ends.
+    """
+    table = _proc_table()
+    for pid in [root, *_descendants(root, table)]:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def kill_all_but(keep: int) -> None:
+    """SIGKILL every process below us except `keep` and its subtree: what a candidate left
+    running (setsid'd orphans too) once its main process ended, the interactor spared."""
+    table = _proc_table()
+    spared = {keep, *_descendants(keep, table)}
+    for pid in _descendants(os.getpid(), table):
+        if pid not in spared and table[pid][1] != b"Z":
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

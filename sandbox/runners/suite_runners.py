@@ -82,7 +82,7 @@ def tampered(results: list[dict[str, Any]], alarms: list[str]) -> list[dict[str,
     return out
 
 
-def _error_type(stderr: str) -> str | None:
+def error_type(stderr: str) -> str | None:
     for line in reversed(stderr.strip().splitlines()[-5:]):
         head = line.split(":", 1)[0].strip()
         if head and head.replace(".", "").replace("_", "").isalnum() and head[0].isupper():
@@ -90,7 +90,7 @@ def _error_type(stderr: str) -> str | None:
     return None
 
 
-def _exec(cmd: list[str], env: dict[str, str]) -> Any:
+def exec_target(cmd: list[str], env: dict[str, str]) -> Any:
     """A child target that execs `cmd`; a missing program is said plainly (exit 127)."""
 
     def target(_emit: Any) -> None:
@@ -113,7 +113,7 @@ def compile_program(job: dict[str, Any]) -> tuple[bool, str]:
     limits["file_size_mb"] = max(int(limits["file_size_mb"]), 256)
     limits["open_files"] = max(int(limits["open_files"]), 256)
     cmd = build["compile"]
-    target = _exec(cmd, build.get("env") or {})
+    target = exec_target(cmd, build.get("env") or {})
     child = spawn(job, target, address_space=False, limits=limits)
     run = supervise(child, timeout_s=limits["timeout_s"], stdout_cap=1 << 20, stderr_cap=1 << 20)
     text = trim(run["stderr"] + run["stdout"], 16000)
@@ -127,17 +127,41 @@ def compile_program(job: dict[str, Any]) -> tuple[bool, str]:
 
 
 def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
+    """Each test in a fresh process; the output is judged on the host (built-in checkers),
+    by the problem's checker here (judge_programs), or the test is played against its
+    interactor (interact)."""
+    import judge_programs
+
     limits = job["limits"]
     build = job["build"]
     cmd = build["run"]
     markers = build.get("memory_markers") or MEMORY_MARKERS
+    address_space = bool(build.get("address_space", True))
+    suite = job["suite"]
+    built = {}
+    for role in ("interactor", "checker"):
+        if suite.get(role):
+            program, output = judge_programs.build(job, {**suite[role], "role": role})
+            if program is None:
+                return judge_programs.unbuilt(suite["tests"], role, output)
+            built[role] = program
+    if "interactor" in built:
+        from interact import Program, run_test
+
+        program = Program(target=exec_target(cmd, build.get("env") or {}), address_space=address_space,
+                          memory_markers=tuple(markers))  # fmt: skip
+        results = []
+        for test in suite["tests"]:
+            results.append(run_test(job, built["interactor"], built.get("checker"), test, program))
+            progress(brief(results[-1]))
+        return results
+    checker = built.get("checker")
     results = []
-    for test in job["suite"]["tests"]:
+    for test in suite["tests"]:
         oom_before = oom_kills()
         argv = [*cmd, *[str(a) for a in test.get("args") or []]]  # a generator's seed
-        target = _exec(argv, build.get("env") or {})
-        child = spawn(job, target, stdin_data=test["input"].encode(),
-                      address_space=bool(build.get("address_space", True)))  # fmt: skip
+        child = spawn(job, exec_target(argv, build.get("env") or {}), stdin_data=test["input"].encode(),
+                      address_space=address_space)  # fmt: skip
         run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
         result: dict[str, Any] = {
             "name": test["name"],
@@ -146,10 +170,13 @@ def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[s
             "stderr": run["stderr"],
         }
         if run["reason"] is None and run["exit_code"] == 0:
-            result["status"] = "ran"  # the host compares the output
+            if checker is None:
+                result["status"] = "ran"  # the host compares the output
+            else:
+                result.update(judge_programs.check(job, checker, test, run["stdout_bytes"]))
         else:
             status, message = crash_status(run, oom_before, markers)
-            result.update(status=status, message=message, error_type=_error_type(run["stderr"]))
+            result.update(status=status, message=message, error_type=error_type(run["stderr"]))
             if status == "error":
                 result["traceback"] = trim(run["stderr"], 4000)
         results.append(result)

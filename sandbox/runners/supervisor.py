@@ -205,7 +205,10 @@ def main() -> None:
         reason = f"the sandbox supervisor could not harden itself: {exc}"
         _write({"sandbox_error": reason, "results": []} if single else {"ready": False, "error": reason})
         sys.exit(3)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # a program that closes its stdin early must not take the supervisor down with SIGPIPE
+    # when the rest of its input (or an interactor's answer) is written: the write fails with
+    # EPIPE instead, and the test goes on. Test processes get the default back (spawn).
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     if single:
         once(sys.argv[2])
     else:
