@@ -27,6 +27,7 @@ from pacore_core.config import RunConfig
 from pacore_core.errors import BenchError
 from pacore_core.files import atomic_write
 from pacore_core.problem import Problem
+from pacore_core.record import RunRecord
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, Limits, TestSuite, Verdict
@@ -65,6 +66,9 @@ class BenchRow(RunCost):
     score_s: float = 0.0
     code: str | None = None
     node: str | None = None  # the cluster node that produced the row (Ray runs only)
+    page: str | None = None  # the row's run page, relative to the output directory
+    # the run itself, until `pacore_view.bench_page.save_row_run` writes it beside the page
+    record: RunRecord | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -201,6 +205,7 @@ async def run_bench(
             return
         async with tasks_limit:
             row = await run_row(problem, spec, repeat, settings, backend, bounded)
+        await asyncio.to_thread(save_row_run, out_dir, row)
         async with write_lock:
             with results.open("a") as f:
                 f.write(row.model_dump_json() + "\n")
@@ -229,10 +234,13 @@ async def run_row(
 ) -> BenchRow:
     seed = row_seed(settings.seed, problem.id, repeat)
     cfg = settings.run.model_copy(update={"seed": seed})
-    out = await run_strategy(spec, public_view(problem, hide_examples=settings.hide_examples),
-                             backend=backend, sandbox=sandbox, config=cfg)
+    shown = public_view(problem, hide_examples=settings.hide_examples)
+    out = await run_strategy(spec, shown, backend=backend, sandbox=sandbox, config=cfg)
     row = BenchRow(problem=problem.id, strategy=spec.name, repeat=repeat, seed=seed,
                    reason=out.reason, code=out.code, error=out.error,
+                   record=RunRecord(backend=backend.name, model=getattr(backend, "model", None),
+                                    config=cfg, problem=shown, result=out.result)
+                   if out.result is not None else None,
                    **out.cost().model_dump())
     if out.public is not None:
         row.public_passed, row.public_total = out.public.passed, out.public.total
@@ -251,6 +259,14 @@ async def run_row(
             row.error = "sandbox error while scoring: " + "; ".join(
                 t.message or t.status for t in v.tests[:1])
     return row
+
+
+def save_row_run(out_dir: Path, row: BenchRow) -> None:
+    """Write the row's run record and page under `runs/` (failures to do so are the row's
+    note, never the bench's end)."""
+    from pacore_view.bench_page import save_row_run as save
+
+    save(out_dir, row)
 
 
 def summarise(rows: list[BenchRow], order: list[str]) -> list[StrategySummary]:

@@ -31,6 +31,7 @@ from pacore_bench.harness import (
     load_rows,
     row_seed,
     run_row,
+    save_row_run,
     write_summary,
 )
 from pacore_bench.strategies import StrategySpec
@@ -208,6 +209,7 @@ class _Driver:
         if key in self.written:
             return
         self.written.add(key)
+        save_row_run(self.results.parent, row)
         with self.results.open("a") as f:
             f.write(row.model_dump_json() + "\n")
         self.progress.done += 1

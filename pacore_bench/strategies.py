@@ -31,7 +31,14 @@ from pacore_core.config import PRESETS, RunConfig, cli_flag
 from pacore_core.engine import Engine
 from pacore_core.errors import run_failure
 from pacore_core.problem import Problem
-from pacore_core.record import RoundRecord, SuiteScore, TrajectoryRecord
+from pacore_core.record import (
+    RoundRecord,
+    RunResult,
+    SelectedCandidate,
+    SuiteScore,
+    TrajectoryRecord,
+    Verification,
+)
 from pacore_core.selection import eligible, tampered
 from sandbox.base import Sandbox
 
@@ -134,6 +141,7 @@ class StrategyOutcome(RunCost):
     public: SuiteScore | None = None
     reason: str = ""
     error: str | None = None
+    result: RunResult | None = Field(default=None, exclude=True, repr=False)  # for the row's run page
 
 
 async def run_strategy(
@@ -163,6 +171,7 @@ async def run_strategy(
                 ttc_tokens=result.ttc_tokens, prompt_tokens=result.prompt_tokens,
                 model_calls=result.model_calls, sandbox_s=result.sandbox_s, error=result.error,
                 tampered=sum(tampered(t.verification) for r in result.rounds for t in r.trajectories),
+                result=result,
             )
         else:
             k = spec.n if spec.kind != "single" else 1
@@ -174,6 +183,7 @@ async def run_strategy(
                 v = chosen.verification
                 out.public = v.public if v is not None else None
             out.reason = reason
+            out.result = _round_result(rec, chosen, reason, problem)
     except Exception as e:
         cause = run_failure(e)
         if cause is None:
@@ -182,6 +192,21 @@ async def run_strategy(
     out.wall_s = time.perf_counter() - start
     return out
 
+
+
+def _round_result(rec: RoundRecord, chosen: TrajectoryRecord | None, reason: str,
+                  problem: Problem) -> RunResult:
+    """A one-round strategy as a run result, so its row has a run page like PaCoRe's."""
+    v = chosen.verification if chosen is not None else None
+    result = RunResult(
+        status="solved" if v is not None and v.ok else "unsolved", language=problem.language,
+        code=chosen.code if chosen is not None else None, verification=v or Verification(),
+        selected=SelectedCandidate(source="candidate", round=rec.round, index=chosen.index, reason=reason)
+        if chosen is not None else SelectedCandidate(source="none", reason=reason),
+        selection_tests="public" if problem.public_tests is not None else "none", rounds=[rec],
+        wall_s=rec.wall_s)
+    result.tally_costs()
+    return result
 
 
 def _from_round(rec: RoundRecord) -> StrategyOutcome:

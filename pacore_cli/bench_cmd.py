@@ -42,6 +42,7 @@ from pacore_core.config import Settings, cli_flag
 from pacore_core.errors import PacoreError
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
+from pacore_view.bench_page import write_bench_report
 from sandbox import docker_status_sync
 
 DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
@@ -161,10 +162,11 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
 def _finish(args: argparse.Namespace, console: Console, summaries: list[StrategySummary],
             out_dir: Path, meta: BenchMeta, backend_name: str, errors: int) -> int:
     plot = plot_scaling(summaries, out_dir / PLOT, title=f"{args.dataset} ({meta.model or backend_name})")
+    report = write_bench_report(out_dir)
     console.print(bench_summary(summaries, title=f"pacore bench {args.dataset}"))
-    console.print(f"results: {out_dir / 'results.jsonl'}\nplot: {plot}", highlight=False)
+    console.print(f"results: {out_dir / 'results.jsonl'}\nplot: {plot}\nreport: {report}", highlight=False)
     if args.json:
-        print(json.dumps(_summary_json(summaries, out_dir, plot)))
+        print(json.dumps({**_summary_json(summaries, out_dir, plot), "report": str(report)}))
     return 1 if errors else 0
 
 

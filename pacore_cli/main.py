@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "pacore_cli.lsp_cmd",
     "pacore_cli.doctor_cmd",
     "pacore_cli.stress_cmd",
+    "pacore_cli.view_cmd",
 )
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
 

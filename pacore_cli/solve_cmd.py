@@ -21,6 +21,7 @@ from pacore_cli import run_warnings
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
 from pacore_cli.solve_evidence import add_evidence_flags, check_evidence_flags, start_pool, with_oracle
+from pacore_cli.solve_page import RunPage
 from pacore_cli.solve_target import TargetError, load_target
 from pacore_core.backends import Backend, make_backend
 from pacore_core.config import Settings, cli_flag
@@ -117,6 +118,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="seed round 1 from cached trajectories (a pool file or a run record)")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="write the chosen program here (with --all: a DIR for the completed files)")
+    p.add_argument("--html", type=Path, metavar="FILE",
+                   help="write the run page (self-contained HTML), also when the run fails or is interrupted")
     p.add_argument("--all", action="store_true",
                    help="solve every stub under PROBLEM (a module, package or project), callees "
                    "first (docs/solve-all.md)")
@@ -171,11 +174,12 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     problem = target.problem
     for note in target.notes:
         console.print(escape(note), highlight=False, soft_wrap=True)
-    for path, flag in ((args.output, "--output"), (args.record, "--record")):
+    for path, flag in ((args.output, "--output"), (args.record, "--record"), (args.html, "--html")):
         if path is not None:
             check_writable(path, flag)
     pool = _load_pool(args.pool) if args.pool is not None else None
     pool = start_pool(args, problem, pool)
+    args.page = RunPage(args.html, problem, settings) if args.html is not None else None
     backend = open_backend(settings, args.replay)
     try:
         sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
@@ -184,7 +188,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
         try:
             problem, oracle = await with_oracle(args, settings, problem, sandbox)
             result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
-                                       console)
+                                       console, args.page)
             result.oracle = oracle
         finally:
             await sandbox.close()
@@ -207,17 +211,24 @@ def _load_pool(path: Path) -> TrajectoryPool:
 
 
 async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sandbox: Sandbox,
-                      pool: TrajectoryPool | None, console: Console) -> RunResult:
+                      pool: TrajectoryPool | None, console: Console,
+                      page: RunPage | None = None) -> RunResult:
     progress = SolveProgress(console)
+    engine = Engine(backend, sandbox, settings.run, on_event=progress, pool=pool, name_setting=cli_flag)
+    if page is not None:
+        page.attach(engine)
     with progress:
         try:
-            result = await Engine(backend, sandbox, settings.run, on_event=progress,
-                                  pool=pool, name_setting=cli_flag).solve(problem)
+            result = await engine.solve(problem)
         except Exception as e:
             cause = run_failure(e)
             if cause is None:
                 raise
             result = RunResult(status="error", language=problem.language, error=cause.render(cli_flag))
+        except BaseException:  # Ctrl-C, SIGTERM: the page shows what was done
+            if page is not None and (failed := page.write(None, "interrupted")) is not None:
+                say_error(console, "pacore solve", failed)
+            raise
     result.replayed = result.replayed or backend.name == "replay"
     return result
 
@@ -247,6 +258,8 @@ def _write_outputs(args: argparse.Namespace, problem: Problem, settings: Setting
                       result=result).save(args.record)
         except OSError as e:
             failed.append(f"could not write the run record to {args.record}: {e.strerror or e}")
+    if getattr(args, "page", None) is not None and (page_failed := args.page.write(result)) is not None:
+        failed.append(page_failed)
     if args.output is not None and result.code is not None:
         try:
             atomic_write(args.output, result.code)
@@ -259,6 +272,8 @@ def _report(args: argparse.Namespace, console: Console, problem: Problem, settin
             who: tuple[str, str | None], result: RunResult) -> int:
     failed = _write_outputs(args, problem, settings, who, result)
     console.print(run_summary(result, problem.id))
+    if getattr(args, "html", None) is not None and not any(str(args.html) in f for f in failed):
+        console.print(f"run page: {args.html}", highlight=False)
     if args.output is not None and not any(str(args.output) in f for f in failed):
         console.print(f"wrote {args.output}" if result.code is not None
                       else f"no program to write to {args.output}", highlight=False)

@@ -26,6 +26,7 @@ class FittedInput:
     input_tokens: int
     max_tokens: int
     cuts: list[Cut]
+    sources: list[list[int]]  # the trajectories behind each message, in the same order
 
 
 async def fit_to_window(
@@ -51,7 +52,7 @@ async def fit_to_window(
     prompt = build_prompt(messages())
     used = await count(prompt) + CHAT_TEMPLATE_MARGIN
     if window is None:
-        return FittedInput(prompt, messages(), used, reserve, cuts)
+        return FittedInput(prompt, messages(), used, reserve, cuts, [list(g.indices) for g in kept])
 
     while used + reserve > window:
         if kept and level < COUNTS:
@@ -91,7 +92,7 @@ async def fit_to_window(
             )
         )
         reserve = room
-    return FittedInput(prompt, messages(), used, reserve, cuts)
+    return FittedInput(prompt, messages(), used, reserve, cuts, [list(g.indices) for g in kept])
 
 
 async def _drop_weakest(

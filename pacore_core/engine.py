@@ -67,6 +67,9 @@ class Engine:
         self.pool = pool
         self._on_event = on_event
         self._name_setting = name_setting
+        self._live: RunResult | None = None  # the run in progress, for `snapshot`
+        self._round: RoundRecord | None = None
+        self._t0: float | None = None
         self._template = load_template(
             config.template, with_verdicts=config.include_verdicts, template_dir=config.template_dir
         )
@@ -88,6 +91,7 @@ class Engine:
         result = RunResult(
             status="unsolved", language=problem.language, replayed=self.backend.name == "replay"
         )
+        self._live, self._round, self._t0 = result, None, start
         leader = Leader(cfg.select_on)
         previous: RoundRecord | None = None
         agreement = self._agreement_session(problem)
@@ -100,7 +104,7 @@ class Engine:
             for r, k in enumerate(widths, start=1):
                 fitted = await self._round_input(problem, previous, r, window, agreement)
                 if previous is not None:
-                    previous.messages = fitted.messages
+                    previous.messages, previous.message_sources = fitted.messages, fitted.sources
                     previous.cuts.extend(fitted.cuts)
                     await self._emit_compacted(previous)
                 rec = await self.run_round(
@@ -172,19 +176,22 @@ class Engine:
             input_tokens = await self.backend.count_tokens(prompt)
         leader = leader if leader is not None else Leader(cfg.select_on)
         rec = RoundRecord(round=round_index, k=k, prompt=prompt, input_tokens=input_tokens)
+        self._round = rec
         await self._emit(
             RoundStarted(round=round_index, rounds=rounds or round_index, k=k, input_tokens=input_tokens)
         )
         pooled = self.pool.take(problem.id, k) if (self.pool and round_index == 1) else []
         rec.seeded_from_pool = bool(pooled)
         start = time.perf_counter()
+        rec.started_s = start - self._t0 if self._t0 is not None else 0.0
         done = 0
         verified = 0
         failure: BackendError | None = None
 
-        async def judge(traj: Trajectory) -> None:
+        async def judge(traj: Trajectory, arrived_s: float) -> None:
             nonlocal verified
             tr = await self._judge(problem, traj, agreement, round_index)
+            tr.arrived_s, tr.verified_s = arrived_s, time.perf_counter() - start
             rec.trajectories.append(tr)
             verified += 1
             v = tr.verification
@@ -218,7 +225,7 @@ class Engine:
                     error=traj.error,
                 )
             )
-            tg.create_task(judge(traj))
+            tg.create_task(judge(traj, time.perf_counter() - start))
 
         async def sample_all(tg: asyncio.TaskGroup) -> None:
             for i, t in enumerate(pooled):
@@ -270,6 +277,19 @@ class Engine:
                 ),
             )
         return rec
+
+    def snapshot(self) -> RunResult | None:
+        """The run so far, its round in progress included: a page drawn while it runs or after
+        Ctrl-C. Shares the records with the engine: read it before the engine runs on."""
+        if self._live is None or self._t0 is None:
+            return None
+        rounds = list(self._live.rounds)
+        if self._round is not None and all(r is not self._round for r in rounds):
+            rounds.append(self._round)
+        out = self._live.model_copy(update={"rounds": rounds})
+        out.tally_costs()
+        out.wall_s = out.wall_s or time.perf_counter() - self._t0
+        return out
 
     async def verify(self, problem: Problem, code: str, probes: ProbeSuite | None = None) -> Verification:
         return await verify_code(self.sandbox, problem, code, self.config.limits, probes)

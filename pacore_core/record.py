@@ -58,6 +58,10 @@ class TrajectoryRecord(Trajectory):
     code_problem: str | None = None  # why no usable code was extracted
     verification: Verification | None = None
     message: str = ""  # the compacted message C(trajectory)
+    # seconds after its round started: when the model's answer arrived, when its verdict did
+    # (the run page's timeline: generation and verification overlapping)
+    arrived_s: float | None = None
+    verified_s: float | None = None
 
 
 class Cut(BaseModel):
@@ -77,9 +81,11 @@ class RoundRecord(BaseModel):
     trajectories: list[TrajectoryRecord] = Field(default_factory=list)
     cuts: list[Cut] = Field(default_factory=list)
     messages: list[str] = Field(default_factory=list)  # references handed to the next round
+    message_sources: list[list[int]] = Field(default_factory=list)  # trajectories behind each message
     generation_s: float = 0.0
     wall_s: float = 0.0
     seeded_from_pool: bool = False
+    started_s: float = 0.0  # seconds after the run started
 
 
 class SelectedCandidate(BaseModel):
