@@ -15,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 from pydantic import ValidationError
 
-from lsp_server import agreed_tests
+from lsp_server import agreed_tests, run_commands
 from lsp_server.jobs import FunctionKey
 from lsp_server.protocol import (
     CMD_CANCEL,
@@ -118,6 +118,8 @@ def create_server(
                 command=types.Command(title=title_all(n), command=CMD_SOLVE_ALL,
                                       arguments=[{"uri": uri, "version": version}])))
         return actions + ([agreed] if agreed is not None else [])
+
+    run_commands.register(ls)
 
     @ls.command(agreed_tests.CMD_WRITE_AGREED)
     async def write_agreed_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, str]:

@@ -23,6 +23,7 @@ from lsp_server.diagnostics import SummaryDiagnostics
 from lsp_server.jobs import JobRegistry
 from lsp_server.report import SolveReport, summary
 from lsp_server.rpc import PacoreProtocol
+from lsp_server.runs import RunStore
 from lsp_server.settings import env_layer, parse_settings
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
@@ -83,6 +84,7 @@ class PacoreLanguageServer(LanguageServer):
         self._config_pull: asyncio.Task[None] | None = None
         self._terminating: asyncio.Task[None] | None = None
         self.summaries = SummaryDiagnostics()
+        self.runs = RunStore()  # run pages: this session's runs, the last ones kept on disk
 
     # -- settings ---------------------------------------------------------------------------
 

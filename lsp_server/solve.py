@@ -27,10 +27,13 @@ from lsp_server.preflight import (
 from lsp_server.progress import SolveProgress
 from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
+from lsp_server.runs import Run, RunStore
 from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings, editor_setting
 from pacore_core.errors import PacoreError
+from pacore_core.events import Event
+from pacore_core.problem import Problem
 from pacore_core.project.context import agreement_obstacle, build_problem, method_owner
 from pacore_core.project.splicing import SplicingSandbox
 from pacore_core.project.targeting import ParsedDocument, StubTarget, stub_at
@@ -227,7 +230,12 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
     progress = SolveProgress(ls, ctx.token, f"PaCoRe: {ctx.target.qualname}")
     try:
         await progress.begin()
-        result = await _run_engine(ctx, backend, inner, progress)
+        run = ls.runs.start(Run(solve_id=ctx.solve_id, function=ctx.target.qualname, root=ctx.root,
+                                problem=Problem(id=ctx.target.qualname, statement="(checking the tests)"),
+                                config=ctx.settings.core_settings().run, backend=backend.name,
+                                model=getattr(backend, "model", None)))
+        result = await _run_engine(ctx, backend, inner, progress, run, ls.runs)
+        await ls.runs.finish(ctx.solve_id, result)
         applied, detail = await finish(ls, ctx, result)
         progress.end(f"{result.status}: {result.verification.passed}/"
                      f"{result.verification.total} tests")
@@ -237,16 +245,19 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
             await ls.close_sandboxes()  # the last solve: "cancelled" means nothing runs any more
         progress.end("cancelled")
         ls.record_report(ctx.report(None, "cancelled", "none", "cancelled by the user"))
+        await ls.runs.finish(ctx.solve_id, None, "interrupted")
         raise
     except Exception as e:  # report, never crash the server
         rep = _failed(ls, ctx, e, progress)
+        await ls.runs.finish(ctx.solve_id, None, error=rep.error or rep.detail)
     finally:
         await backend.close()
     ls.record_report(rep)
 
 
 async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
-                      progress: SolveProgress) -> RunResult:
+                      progress: SolveProgress, run: Run | None = None,
+                      runs: RunStore | None = None) -> RunResult:
     """Check the tests, write some if the user allowed it, then run the engine."""
     from pacore_core.engine import Engine
 
@@ -275,8 +286,15 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
         config = config.model_copy(update={"agreement": "on"})
         if not node_ids:  # nothing to run: an empty project suite would run every test
             problem = problem.model_copy(update={"public_tests": None})
-    return await Engine(backend, sandbox, config, on_event=progress.on_event,
-                        name_setting=editor_setting).solve(problem)
+    def on_event(event: Event) -> None:
+        progress.on_event(event)
+        if runs is not None:
+            runs.changed(ctx.solve_id)
+
+    engine = Engine(backend, sandbox, config, on_event=on_event, name_setting=editor_setting)
+    if run is not None:  # its page, live while it runs (`pacore.runPage`)
+        run.problem, run.config, run.engine = problem, config, engine
+    return await engine.solve(problem)
 
 
 def _failed(ls: PacoreLanguageServer, ctx: SolveContext, e: Exception,
