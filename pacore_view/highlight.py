@@ -24,9 +24,11 @@ def _lexer(language: str) -> Lexer:
         return TextLexer(stripnl=False, ensurenl=False)
 
 
+@lru_cache(maxsize=512)
 def code_html(code: str, language: str) -> Markup:
     """The program as highlighted HTML; Pygments escapes the text, so a candidate's
-    `<script>` stays text."""
+    `<script>` stays text. Cached: merged duplicates, the answer and its trajectory, and a
+    live page redrawn every second highlight each program once."""
     return Markup(highlight(code, _lexer(language), _FORMATTER))
 
 

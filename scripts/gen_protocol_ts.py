@@ -1,8 +1,9 @@
 """Generate editor-clients/vscode/src/protocolTypes.ts from the server's pydantic models.
 
 The results the language server sends (`pacore.solve`, `pacore.cancel`, `pacore.report`,
-`pacore.doctor`) are pydantic models; the VS Code client's types are this script's output, so
-they cannot drift from the server (tests/lsp/test_protocol_types.py runs `--check`).
+`pacore.doctor`, `pacore.runPage`, `pacore.runs`) are pydantic models; the VS Code client's
+types are this script's output, so they cannot drift from the server
+(tests/lsp/test_protocol_types.py runs `--check`).
 Usage: .venv/bin/python scripts/gen_protocol_ts.py [--check] [--out FILE]
 """
 
@@ -23,10 +24,11 @@ from pydantic.json_schema import models_json_schema  # noqa: E402
 
 from lsp_server.protocol import CancelResult, SolveStarted  # noqa: E402
 from lsp_server.report import SolveReport  # noqa: E402
+from lsp_server.runs import RunEntry, RunPage  # noqa: E402
 from pacore_core.doctor import DoctorReport  # noqa: E402
 
 OUT = ROOT / "editor-clients" / "vscode" / "src" / "protocolTypes.ts"
-MODELS: list[type[BaseModel]] = [SolveStarted, CancelResult, SolveReport, DoctorReport]
+MODELS: list[type[BaseModel]] = [SolveStarted, CancelResult, SolveReport, DoctorReport, RunPage, RunEntry]
 RENAME = {"Check": "DoctorCheck", "SelectedCandidate": "ReportSelected"}
 HEADER = """\
 /**

@@ -63,6 +63,12 @@ def workspace(tmp_path: Path) -> Path:
 def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
     result = tmp_path / f"{case}.json"
+    # the desktop's opener, as vim.ui.open calls it: here it notes what it was asked to open
+    opener = tmp_path / "bin" / "xdg-open"
+    opener.parent.mkdir(exist_ok=True)
+    opener.write_text('#!/bin/sh\nprintf "%s\\n" "$1" > "$PACORE_TEST_OPENED.tmp" && '
+                      'mv "$PACORE_TEST_OPENED.tmp" "$PACORE_TEST_OPENED"\n')
+    opener.chmod(0o755)
     settings = {**(extra or {}), "baseUrl": base_url, "model": "scripted-model", "preset": "low",
                 "sandbox": SANDBOX}
     env = {
@@ -76,6 +82,8 @@ def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path,
         "PACORE_TEST_RESULT": str(result),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PACORE_TEST_OPENED": str(tmp_path / "opened.txt"),
+        "PATH": f"{opener.parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     cmd = [nvim_binary(), "--headless", "--clean", "-u", str(HERE / "minimal_init.lua"),
            "-c", f"luafile {HERE / 'solve_test.lua'}"]
@@ -112,6 +120,13 @@ def test_pacore_solve_edits_the_buffer(tmp_path: Path) -> None:
     assert report["status"] == "solved"
     assert report["function"] == "add"
     assert (report["verification"]["passed"], report["verification"]["total"]) == (2, 2)
+    # :PacoreView wrote the run page beside the run's record and opened it
+    page = Path(data["opened"][0])
+    assert page.parent == ws / ".pacore" / "runs" and page.suffix == ".html"
+    assert page.with_suffix(".json").is_file()
+    html = page.read_text()
+    assert '<span class="badge st-solved">solved</span>' in html and 'id="r2-t0"' in html
+    assert any(n["message"] == f"PaCoRe: run page of add (finished): {page}" for n in data["notifications"])
     assert "PaCoRe: server" in data["health"] and "server executable:" in data["health"]
     assert "settings are valid" in data["health"]
     assert "PaCoRe: pacore.doctor" in data["health"]

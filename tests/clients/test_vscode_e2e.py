@@ -415,3 +415,54 @@ def test_solve_summary_leaves_no_permanent_squiggle(vs: VSCode) -> None:
     vs.ui.replace_line(STUB_LINE, "return b + a")
     vs.ui.page.keyboard.press("Escape")
     vs.ui.wait_until(lambda: vs.ui.squiggles("info") == 0, "the summary cleared by the edit", 30)
+
+
+def _run_page(vs: VSCode) -> Any:
+    """The run page inside VS Code's webview (two nested frames: the host and the content)."""
+    return vs.ui.page.frame_locator("iframe.webview.ready").last.frame_locator("#active-frame")
+
+
+def _pick_latest_run(vs: VSCode) -> None:
+    """PaCoRe: Show Run asks which run when there are several: the latest is first."""
+    picker = vs.ui.page.locator(".quick-input-widget", has_text="which run")
+    try:
+        picker.wait_for(state="visible", timeout=3_000)
+    except Exception:
+        return  # only one run: shown at once
+    vs.ui.page.keyboard.press("Enter")
+    picker.wait_for(state="hidden", timeout=10_000)
+
+
+def test_show_run_webview_live_then_finished(vs: VSCode) -> None:
+    case = vs.case("run_mod", "late_add_r")  # round 1 answers after LATE_S: time to look
+    vs.open(case)
+    vs.ui.goto(STUB_LINE, 5)
+    vs.ui.palette("PaCoRe: Solve Function at Cursor")
+    vs.ui.wait_toast("PaCoRe: late_add_r", 60)
+    vs.ui.palette("PaCoRe: Show Run")
+    _pick_latest_run(vs)
+    page = _run_page(vs)
+    badge = page.locator("h1 .badge")
+    badge.wait_for(state="visible", timeout=30_000)
+    assert badge.inner_text() == "running"
+    assert page.locator("h1 .pid").inner_text() == "late_add_r"
+    assert page.locator("#round-1 .card").count() == 0  # round 1 is still with the model
+    vs.ui.screenshot("run-webview-running")
+    # the page follows the run without being reopened: round 1's cards, then the answer
+    page.locator("#round-1 .card").first.wait_for(state="visible", timeout=90_000)
+    vs.ui.wait_until(lambda: badge.inner_text() == "solved", "the page showing the solved run", 120)
+    assert page.locator("#round-1 .card").count() == 2
+    assert page.locator("#round-2 .card.chosen").count() == 1
+    vs.wait_solved(case)
+    # selecting a card in the webview shows its program and tests
+    page.locator("#r1-t1").click()
+    panel = page.locator("#r1-t1-detail")
+    panel.wait_for(state="visible", timeout=10_000)
+    assert "return a + b" in panel.locator("pre.code").inner_text()
+    assert panel.locator("details.test").count() == 3
+    vs.ui.screenshot("run-webview-finished")
+    # the finished notification opens the page too
+    vs.ui.close_all_editors()
+    vs.ui.click_toast_button("PaCoRe finished late_add_r", "Show run")
+    _run_page(vs).locator("h1 .badge", has_text="solved").wait_for(state="visible", timeout=30_000)
+    assert "3/3 tests" in _run_page(vs).locator("#answer").inner_text()

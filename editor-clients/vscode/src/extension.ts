@@ -21,6 +21,7 @@ import {
 } from 'vscode-languageclient/node';
 import { selectedInterpreter } from './interpreter';
 import { NotificationProgress } from './progressUi';
+import { RunPanel } from './runView';
 import { ServerProcess } from './serverProcess';
 import { confirmEdit, PREVIEW_SCHEME, PreviewProvider, REPORT_SCHEME } from './preview';
 import {
@@ -42,6 +43,7 @@ import {
   reportParams,
   SECTION,
   serverCommand,
+  solveIdOfToken,
   solveParams,
   SOLVE_COMMAND,
   summarizeReport,
@@ -83,6 +85,7 @@ class PacoreController implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private server: ServerProcess | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
+  readonly runs = new RunPanel((params, quiet) => this.execute(params, quiet));
 
   constructor(
     private readonly output: vscode.OutputChannel,
@@ -149,6 +152,7 @@ class PacoreController implements vscode.Disposable {
             this.output.appendLine(`[progress] ${update.title}: ${update.message}`);
           }
           if (params.kind === 'end') {
+            this.finished(token, update.title, params.message);
             next(token, params);
           }
         },
@@ -202,16 +206,34 @@ class PacoreController implements vscode.Disposable {
     return applied ? { applied } : { applied, failureReason: 'VS Code refused the edit' };
   }
 
+  /** The finished notification of a solve, with a button that opens its run page. */
+  private finished(token: string | number, title: string | undefined, message: string | undefined): void {
+    const solveId = solveIdOfToken(token);
+    if (solveId === undefined || message === 'cancelled') {
+      return; // the user cancelled it: they know
+    }
+    const name = (title ?? '').replace(/^PaCoRe: /, '');
+    void vscode.window.showInformationMessage(`PaCoRe finished ${name}: ${message ?? 'done'}`, 'Show run').then((choice) => {
+      if (choice === 'Show run') {
+        void this.runs.show(solveId);
+      }
+    });
+  }
+
   private solveStarted(result: unknown): void {
     if (isSolveStarted(result)) {
       this.output.appendLine(`Solving ${result.function} (solve ${result.solveId})`);
     }
   }
 
-  /** Send a `workspace/executeCommand`, turning failures into error messages. */
-  async execute(params: ExecuteCommandParams): Promise<unknown> {
+  /** Send a `workspace/executeCommand`, turning failures into error messages (`quiet`: into
+   * undefined, for requests the user did not ask for, such as a live page's refresh). */
+  async execute(params: ExecuteCommandParams, quiet = false): Promise<unknown> {
     await this.starting;
     const client = this.client;
+    if (quiet && (client === undefined || client.state !== State.Running)) {
+      return undefined;
+    }
     if (client === undefined || client.state !== State.Running) {
       void vscode.window.showErrorMessage('PaCoRe: the language server is not running. See the "PaCoRe" output channel.', 'Show Output')
         .then((c) => c && this.output.show(true));
@@ -220,6 +242,9 @@ class PacoreController implements vscode.Disposable {
     try {
       return await client.sendRequest(ExecuteCommandRequest.type, params);
     } catch (error) {
+      if (quiet) {
+        return undefined;
+      }
       void vscode.window.showErrorMessage(`PaCoRe: ${errorMessage(error)}`);
       return undefined;
     }
@@ -328,6 +353,7 @@ class PacoreController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.runs.dispose();
     void this.stop();
   }
 }
@@ -355,6 +381,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('pacore.solveAllInWorkspace', () => ctl.solveAllInWorkspace()),
     vscode.commands.registerCommand('pacore.cancelSolve', () => ctl.cancel()),
     vscode.commands.registerCommand('pacore.showReport', () => ctl.showReport()),
+    vscode.commands.registerCommand('pacore.showRun', () => ctl.runs.choose()),
     vscode.commands.registerCommand('pacore.runHealthCheck', () => ctl.doctor()),
     vscode.commands.registerCommand('pacore.restartServer', () => ctl.restart()),
     vscode.commands.registerCommand('pacore.showOutput', () => output.show(true)),

@@ -23,7 +23,7 @@ import type {
   WorkDoneProgressReport,
   WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
-import type { DoctorCheck, SolveReport, SolveStarted } from './protocolTypes';
+import type { DoctorCheck, RunEntry, RunPage, SolveReport, SolveStarted } from './protocolTypes';
 import { SERVER_SETTING_KEYS, type ServerSettingKey } from './settingsTable';
 
 // What the server sends: generated from its pydantic models (scripts/gen_protocol_ts.py).
@@ -34,6 +34,8 @@ export type {
   ReportRound,
   ReportSelected,
   ReportVerification,
+  RunEntry,
+  RunPage,
   SolveReport,
   SolveStarted,
 } from './protocolTypes';
@@ -44,6 +46,10 @@ export const SOLVE_COMMAND = 'pacore.solve';
 export const CANCEL_COMMAND = 'pacore.cancel';
 export const REPORT_COMMAND = 'pacore.report';
 export const DOCTOR_COMMAND = 'pacore.doctor';
+export const RUN_PAGE_COMMAND = 'pacore.runPage';
+export const RUNS_COMMAND = 'pacore.runs';
+/** Progress tokens of solves are `pacore/<solveId>` (docs/lsp-protocol.md). */
+export const SOLVE_TOKEN_PREFIX = 'pacore/';
 export const SOLVE_ACTION_TITLE = 'Solve with PaCoRe';
 export const SOLVE_ACTION_KIND = 'refactor.rewrite';
 export const CLI_MODULE = 'pacore_cli.main';
@@ -320,6 +326,29 @@ export function progressCancelParams(token: ProgressToken): { token: ProgressTok
 
 export function reportParams(solveId?: string): ExecuteCommandParams {
   return { command: REPORT_COMMAND, arguments: solveId === undefined ? [] : [{ solveId }] };
+}
+
+/** `pacore.runPage` params: a run (default the latest); `since` skips an unchanged page. */
+export function runPageParams(args: { solveId?: string; since?: number; write?: boolean } = {}): ExecuteCommandParams {
+  return { command: RUN_PAGE_COMMAND, arguments: [args] };
+}
+
+export function runsParams(): ExecuteCommandParams {
+  return { command: RUNS_COMMAND, arguments: [] };
+}
+
+export function isRunPage(v: unknown): v is RunPage {
+  return isPlainObject(v) && typeof v.solveId === 'string' && typeof v.version === 'number'
+    && typeof v.state === 'string' && (typeof v.html === 'string' || v.html === null);
+}
+
+export function isRunEntries(v: unknown): v is RunEntry[] {
+  return Array.isArray(v) && v.every((e) => isPlainObject(e) && typeof e.solveId === 'string' && typeof e.function === 'string');
+}
+
+/** The solve a progress token belongs to, if it is a solve's. */
+export function solveIdOfToken(token: ProgressToken): string | undefined {
+  return typeof token === 'string' && token.startsWith(SOLVE_TOKEN_PREFIX) ? token.slice(SOLVE_TOKEN_PREFIX.length) : undefined;
 }
 
 export function doctorParams(): ExecuteCommandParams {

@@ -48,6 +48,28 @@ export interface ReportVerification {
   tests: string;
 }
 
+/** One run of `pacore.runs`, newest first. */
+export interface RunEntry {
+  solveId: string;
+  function: string;
+  state: string;
+  started: string;
+}
+
+/** What `pacore.runPage` returns. */
+export interface RunPage {
+  solveId: string;
+  function: string;
+  /** `running`, `finished` or `interrupted` */
+  state: string;
+  /** changes whenever the run does; send it back as `since` */
+  version: number;
+  /** the self-contained page; null when unchanged since `since` */
+  html: string | null;
+  /** where the page was written, with `write` */
+  path: string | null;
+}
+
 /** What `pacore.report` returns for one solve (field names are the wire names). */
 export interface SolveReport {
   solveId: string;

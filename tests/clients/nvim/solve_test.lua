@@ -130,6 +130,22 @@ local ok, err = xpcall(function()
   end, 50)
   out.report_text = buffer_text(vim.api.nvim_get_current_buf())
   step("report")
+  -- :PacoreView writes the run page and opens it (vim.ui.open: xdg-open on PATH)
+  local opened = vim.env.PACORE_TEST_OPENED
+  vim.cmd("PacoreView")
+  assert(vim.wait(30000, function()
+    return vim.fn.filereadable(opened) == 1
+  end, 50), "the run page was not opened")
+  vim.wait(2000, function()
+    for _, n in ipairs(out.notifications) do
+      if n.message:find("PaCoRe: run page", 1, true) then
+        return true
+      end
+    end
+    return false
+  end, 50)
+  out.opened = vim.fn.readfile(opened)
+  step("view")
   vim.cmd("checkhealth pacore")
   out.health = buffer_text(vim.api.nvim_get_current_buf())
   step("health")

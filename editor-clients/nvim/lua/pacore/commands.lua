@@ -1,4 +1,5 @@
---- :PacoreSolve, :PacoreSolveAll, :PacoreCancel, :PacoreReport: thin wrappers over the server's commands.
+--- :PacoreSolve, :PacoreSolveAll, :PacoreCancel, :PacoreReport, :PacoreView: thin wrappers over the
+--- server's commands.
 local M = {}
 
 --- The `pacore` client attached to `bufnr`, or nil with an error shown.
@@ -143,6 +144,29 @@ function M.report(args)
     vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text, "\n"))
     vim.bo[buf].modifiable = false
     vim.notify(M.summary(report))
+  end)
+end
+
+--- :PacoreView [solveId] — write the last (or named) run's page (one self-contained HTML file,
+--- beside its record under .pacore/runs/) and open it with vim.ui.open (the default browser).
+--- @param args string
+function M.view(args)
+  local client = M.client(vim.api.nvim_get_current_buf())
+  if not client then
+    return
+  end
+  local arguments = { { solveId = args ~= "" and args or nil, write = true } }
+  M.execute(client, "pacore.runPage", arguments, 0, function(page)
+    if type(page) ~= "table" or type(page.path) ~= "string" then
+      vim.notify("PaCoRe: no run yet; run :PacoreSolve first")
+      return
+    end
+    local _, err = vim.ui.open(page.path)
+    if err then
+      vim.notify(("PaCoRe: run page written to %s; could not open it: %s"):format(page.path, err), vim.log.levels.WARN)
+      return
+    end
+    vim.notify(("PaCoRe: run page of %s (%s): %s"):format(page["function"], page.state, page.path))
   end)
 end
 

@@ -4,7 +4,7 @@
 ---     settings = { baseUrl = "http://127.0.0.1:8000/v1", model = "my-model", preset = "low" },
 ---   })
 ---
---- Commands: :PacoreSolve, :PacoreSolveAll[!], :PacoreCancel [id], :PacoreReport [id];
+--- Commands: :PacoreSolve, :PacoreSolveAll[!], :PacoreCancel [id], :PacoreReport [id], :PacoreView [id];
 --- health: :checkhealth pacore.
 --- No keymaps are set; map `:PacoreSolve<CR>` yourself if you like.
 local M = {}
@@ -46,6 +46,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command("PacoreReport", function(a)
     commands.report(a.args)
   end, { nargs = "?", desc = "PaCoRe: show the last (or named) solve's report" })
+  vim.api.nvim_create_user_command("PacoreView", function(a)
+    commands.view(a.args)
+  end, { nargs = "?", desc = "PaCoRe: write the last (or named) run's page and open it in the browser" })
 
   vim.lsp.config("pacore", config.lsp_config(options))
   vim.lsp.enable("pacore")
