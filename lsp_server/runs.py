@@ -95,6 +95,9 @@ class RunStore:
 
     def start(self, run: Run) -> Run:
         self.runs[run.solve_id] = run
+        finished = [r.solve_id for r in self.runs.values() if r.state != "running"]
+        for old in finished[: max(len(self.runs) - self.keep, 0)]:  # on disk, listed as `file:`
+            del self.runs[old]
         return run
 
     def changed(self, solve_id: str) -> None:

@@ -55,7 +55,7 @@ def save_row_run(out_dir: Path, row: BenchRow) -> None:
     try:
         row.record.save(out_dir / RUNS / f"{slug}.json")
         write_run_page(row.record, out_dir / RUNS / f"{slug}.html")
-    except OSError as e:
+    except Exception as e:  # a picture must never cost the benchmark a row
         log.warning("could not write the run page of %s: %s", slug, e)
         return
     row.page = f"{RUNS}/{slug}.html"
