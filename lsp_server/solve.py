@@ -232,7 +232,7 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
         await progress.begin()
         run = ls.runs.start(Run(solve_id=ctx.solve_id, function=ctx.target.qualname, root=ctx.root,
                                 problem=Problem(id=ctx.target.qualname, statement="(checking the tests)"),
-                                config=ctx.settings.core_settings().run, backend=backend.name,
+                                config=ctx.settings.run, backend=backend.name,
                                 model=getattr(backend, "model", None)))
         result = await _run_engine(ctx, backend, inner, progress, run, ls.runs)
         await ls.runs.finish(ctx.solve_id, result)
