@@ -28,12 +28,12 @@ def needs_docker() -> None:
 
 
 async def test_run_page_live_then_finished_and_kept(session_factory: Any) -> None:
-    # the final synthesis of `add` is slow: round 1 is done while the run still goes on
+    # (fib: its tests alone judge it, no doctests) the final synthesis is slow: round 1 is done while the run still goes on
     needs_docker()
     async with session_factory(sandbox=SANDBOX) as s:
         assert await s.command("pacore.runPage") is None  # no run yet
         s.server.responder = _slow_synthesis(s.server.responder)
-        started = await s.solve("def add(")
+        started = await s.solve("def fib(")
         sid = started["solveId"]
 
         async def live_page() -> dict[str, Any]:
@@ -41,7 +41,7 @@ async def test_run_page_live_then_finished_and_kept(session_factory: Any) -> Non
             return page
 
         first = await live_page()
-        assert first["state"] == "running" and first["function"] == "add"
+        assert first["state"] == "running" and first["function"] == "fib"
         # the page follows the run: round 1's two cards appear while round 2 waits on the model
         for _ in range(600):  # 120 s at most
             page = await live_page()
@@ -54,10 +54,13 @@ async def test_run_page_live_then_finished_and_kept(session_factory: Any) -> Non
         assert "in progress" in page["html"] and '<span class="badge st-running">' in page["html"]
         unchanged = await s.command("pacore.runPage", {"solveId": sid, "since": page["version"]})
         assert unchanged["html"] is None or unchanged["version"] != page["version"]
-        await s.wait_report("add", 120)
+        report = await s.wait_report("fib", 120)
+        assert "`fib`: solved" in report, report
         done = await live_page()
         assert done["state"] == "finished" and done["version"] > page["version"]
-        assert '<span class="badge st-solved">solved</span>' in done["html"]
+        badge = re.search(r'<h1>.*?</h1>', done["html"], re.S)
+        assert badge and '<span class="badge st-solved">solved</span>' in badge.group(0), \
+            (badge.group(0) if badge else None, re.findall(r'id="(?:error|assurance)">[^<]*', done["html"]))
         assert done["html"].count('class="card ') == 3
         assert (await s.command("pacore.runPage"))["solveId"] == sid  # the latest by default
         # kept on disk, git-ignored, and rebuildable with `pacore view`
