@@ -28,7 +28,8 @@ def needs_docker() -> None:
 
 
 async def test_run_page_live_then_finished_and_kept(session_factory: Any) -> None:
-    # (fib: its tests alone judge it, no doctests) the final synthesis is slow: round 1 is done while the run still goes on
+    # fib: its tests alone judge it (no doctests); the final synthesis is slow: round 1 is done
+    # while the run still goes on
     needs_docker()
     async with session_factory(sandbox=SANDBOX) as s:
         assert await s.command("pacore.runPage") is None  # no run yet

@@ -39,7 +39,7 @@ export interface ReportSelected {
 /** How the returned code fared, and on which tests. */
 export interface ReportVerification {
   /** the sandbox verdict, `not_run` when nothing was verified */
-  verdict: 'passed' | 'failed' | 'presentation_error' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'idleness_limit' | 'compile_error' | 'sandbox_error' | 'skipped' | 'tampered' | 'no_code' | 'no_tests' | 'not_run';
+  verdict: 'passed' | 'failed' | 'presentation_error' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'idleness_limit' | 'compile_error' | 'sandbox_error' | 'judge_error' | 'skipped' | 'tampered' | 'no_code' | 'no_tests' | 'not_run';
   /** the verdict as a judge names it (`accepted`, `wrong answer`, `time limit`, `compilation error`, ...) */
   judge: string;
   passed: number;
