@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import struct
 import time
@@ -180,18 +181,27 @@ class WarmContainer:
         self.uses += 1
         deadline = time.monotonic() + first_s
         progress: list[dict[str, Any]] = []
+        nonce = secrets.token_hex(16)  # the supervisor's lines carry it; a candidate cannot know it
+        forged = 0
         self._sock.settimeout(first_s)
         try:
-            self._sock.sendall(json.dumps(job).encode() + b"\n")
+            self._sock.sendall(json.dumps({**job, "nonce": nonce}).encode() + b"\n")
         except OSError as exc:
             raise SupervisorGone(f"cannot send the job: {exc}") from exc
         try:
             while True:
-                message: dict[str, Any] = json.loads(self._read_line(deadline))
+                line = self._read_line(deadline)
+                try:
+                    message: dict[str, Any] = json.loads(line)
+                except ValueError:
+                    message = {}
+                if not isinstance(message, dict) or message.get("nonce") != nonce:
+                    forged += 1  # written on the supervisor's stdout by someone else
+                    continue
                 if "progress" in message:
                     progress.append(message["progress"])
                 elif "alive" not in message:  # a probe finished: only the deadline moves
-                    return message
+                    return {**message, "forged_lines": forged} if forged else message
                 deadline = time.monotonic() + gap_s
         except SupervisorGone as exc:
             exc.progress = progress

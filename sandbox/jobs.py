@@ -205,6 +205,12 @@ def verdict_from_response(
             suite, "sandbox_error", str(response["sandbox_error"]), backend=backend,
             duration_s=duration_s,
         )  # fmt: skip
+    if response.get("forged_lines"):  # gVisor lets /proc/1/fd/1 be opened: a candidate wrote on it
+        return failure_verdict(
+            suite, "tampered", f"tampered with the test harness: {response['forged_lines']} line(s) "
+            "written on the sandbox supervisor's channel to the host; refused by the sandbox",
+            backend=backend, duration_s=duration_s,
+        )  # fmt: skip
     compile_output = response.get("compile_output")
     if response.get("compile_error"):
         verdict = failure_verdict(

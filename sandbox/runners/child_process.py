@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from proc_control import kill_descendants
-from protocol import Emitter
+from protocol import CHANNEL, Emitter
 
 RESULT_FD = 3  # the child's result channel is moved here; only harness code writes it
 ALARM_FD = 4  # the guard's alarms (guard.py): whatever arrives here makes the run `tampered`
@@ -137,6 +137,7 @@ def spawn(
     pid = os.fork()
     if pid == 0:  # child
         code = 0
+        CHANNEL.clear()  # the supervisor's nonce: not for the test process
         try:
             os.setsid()
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the supervisor ignores it; programs must not

@@ -48,7 +48,7 @@ _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 _EMIT = "pacore.emit"
 _WATCHED = frozenset(
     {*_ALWAYS, _EMIT, "sys._getframe", "object.__getattr__", "object.__setattr__",
-     "object.__delattr__", "sys.settrace", "sys.setprofile", "open", "exec",
+     "object.__delattr__", "sys.settrace", "sys.setprofile", "open", "exec", "os.listdir", "os.scandir",
      "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.addressof",
      "ctypes.cdata", "ctypes.cdata/buffer", "ctypes.create_string_buffer", "ctypes.string_at",
      "ctypes.wstring_at", "ctypes.call_function", "ctypes.PyObj_FromPtr", "ctypes.set_errno",
@@ -369,7 +369,7 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
         elif event in ("sys.settrace", "sys.setprofile"):
             if untrusted_frame(caller) is not None:  # the event carries no argument (3.11)
                 refuse(f"{event} (a tracer sees the harness's frames)", caller)
-        elif event == "open":
+        elif event in ("open", "os.listdir", "os.scandir"):
             path: Any = args[0] if args else None
             kind = type(path)
             if issub(kind, bytes):
@@ -382,12 +382,24 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
                 refuse("opening a file through a path object of the program's own", caller)
             if type(path) is str and _memory_path(path):
                 refuse(f"opening {path} (process memory)", caller)
+            if type(path) is str and _foreign_descriptors(path, getpid()):
+                refuse(f"reading {path} (another process's descriptors: the sandbox's channels)", caller)
         elif event == "exec":
             code = args[0] if args else None
             if type(code) is types.CodeType and id(code) in codes and untrusted_frame(caller) is not None:
                 refuse("running the harness's code in another namespace", caller)
 
     sys.addaudithook(hook)
+
+
+def _foreign_descriptors(path: str, me: int) -> bool:
+    """`/proc/<pid>/fd` (or `fdinfo`, or a task's) of another process: under gVisor the
+    supervisor's descriptors, its job channel with the host among them, can be listed and
+    opened by a candidate of the same uid; under runc they are refused anyway."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 3 or parts[0] != "proc" or parts[1] in ("self", "thread-self", str(me)):
+        return False
+    return "fd" in parts[2:5] or "fdinfo" in parts[2:5]
 
 
 def _memory_path(path: str) -> bool:

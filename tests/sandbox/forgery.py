@@ -88,7 +88,13 @@ class Technique:
     expect: dict[str, str]
     why: str = ""  # text the tampered message must contain (what was refused)
     controls: tuple[str, ...] = ("check", "pytest")  # modes where the unguarded harness is forged
+    # docker runtime -> mode -> verdict, where the runtimes differ
+    runtime_expect: dict[str, dict[str, str]] = field(default_factory=dict)
+    docker_only: bool = False  # never on the local backend (it would aim at the host itself)
     notes: str = field(default="", compare=False)
+
+    def expected(self, mode: str, runtime: str | None = None) -> str:
+        return self.runtime_expect.get(runtime or "", {}).get(mode) or self.expect[mode]
 
     @property
     def code(self) -> str:
@@ -99,7 +105,32 @@ def _all(verdict: str) -> dict[str, str]:
     return dict.fromkeys(MODES, verdict)
 
 
+# a final answer saying every test passed, for the supervisor's channel to the host
+FORGED_ANSWER = (
+    "import json, subprocess\n\n"
+    "def f(x):\n"
+    "    results = [{'name': n, 'status': 'passed', 'duration_s': 0.0} for n in _ids()]\n"
+    "    line = json.dumps({'results': results, 'compile_output': None, 'reusable': True})\n"
+    "    # an exec'd shell: no audit hook follows it; gVisor lets /proc/1/fd/1 be opened\n"
+    "    subprocess.run(['sh', '-c', 'cat > /proc/1/fd/1 2>/dev/null'], input=(line + '\\n').encode())\n"
+    "    return 0\n"
+)
+
+
 TECHNIQUES: list[Technique] = [
+    Technique(
+        "supervisor_channel",
+        FORGED_ANSWER,
+        _all("failed"),
+        why="supervisor's channel",
+        runtime_expect={"runsc": _all("tampered")},
+        controls=(),
+        docker_only=True,
+        notes="runc: the supervisor (PID 1) is non-dumpable, its descriptors cannot be opened, the "
+        "program just fails. gVisor opens them: the forged answer reaches the host, which knows "
+        "it by its missing nonce (every line of the supervisor carries the job's) and judges the "
+        "run tampered; test_forgery's control shows a host without the nonce takes it",
+    ),
     Technique(
         "gc_scan",
         "import gc\n\ndef f(x):\n    for obj in gc.get_objects():\n        if _is_reporter(obj):\n"

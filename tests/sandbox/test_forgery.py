@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ ASYNC = pytest.mark.asyncio(loop_scope="module")
 SUPERVISOR = os.path.join(os.path.dirname(__file__), "..", "..", "sandbox", "runners", "supervisor.py")
 LIMITS = Limits(timeout_s=5.0, memory_mb=512)
 DEFENDED = [(t, mode) for t in TECHNIQUES for mode in t.expect]
+LOCAL_DEFENDED = [(t, mode) for t, mode in DEFENDED if not t.docker_only]
 CONTROLS = [(t, mode) for t in TECHNIQUES for mode in t.controls]
 
 
@@ -48,9 +50,9 @@ def unguarded(technique: Technique, mode: str) -> Verdict:
     return verdict_from_response(final[-1], suite, backend="control", duration_s=0.0)
 
 
-def check_defended(technique: Technique, mode: str, verdict: Verdict) -> None:
+def check_defended(technique: Technique, mode: str, verdict: Verdict, runtime: str | None = None) -> None:
     dump = verdict.model_dump_json(indent=1)[:4000]
-    assert verdict.verdict == technique.expect[mode], dump
+    assert verdict.verdict == technique.expected(mode, runtime), dump
     assert verdict.passed == 0 and verdict.total >= 1, dump
     if verdict.verdict == "tampered":
         messages = " ".join(t.message or "" for t in verdict.tests)
@@ -74,11 +76,11 @@ async def test_forgery_docker(case: tuple[Technique, str], runtime: str, runtime
     """Every technique in every mode, under runc and under gVisor (runsc)."""
     technique, mode = case
     verdict = await runtime_sandbox.run(Candidate(code=technique.code), suite_for(mode), LIMITS)
-    check_defended(technique, mode, verdict)
+    check_defended(technique, mode, verdict, runtime)
 
 
 @ASYNC
-@pytest.mark.parametrize("case", DEFENDED, ids=_id)
+@pytest.mark.parametrize("case", LOCAL_DEFENDED, ids=_id)
 async def test_forgery_local(case: tuple[Technique, str], local_sandbox: Sandbox) -> None:
     technique, mode = case
     verdict = await local_sandbox.run(Candidate(code=technique.code), suite_for(mode), LIMITS)
@@ -164,3 +166,32 @@ async def test_a_forging_candidate_is_never_the_answer() -> None:
     assert result.selected.source == "candidate" and "tampered" in result.selected.reason
     assert result.status == "unsolved"
     assert synthesis and "Verification: TAMPERED" in str(synthesis[0]["messages"])
+
+
+@pytest.mark.docker
+def test_positive_control_a_host_without_the_nonce_takes_a_forged_answer() -> None:
+    """Under gVisor a candidate can write on the supervisor's stdout (/proc/1/fd/1). Read as
+    the host read it before the nonce (the first answer line wins), the forged line is the
+    verdict: passed. The same stream, read with the nonce rule, is tampered."""
+    from sandbox.images import IMAGE
+
+    require_docker()
+    technique = next(t for t in TECHNIQUES if t.name == "supervisor_channel")
+    suite = suite_for("check")
+    job = build_job(Candidate(code=technique.code), suite, LIMITS, workdir="/tmp/job")
+    job["nonce"] = "0123456789abcdef"  # what the host sends; the candidate never sees it
+    proc = subprocess.run(
+        ["docker", "run", "--rm", "-i", "--runtime", "runsc", "--network", "none", "--user", "65534:65534",
+         "--read-only", "--tmpfs", "/tmp:exec", "--label", "pacore=1",
+         "--label", f"pacore.owner-pid={os.getpid()}", "--label", f"pacore.owner-host={socket.gethostname()}",
+         IMAGE],
+        input=json.dumps(job) + "\n", capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip().startswith("{")]
+    answers = [m for m in lines if not {"ready", "progress", "alive"} & set(m)]
+    assert len(answers) >= 2, proc.stdout[-3000:] + proc.stderr[-2000:]
+    forged = verdict_from_response(answers[0], suite, backend="control", duration_s=0.0)
+    assert forged.verdict == "passed" and all("nonce" not in m for m in answers[:-1])
+    assert answers[-1].get("nonce") == job["nonce"]  # the supervisor's own answer, last
+    real = verdict_from_response(answers[-1], suite, backend="control", duration_s=0.0)
+    assert real.verdict == "failed"
