@@ -244,14 +244,16 @@ CASES: list[Case] = [
         "        except OSError:\n            pass\n"
         "    assert not opened, f'read the supervisor: {opened}'\n    return x + 1\n",
         _on(("docker",), "tampered"),
-        why={"runsc": "/proc/1/fd: ['0', '1', '2'"},  # its host stdin/stdout/stderr, listed
+        why={"runc": "another process's descriptors", "runsc": "another process's descriptors"},
         notes="the supervisor (PID 1, the test process's parent) is non-dumpable: a candidate of "
         "the same uid can neither list its descriptors (the job's pipes) nor open its memory. "
         "Passing means every attempt was refused; local runs as the caller's uid, often root. "
         "OPEN HOLE under gVisor (Debian's runsc 2022-12-19): it refuses /proc/1/mem but not "
         "/proc/1/fd, whose entries (the host's stdin/stdout job channel included) open for "
-        "reading and writing; pinned here so a fix flips this case to passed (issue 25). "
-        "The guard refuses opening /proc/<pid>/mem from Python (tampered) under both runtimes",
+        "reading and writing. Issue 25: the guard refuses listing another process's /proc/<pid>/fd "
+        "and opening /proc/<pid>/mem from Python (tampered) under both runtimes; a shell the "
+        "candidate starts still can under gVisor, and a line it writes on the supervisor's "
+        "stdout lacks the job's nonce (test_forgery's supervisor_channel)",
     ),
     Case(
         "network_tcp",
