@@ -91,6 +91,7 @@ class Technique:
     # docker runtime -> mode -> verdict, where the runtimes differ
     runtime_expect: dict[str, dict[str, str]] = field(default_factory=dict)
     docker_only: bool = False  # never on the local backend (it would aim at the host itself)
+    also: frozenset[str] = frozenset()  # verdicts also accepted where not tampered (a slow shell)
     notes: str = field(default="", compare=False)
 
     def expected(self, mode: str, runtime: str | None = None) -> str:
@@ -126,6 +127,7 @@ TECHNIQUES: list[Technique] = [
         runtime_expect={"runsc": _all("tampered")},
         controls=(),
         docker_only=True,
+        also=frozenset({"timeout"}),
         notes="runc: the supervisor (PID 1) is non-dumpable, its descriptors cannot be opened, the "
         "program just fails. gVisor opens them: the forged answer reaches the host, which knows "
         "it by its missing nonce (every line of the supervisor carries the job's) and judges the "

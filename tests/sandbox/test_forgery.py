@@ -52,7 +52,8 @@ def unguarded(technique: Technique, mode: str) -> Verdict:
 
 def check_defended(technique: Technique, mode: str, verdict: Verdict, runtime: str | None = None) -> None:
     dump = verdict.model_dump_json(indent=1)[:4000]
-    assert verdict.verdict == technique.expected(mode, runtime), dump
+    expected = technique.expected(mode, runtime)
+    assert verdict.verdict == expected or (expected != "tampered" and verdict.verdict in technique.also), dump
     assert verdict.passed == 0 and verdict.total >= 1, dump
     if verdict.verdict == "tampered":
         messages = " ".join(t.message or "" for t in verdict.tests)
