@@ -21,9 +21,10 @@ from pacore_cli.solve_evidence import program_file
 from pacore_core.config import cli_flag
 from pacore_core.errors import PacoreError, UsageError
 from pacore_core.loaders import load_problem
+from pacore_core.loaders.judge_files import read_program
 from pacore_core.stress import StressConfig, StressResult, StressRun, StressToolError
 from sandbox import languages
-from sandbox.models import IOSuite, Limits
+from sandbox.models import IOSuite, JudgeProgram, Limits
 
 EXIT_NONE_FOUND, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--problem", type=Path, default=None,
                    help="a problem (statement or directory): its samples check the brute force "
                    "first, its comparison and time limit apply")  # fmt: skip
+    p.add_argument("--checker", type=Path, default=None, metavar="FILE",
+                   help="checker for problems that accept any valid answer, testlib convention "
+                   "(`checker INPUT OUTPUT ANSWER`, exit 0 accepted); default: the problem's")  # fmt: skip
     p.add_argument("--comparison", choices=["exact", "whitespace", "float"], default=None,
                    help="how outputs are compared (default: the problem's, else whitespace)")
     p.add_argument("--time-limit", type=float, default=None, metavar="S",
@@ -63,6 +67,17 @@ def error_object(message: str) -> dict[str, Any]:
     return {"status": "error", "error": message, "inputs_run": 0, "counterexample": None}
 
 
+def _checker(args: argparse.Namespace, samples: IOSuite | None) -> JudgeProgram | None:
+    if args.checker is None:
+        return samples.checker if samples is not None else None
+    if not args.checker.exists():
+        raise UsageError(f"checker {args.checker} does not exist")
+    try:
+        return read_program(args.checker, "testlib")
+    except PacoreError as e:
+        raise UsageError(e.render(cli_flag)) from None
+
+
 def _config(args: argparse.Namespace, samples: IOSuite | None, problem_limit: float | None) -> StressConfig:
     if args.count < 1:
         raise UsageError(f"--count must be at least 1 (got {args.count})")
@@ -77,6 +92,7 @@ def _config(args: argparse.Namespace, samples: IOSuite | None, problem_limit: fl
     return StressConfig(
         count=args.count, seconds=args.seconds, max_found=args.max_found, first_seed=args.seed,
         comparison=comparison, float_tolerance=samples.float_tolerance if samples else 1e-6,
+        checker=_checker(args, samples),
         limits=Limits(timeout_s=limit), brute_limits=Limits(timeout_s=max(10.0, 4 * limit)),
     )  # fmt: skip
 
@@ -90,7 +106,7 @@ def _samples(path: Path) -> IOSuite:
     if not suites:
         raise UsageError(f"{path} has no stdin/stdout samples to check the brute force with")
     return IOSuite(tests=[t for s in suites for t in s.tests], comparison=suites[0].comparison,
-                   float_tolerance=suites[0].float_tolerance)  # fmt: skip
+                   float_tolerance=suites[0].float_tolerance, checker=suites[0].checker)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

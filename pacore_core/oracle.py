@@ -46,7 +46,8 @@ async def oracle_tests(
     tolerance = samples[0].float_tolerance if samples else 1e-6
     triples = zip(seeds, inputs, answers, strict=True)
     tests = [IOTest(name=f"seed {s}", input=i, expected=a) for s, i, a in triples]
-    suite = IOSuite(tests=tests, comparison=comparison, float_tolerance=tolerance)
+    checker = samples[0].checker if samples else None  # any valid answer: judged, not compared
+    suite = IOSuite(tests=tests, comparison=comparison, float_tolerance=tolerance, checker=checker)
     record = OracleRecord(
         brute=brute.code, generator=generator.code, brute_language=brute.language,
         generator_language=generator.language, inputs=count, first_seed=first_seed,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from pacore_core.errors import PacoreError
 from sandbox.base import Sandbox
-from sandbox.models import Candidate, Comparison, IOSuite, IOTest, Limits, TestResult
+from sandbox.models import Candidate, Comparison, IOSuite, IOTest, JudgeProgram, Limits, TestResult
 
 FIRST_BATCH = 25
 MAX_BATCH = 400
@@ -68,6 +68,9 @@ class StressConfig(BaseModel):
     parallel: int = Field(default=2, ge=1, description="batches in flight at once")
     comparison: Comparison = "whitespace"
     float_tolerance: float = 1e-6
+    # a problem that accepts any valid answer: the checker judges the solution's output
+    # against the input and the brute force's answer (testlib or Kattis convention)
+    checker: JudgeProgram | None = None
     limits: Limits = Field(default_factory=lambda: Limits(timeout_s=5.0))
     brute_limits: Limits = Field(default_factory=lambda: Limits(timeout_s=10.0))
 
@@ -166,7 +169,7 @@ class StressRun:
             raise ValueError("no solution to judge: this session only builds oracle tests")
         triples = zip(seeds, inputs, answers, strict=True)
         tests = [IOTest(name=f"seed {s}", input=i, expected=a) for s, i, a in triples]
-        suite = IOSuite(tests=tests, comparison=self.config.comparison,
+        suite = IOSuite(tests=tests, comparison=self.config.comparison, checker=self.config.checker,
                         float_tolerance=self.config.float_tolerance, keep_stdout=True)  # fmt: skip
         verdict = await self.sandbox.run(self.solution, suite, self.config.limits)
         if verdict.verdict == "compile_error":
@@ -178,6 +181,8 @@ class StressRun:
                 continue
             if result.status == "sandbox_error":
                 raise PacoreError(f"the sandbox failed while running the solution: {result.message}")
+            if result.status == "judge_error":
+                raise PacoreError(f"the checker failed (its fault, not the solution's): {result.message}")
             seed, test = by_name[result.name]
             found.append(Counterexample(
                 seed=seed, input=_cut(test.input), expected=_cut(test.expected),

@@ -191,3 +191,36 @@ def test_ctrl_c_stops_at_once_and_leaves_no_container(docker_ready: None, files:
             proc.kill()
             proc.wait()
         client.close()
+
+
+ARGMAX_GEN = ("import random, sys\nr = random.Random(int(sys.argv[1]))\nn = r.randint(2, 6)\nprint(n)\n"
+              "print(*[r.randint(0, 3) for _ in range(n)])\n")
+ARGMAX_BRUTE = "input(); a = list(map(int, input().split()))\nprint(a.index(max(a)) + 1)\n"  # first index
+ARGMAX_LAST = "input(); a = list(map(int, input().split()))\nprint(len(a) - a[::-1].index(max(a)))\n"
+ARGMAX_CHECKER = """import sys
+inp, out, _ans = (open(p).read().split() for p in sys.argv[1:4])
+a = list(map(int, inp[1:]))
+try:
+    i = int(out[0])
+except (IndexError, ValueError):
+    print("not an index", file=sys.stderr); sys.exit(1)
+ok = 1 <= i <= len(a) and a[i - 1] == max(a)
+print("ok" if ok else f"a[{i}] is not a maximum", file=sys.stderr)
+sys.exit(0 if ok else 1)
+"""
+
+
+def test_a_checker_accepts_any_valid_answer(docker_ready: None, tmp_path: Path) -> None:
+    """'Print any index of a maximum': the last index differs from the brute force's first
+    index; compared, that is a counterexample; with the checker, it is accepted."""
+    for name, text in {"gen.py": ARGMAX_GEN, "brute.py": ARGMAX_BRUTE, "last.py": ARGMAX_LAST,
+                       "checker.py": ARGMAX_CHECKER}.items():  # fmt: skip
+        (tmp_path / name).write_text(text)
+    rc, out, _ = _stress(tmp_path, "last.py", "--count", "40")
+    assert (rc, out["status"]) == (1, "counterexample")
+    rc, out, err = _stress(tmp_path, "last.py", "--count", "40", "--checker", "checker.py")
+    assert (rc, out["status"], out["inputs_run"]) == (0, "passed", 40), err
+    (tmp_path / "wrong.py").write_text("input(); print(1)\n")  # index 1 is a maximum only sometimes
+    rc, out, _ = _stress(tmp_path, "wrong.py", "--count", "40", "--checker", "checker.py")
+    assert (rc, out["status"]) == (1, "counterexample")
+    assert "is not a maximum" in (out["counterexample"]["message"] or "")

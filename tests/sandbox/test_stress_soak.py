@@ -8,6 +8,8 @@ import os
 import resource
 from pathlib import Path
 
+import pytest
+
 from pacore_core.stress import StressConfig, StressRun
 from sandbox import make_sandbox
 from sandbox.models import Candidate
@@ -56,6 +58,7 @@ async def _session(count: int) -> int:
         await sandbox.close()
 
 
+@pytest.mark.timeout(1800)  # ~30,000 program runs: minutes on a busy machine
 def test_ten_thousand_inputs_leave_nothing_behind() -> None:
     require_docker()
     assert asyncio.run(_session(50)) == 50  # warm-up: imports, image, docker client caches
