@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -133,6 +134,9 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> None:
     solved: dict[str, int] = {}
     try:
         with ScriptedServer(responder(code, args.latency)) as srv:
+            with tempfile.TemporaryDirectory() as d:  # warm-up: the sandbox's containers start
+                await run_sequential(project(Path(d), module, tests), srv, sandbox, args.rounds,
+                                     names[:1], write_back=False)
             for _ in range(args.repeats):
                 with tempfile.TemporaryDirectory() as d:
                     wall, solved["--all"] = await run_all(project(Path(d), module, tests), srv,
@@ -151,7 +155,8 @@ async def measure(kind: str, n: int, args: argparse.Namespace) -> None:
         await sandbox.close()
     seq = statistics.median(rows["sequential"])
     print(f"\n{kind}: {n} stubs, model latency {args.latency:.2f} s per request, rounds "
-          f"[{args.rounds}] + final, sandbox {args.sandbox}, median of {args.repeats}")
+          f"[{args.rounds}] + final, sandbox {args.sandbox}, median of {args.repeats} "
+          f"(after a warm-up solve; load average {os.getloadavg()[0]:.1f})")
     for label, walls in rows.items():
         med = statistics.median(walls)
         print(f"  {label:24s} {med:7.2f} s  ({solved[label]}/{n} solved; "
