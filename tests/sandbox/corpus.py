@@ -256,6 +256,18 @@ CASES: list[Case] = [
         "stdout lacks the job's nonce (test_forgery's supervisor_channel)",
     ),
     Case(
+        "read_supervisor_fds_from_a_shell",
+        "import subprocess\ndef f(x):\n"
+        "    cmd = 'ls /proc/1/fd; head -c 1 /proc/1/mem >/dev/null && echo MEM'\n"
+        "    r = subprocess.run(['sh', '-c', cmd], capture_output=True, text=True)\n"
+        "    assert not r.stdout.strip(), 'read the supervisor: ' + r.stdout.replace(chr(10), ' ')\n"
+        "    return x + 1\n",
+        _on(("docker",), "passed"),
+        notes="the same reads as read_supervisor_fds_and_memory from a shell, past the Python "
+        "guard: only the kernel's check of the supervisor's non-dumpable flag (harden_self) "
+        "refuses them (runc: permission denied; gVisor: invalid argument / permission denied)",
+    ),
+    Case(
         "network_tcp",
         "import socket\ndef f(x):\n"
         "    socket.create_connection(('{LISTEN_HOST}', {TCP_PORT}), timeout=3).recv(16)\n"
