@@ -15,6 +15,7 @@ from pacore_core.errors import EditorError, SandboxError
 from pacore_core.loaders.discovery import is_test_file, walk_files
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, ProjectSuite
+from sandbox.runners.node_select import NOT_COLLECTED
 
 _E_LINE = re.compile(r"^E\s+(\S.*)$", re.M)
 
@@ -102,11 +103,14 @@ def _cause(message: str) -> str:
 
 
 async def check_collection(sandbox: Sandbox, *, root: Path, overlay: dict[str, str],
-                           node_ids: list[str]) -> None:
+                           node_ids: list[str]) -> list[str]:
     """Run the tests once against the stub: failures are expected, collection errors are not.
 
     A test file that cannot be imported (a missing module, an error at import time) is
-    reported with its cause; so is a sandbox that fails before running anything.
+    reported with its cause; so is a sandbox that fails before running anything. Returns the
+    node ids pytest does not collect although their files import: test discovery named
+    something pytest does not run (the checker's limit, never the user's fault), so the
+    solve leaves them out. Parametrized tests, classes and fixtures are pytest's to collect.
     """
     verdict = await sandbox.run(Candidate(code=""), ProjectSuite(root=root, overlay=overlay,
                                                                 node_ids=node_ids))
@@ -115,12 +119,19 @@ async def check_collection(sandbox: Sandbox, *, root: Path, overlay: dict[str, s
             or verdict.compile_output or "no detail"
         raise SandboxError(f"the sandbox failed before any model request: {detail}")
     broken: dict[str, str] = {}
+    unknown: list[str] = []
     for t in verdict.tests:
         message = t.message or ""
-        # The runner reports a node it never ran as "no result reported" plus the collection
-        # error; a whole failed collection as one result named "collection".
-        uncollected = t.name == "collection" or message.startswith("no result reported")
-        if t.status != "error" or t.error_type is not None or not uncollected:
+        if t.status != "error" or t.error_type is not None:
+            continue
+        if message.startswith(NOT_COLLECTED):
+            unknown.append(t.name)
+            continue
+        # The runner reports a node it never ran as "not collected" with its file's import
+        # error, or "no result reported" with why; a whole failed collection as "collection".
+        uncollected = t.name == "collection" or message.startswith(
+            ("no result reported", "not collected:"))
+        if not uncollected:
             continue
         cause = _cause(message)
         if cause.startswith("NotImplementedError"):
@@ -130,3 +141,12 @@ async def check_collection(sandbox: Sandbox, *, root: Path, overlay: dict[str, s
         listed = "; ".join(f"{rel} cannot be collected: {cause}" for rel, cause in broken.items())
         raise PreflightError(f"{listed}. Fix the tests (or the module they import) first; as "
                              "they are, no candidate could pass. No model request was made.")
+    return unknown
+
+
+def none_collected_message(qualname: str, unknown: list[str]) -> str:
+    """Every test discovery found is one pytest does not collect: say so, without blaming them."""
+    return (f"pytest collects none of the tests found for `{qualname}` "
+            f"({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}), although their "
+            "files import. List the tests to run (files or node ids) in pacore.testPaths. No "
+            "model request was made.")

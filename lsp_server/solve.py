@@ -18,9 +18,11 @@ from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.jobs import AlreadyRunning, FunctionKey
 from lsp_server.preflight import (
+    PreflightError,
     check_collection,
     check_docker,
     check_sources,
+    none_collected_message,
     syntax_problem,
     unparsable_tests,
 )
@@ -264,8 +266,15 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
     node_ids, extra = suite_node_ids(ctx)
     if node_ids:  # the tests must at least be collectable, before any token is spent
         progress.say("checking the tests")
-        await check_collection(inner, root=ctx.root, node_ids=node_ids,
-                               overlay={**extra, ctx.relpath: ctx.doc.text})
+        unknown = await check_collection(inner, root=ctx.root, node_ids=node_ids,
+                                         overlay={**extra, ctx.relpath: ctx.doc.text})
+        if unknown:  # named by discovery, not collected by pytest: left out, never blamed
+            log.warning("solve %s: pytest does not collect %s; solving without them",
+                        ctx.solve_id, ", ".join(unknown))
+            ctx.tests.node_ids = [n for n in ctx.tests.node_ids if n not in unknown]
+            node_ids, extra = suite_node_ids(ctx)
+            if not node_ids:
+                raise PreflightError(none_collected_message(ctx.target.qualname, unknown))
     if ctx.weak and not ctx.tests.doctest and not ctx.agreement:
         progress.say("writing tests (no tests found)")
         ctx.generated_tests = await write_tests(

@@ -7,7 +7,6 @@ Exit status: 0 when every (problem, strategy, repeat) ran, 1 when some ended in 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from pacore_bench.harness import (
 from pacore_bench.plot import plot_scaling
 from pacore_bench.strategies import parse_strategies
 from pacore_cli.render import bench_row_line, bench_summary
+from pacore_cli.signals import run_async
 from pacore_cli.solve_cmd import (
     EXIT_USAGE,
     UsageError,
@@ -91,7 +91,7 @@ def default_out(dataset: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
-        return asyncio.run(_bench(args, console))
+        return run_async(_bench(args, console))
     except UsageError as e:
         console.print(f"[bold red]pacore bench:[/] {escape(str(e))}", highlight=False,
                       soft_wrap=True)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, NoReturn
+from collections.abc import Sequence
+from typing import NoReturn
 
 from pacore_cli.output_guard import ErrorObject, JsonStdout, generic_error, quiet_broken_pipe
+from pacore_cli.signals import sigterm_stops
 from pacore_core.config import cli_flag
 from pacore_core.errors import ConfigError, DatasetError, PacoreError, ProblemError, UsageError
 
@@ -64,30 +63,6 @@ def _error_object(argv: Sequence[str]) -> ErrorObject:
     return generic_error
 
 
-@contextmanager
-def _sigterm_as_interrupt(enabled: bool = True) -> Iterator[list[int]]:
-    """During the command SIGTERM interrupts like SIGINT: asyncio cancels the running task,
-    `finally` blocks close sandboxes (their containers) and backends, then we exit."""
-    received: list[int] = []
-
-    def handler(signum: int, _frame: Any) -> None:
-        received.append(signum)
-        signal.raise_signal(signal.SIGINT)
-
-    if not enabled:
-        yield received
-        return
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (embedded use): leave signals alone
-        yield received
-        return
-    try:
-        yield received
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     json_mode = "--json" in argv
@@ -128,7 +103,7 @@ def _run(argv: list[str]) -> tuple[int, str]:
         return EXIT_USAGE, f"{prog}: {e}"
     # the language server handles its own shutdown (a stdin reader thread would keep an
     # interrupted server alive): SIGTERM keeps its default there
-    with _sigterm_as_interrupt(enabled=args.command != "lsp") as received:
+    with sigterm_stops(enabled=args.command != "lsp") as received:
         try:
             code: int = args.run(args)
         except KeyboardInterrupt:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import asyncio
 import json
 import logging
 import sys
@@ -14,6 +13,7 @@ from typing import Any, cast, get_args
 
 from pydantic import ValidationError
 
+from pacore_cli.signals import run_async
 from pacore_core.config import Settings, cli_flag
 from pacore_core.errors import PacoreError, UsageError
 from sandbox import (
@@ -261,10 +261,10 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(args, str(exc), 2)
     try:
         if suite is None:
-            verdict = asyncio.run(_judge_problem(settings, limits, args, code))
+            verdict = run_async(_judge_problem(settings, limits, args, code))
         else:
             candidate = Candidate(language=_language(args), code=code)
-            verdict = asyncio.run(_run_once(settings, limits, candidate, suite))
+            verdict = run_async(_run_once(settings, limits, candidate, suite))
     except PacoreError as exc:  # the sandbox is not set up (engine, image, runtime)
         return _fail(args, exc.render(cli_flag), 2 if exc.setting else 1)
     if args.json:

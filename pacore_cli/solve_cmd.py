@@ -7,7 +7,6 @@ input error (missing/malformed problem, no tests, incomplete settings).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ from rich.markup import escape
 from pacore_cli import run_warnings
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
+from pacore_cli.signals import run_async
 from pacore_cli.solve_evidence import add_evidence_flags, check_evidence_flags, start_pool, with_oracle
 from pacore_cli.solve_page import RunPage
 from pacore_cli.solve_target import TargetError, load_target
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
                      "--output FILE)", EXIT_USAGE)
     with run_warnings.capture():  # every warning printed also goes into the --json object
         try:
-            return asyncio.run(_solve(args, console))
+            return run_async(_solve(args, console))
         except UsageError as e:
             return _fail(args, console, str(e), EXIT_USAGE)
 

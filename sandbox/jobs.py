@@ -23,6 +23,7 @@ from sandbox.models import (
     overall_status,
 )
 from sandbox.project import ProjectTooLarge, take_snapshot
+from sandbox.runners.node_select import selects
 from sandbox.runners.trim_text import trim
 
 OUTPUT_TRIM = 2000
@@ -118,6 +119,11 @@ def _expected_names(suite: TestSuite) -> list[str]:
     return list((calls or suite).node_ids)
 
 
+def _reported(name: str, seen: set[str]) -> bool:
+    """A named test has results: itself, or (pytest) its parametrized instances or members."""
+    return name in seen or any(selects(name, other) for other in seen)
+
+
 def failure_verdict(
     suite: TestSuite, status: TestStatus, message: str, *, backend: str, duration_s: float
 ) -> Verdict:
@@ -183,7 +189,7 @@ def interrupted_verdict(
     if not progress:
         return failure_verdict(suite, status, message, backend=backend, duration_s=duration_s)
     seen = {str(r.get("name")) for r in progress}
-    if all(name in seen for name in _expected_names(suite)):
+    if all(_reported(name, seen) for name in _expected_names(suite)):
         # the tests still to come are unknown (pytest without node ids): never a pass
         progress = [*progress, {"name": "suite", "status": status, "message": message}]
     return verdict_from_response(
@@ -225,7 +231,7 @@ def verdict_from_response(
         tests = [_result(r, suite) for r in response.get("results", [])]
     seen = {t.name for t in tests}
     for name in _expected_names(suite):
-        if name not in seen:
+        if not _reported(name, seen):
             tests.append(TestResult(name=name, status=missing[0], message=missing[1]))
     probes = getattr(suite, "probes", None)
     return Verdict(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from answers import raise_alarm, watch_tests
+from node_select import selected
 from trim_text import trim
 
 WATCHED_PACKAGES = ("pytest", "_pytest", "pluggy", "run_pytest", "trim_text", "guard")
@@ -139,9 +140,10 @@ def main(
                 )
 
         def pytest_collection_modifyitems(self, session: Any, config: Any, items: Any) -> None:
-            if wanted is not None:
+            if wanted is not None:  # parametrized instances and class members too
                 keep = set(wanted)
-                items[:] = [item for item in items if item.nodeid in keep]
+                items[:] = [item for item in items
+                            if item.nodeid in keep or selected(wanted, item.nodeid)]
 
         def pytest_collection_finish(self, session: Any) -> None:
             if guarded:

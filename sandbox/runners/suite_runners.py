@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from child_process import guarded, spawn, stream_caps, supervise
+from node_select import NOT_COLLECTED, expand, selects
 from proc_control import oom_kills
 from trim_text import trim
 
@@ -217,6 +218,24 @@ def _check_results(run: dict[str, Any], name: str, oom_before: int) -> list[dict
     return [{**base, "status": status, "message": message, "error_type": None}]
 
 
+def _missing(nodeid: str, collected: set[str] | None, collect_errors: list[dict[str, Any]],
+             stderr: str) -> str:
+    """Why a named test has no result: its file failed to import (the error), pytest stopped
+    before collecting, the session ended before the test ran, or pytest collects no such test.
+    `collected` is None when no collection finished."""
+    if collected is not None and nodeid in collected:
+        return "no result reported for this test: the test session ended before it ran"
+    mine = [str(e.get("message", "")) for e in collect_errors
+            if not e.get("nodeid") or selects(str(e.get("nodeid")), nodeid)]
+    if mine:
+        return "not collected: " + "; ".join(mine)
+    if collected is None:  # pytest stopped before collecting (a broken config file, ...)
+        last = [line.strip() for line in stderr.strip().splitlines() if line.strip()][-1:]
+        return "no result reported for this test: pytest stopped before collecting any test" + (
+            f" ({trim(last[0], 500)})" if last else "")
+    return NOT_COLLECTED
+
+
 def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[str, Any]]:
     """One pytest session normally; after a kill, a new session for the tests not yet run."""
     import run_pytest as harness
@@ -236,6 +255,8 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
     done: dict[str, dict[str, Any]] = {}
     collect_errors: list[dict[str, Any]] = []
     alarms: list[str] = []
+    collected: set[str] | None = None  # None until a collection finished
+    expanded = False
     for _attempt in range(64):
         oom_before = oom_kills()
         state: dict[str, Any] = {"current": None, "start": time.monotonic()}
@@ -261,8 +282,12 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
         starts: dict[str, int] = {}
         for event in run["events"]:
             kind = event.get("event")
-            if kind == "collected" and expected is None:
-                expected = list(event["nodeids"])
+            if kind == "collected":
+                collected = (collected or set()) | set(event["nodeids"])
+                if expected is None:
+                    expected = list(event["nodeids"])
+                elif not expanded:  # `test_x` names `test_x[1-2]`, `test_x[3-4]`, ...
+                    expected, expanded = expand(expected, event["nodeids"]), True
             elif kind == "collect_error":
                 collect_errors.append(event)
             elif kind == "start":
@@ -309,14 +334,9 @@ def run_pytest(job: dict[str, Any], progress: Progress = no_progress) -> list[di
     results = []
     detail = "; ".join(str(e.get("message", "")) for e in collect_errors)
     for nodeid in expected or []:
-        results.append(
-            done.get(nodeid)
-            or {
-                "name": nodeid,
-                "status": "error",
-                "message": f"no result reported for this test {detail}".strip(),
-            }
-        )
+        results.append(done.get(nodeid) or {"name": nodeid, "status": "error",
+                                            "message": _missing(nodeid, collected, collect_errors,
+                                                                run["stderr"])})
     if not results:
         results.append(
             {

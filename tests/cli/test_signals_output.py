@@ -8,6 +8,7 @@ early gets no traceback; an output that cannot be written after the run keeps th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from tests.cli.conftest import PACORE, clean_env, pacore
 from tests.cli.test_solve import ROMAN_GOOD, write_roman
 from tests.support import Reply, ScriptedServer, is_synthesis
+from tests.support.scripted_server import last_user_text
 
 
 def containers_of(pid: int) -> list[str]:
@@ -120,3 +122,105 @@ def test_output_that_fails_after_the_run_keeps_the_result(tmp_path: Path) -> Non
     obj = json.loads(as_json.stdout)
     assert obj["status"] == "solved" and "for value, sym in" in obj["code"]
     assert len(obj["write_errors"]) == 2, obj["write_errors"]
+
+
+def start_in_background(args: list[str | Path], cwd: Path) -> tuple[subprocess.Popen[str], int]:
+    """As CI, `nohup` scripts and job runners do: a non-interactive shell starts pacore with
+    `&`, so pacore inherits SIGINT as ignored. Returns the shell and pacore's pid; the shell
+    prints `exit N` when pacore ends (its stdout and stderr go to out.json and err.txt)."""
+    script = '"$0" "$@" >out.json 2>err.txt & echo $!; wait $!; echo "exit $?"'
+    proc = subprocess.Popen(["sh", "-c", script, str(PACORE), *map(str, args)], cwd=cwd,
+                            env=clean_env(), stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pid = int(proc.stdout.readline())
+    # the shell's child ignores SIGINT before it executes pacore: check once it has
+    wait_until(lambda: str(PACORE).encode() in Path(f"/proc/{pid}/cmdline").read_bytes(), 30,
+               "pacore to start")
+    ignored = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("SigIgn:"))
+    assert int(ignored.split()[1], 16) & (1 << (signal.SIGINT - 1)), "SIGINT is not ignored"
+    return proc, pid
+
+
+def terminate_and_wait(proc: subprocess.Popen[str], pid: int) -> int:
+    """SIGTERM to pacore alone; its exit status as the shell saw it."""
+    os.kill(pid, signal.SIGTERM)
+    try:
+        rest, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.kill(pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError("SIGTERM did not stop pacore (SIGINT ignored)") from None
+    return int(rest.strip().rsplit(" ", 1)[-1])
+
+
+@pytest.mark.docker
+def test_sigterm_stops_solve_when_sigint_is_ignored(tmp_path: Path, docker_ready: None) -> None:
+    stub = write_roman(tmp_path)
+    with ScriptedServer(slow_final_round) as srv:
+        proc, pid = start_in_background(
+            ["solve", stub, "--rounds", "2", "--base-url", srv.base_url, "--model", srv.model,
+             "--json"], tmp_path)
+        try:
+            wait_until(lambda: srv.calls >= 2 or proc.poll() is not None, 120,
+                       "the final round's request")
+            assert proc.poll() is None, (tmp_path / "err.txt").read_text()
+            assert containers_of(pid), "the run's containers are up before the signal"
+            code = terminate_and_wait(proc, pid)
+        finally:
+            if proc.poll() is None:
+                os.kill(pid, signal.SIGKILL)
+                proc.communicate()
+    stderr = (tmp_path / "err.txt").read_text()
+    assert code == 143, stderr
+    assert "pacore: terminated" in stderr and "Traceback" not in stderr, stderr
+    assert containers_of(pid) == [], "containers left behind"
+    lines = (tmp_path / "out.json").read_text().splitlines()
+    assert len(lines) == 1, lines
+    obj = json.loads(lines[0])
+    assert obj["status"] == "error" and "terminated" in obj["error"], obj
+
+
+@pytest.mark.docker
+def test_sigterm_stops_bench_keeping_finished_rows(tmp_path: Path, docker_ready: None) -> None:
+    data = tmp_path / "problems"
+    data.mkdir()
+    for name in ("a", "b", "c"):
+        (data / f"{name}.md").write_text(f"# Echo [{name.upper()}-MARK]\n\nPrint the input.\n\n"
+                                         "## Sample Input\n\n```\n1\n```\n\n## Sample Output\n\n"
+                                         "```\n1\n```\n")
+
+    def reply(req: dict[str, Any], choice: int, call: int) -> Reply:
+        slow = "[C-MARK]" in last_user_text(req)  # the third problem's model never answers
+        return Reply("```python\nprint(input())\n```", latency_s=300.0 if slow else 0.0)
+
+    out = tmp_path / "out"
+    with ScriptedServer(reply) as srv:
+        proc, pid = start_in_background(
+            ["bench", "--dataset", f"dir:{data}", "--strategies", "single", "--concurrency", "1",
+             "--out", out, "--base-url", srv.base_url, "--model", srv.model], tmp_path)
+        try:
+            wait_until(lambda: len(rows(out)) >= 2 or proc.poll() is not None, 180,
+                       "two finished rows")
+            wait_until(lambda: srv.calls >= 3 or proc.poll() is not None, 60,
+                       "the third row's request")
+            assert proc.poll() is None, (tmp_path / "err.txt").read_text()
+            code = terminate_and_wait(proc, pid)
+        finally:
+            if proc.poll() is None:
+                os.kill(pid, signal.SIGKILL)
+                proc.communicate()
+    stderr = (tmp_path / "err.txt").read_text()
+    assert code == 143, stderr
+    assert "pacore: terminated" in stderr and "Traceback" not in stderr, stderr
+    kept = rows(out)
+    assert sorted(r["problem"] for r in kept) == ["a", "b"], kept
+    assert all(r["passed"] for r in kept), kept
+    assert containers_of(pid) == [], "containers left behind"
+
+
+def rows(out: Path) -> list[dict[str, Any]]:
+    path = out / "results.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -230,3 +230,29 @@ def test_pacore_solve_all_fills_every_stub_of_the_buffer(tmp_path: Path) -> None
     ends = [p for p in data["progress"] if p["kind"] == "end"]
     assert ends and ends[-1]["message"] == "3/3 stubs solved"
     assert any("waiting on" in (p.get("message") or "") for p in data["progress"])
+
+
+PARAMETRIZED_TESTS = (
+    "import pytest\n\nfrom mathx import add\n\n\n"
+    '@pytest.mark.parametrize("a, b, want", [(2, 3, 5), (-4, 1, -3), '
+    'pytest.param(0, 0, 0, id="zeros")])\n'
+    "def test_add(a, b, want):\n    assert add(a, b) == want\n\n\n"
+    "class TestAdd:\n    @pytest.fixture\n    def ten(self):\n        return 10\n\n"
+    "    def test_ten(self, ten):\n        assert add(ten, ten) == 20\n"
+)
+
+
+def test_pacore_solve_with_parametrized_tests(tmp_path: Path) -> None:
+    """:PacoreSolve on a project whose tests are parametrized (a class and a fixture too):
+    once refused as "test_mathx.py cannot be collected: no result reported for this test"."""
+    if SANDBOX == "docker":
+        require_docker()
+    ws = workspace(tmp_path)
+    (ws / "tests" / "test_mathx.py").write_text(PARAMETRIZED_TESTS)
+    with ScriptedServer(cycle_replies([REPLY])) as srv:
+        data = run_nvim(ws, srv.base_url, "solve", tmp_path)
+    assert data["text"] == EXPECTED
+    report = json.loads(data["report_text"])
+    assert report["status"] == "solved", report
+    assert (report["verification"]["passed"], report["verification"]["total"]) == (4, 4)
+    assert not [n for n in data["notifications"] if "cannot be collected" in n["message"]]

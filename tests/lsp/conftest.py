@@ -310,11 +310,13 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
             workspace_configuration: dict[str, Any] | Callable[[ScriptedServer], dict[str, Any]]
             | None = None,
             open_doc: bool = True, config_delay_s: float = 0.0,
-            files: dict[str, str] | None = None,
+            files: dict[str, str] | None = None, ignore_sigint: bool = False,
         ) -> None:
             """`settings` go in initializationOptions over the defaults (None removes a
             key); `config_delay_s` delays the client's workspace/configuration answers;
-            `files` are written into the workspace (relative path -> text)."""
+            `files` are written into the workspace (relative path -> text);
+            `ignore_sigint` starts the server with SIGINT ignored, as a background job of a
+            non-interactive shell is."""
             self.kw = dict(client=client, document_changes=document_changes)
             self.settings = settings
             self.latency = latency
@@ -323,6 +325,7 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
             self.open_doc = open_doc
             self.config_delay_s = config_delay_s
             self.files = files or {}
+            self.ignore_sigint = ignore_sigint
             self.session: Session | None = None
 
         async def __aenter__(self) -> Session:
@@ -350,8 +353,10 @@ def session_factory(tmp_path: Path) -> Callable[..., Any]:
             env = {k: v for k, v in os.environ.items()
                    if not k.startswith("PACORE_") or k == "PACORE_SANDBOX_TAG"}
             # `exec`: the server is the shell's process (server_pid), its stderr goes to a file
-            await client.start_io("/bin/sh", "-c", f'exec "{sys.executable}" -m pacore_cli.main '
-                                  f'lsp 2>>"{sess.log_path}"', cwd=str(REPO), env=env)
+            trap = "trap '' INT; " if self.ignore_sigint else ""
+            await client.start_io("/bin/sh", "-c", f'{trap}exec "{sys.executable}" -m '
+                                  f'pacore_cli.main lsp 2>>"{sess.log_path}"', cwd=str(REPO),
+                                  env=env)
             section = {"baseUrl": srv.base_url, "model": srv.model, "rounds": "2",
                        "sandbox": self.sandbox, **(self.settings or {})}
             options = {"pacore": {k: v for k, v in section.items() if v is not None}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +23,19 @@ def sampled_all(s: Session) -> bool:
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("phase", ["model", "sandbox"])
+@pytest.mark.parametrize(("phase", "ignore_sigint"), [("model", False), ("sandbox", False),
+                                                      ("sandbox", True)])
 async def test_sigterm_mid_solve_cancels_cleans_and_exits(
-        session_factory: Any, require_docker_engine: None, phase: str) -> None:
+        session_factory: Any, require_docker_engine: None, phase: str,
+        ignore_sigint: bool) -> None:
     # "model": the scripted model takes 60 s to answer; "sandbox": candidates sleep 60 s in
-    # their containers.
-    async with session_factory(latency={"add": 60.0}) as s:
+    # their containers. With SIGINT ignored (a background job of a non-interactive shell)
+    # SIGTERM must stop the server all the same.
+    async with session_factory(latency={"add": 60.0}, ignore_sigint=ignore_sigint) as s:
+        if ignore_sigint:
+            status = Path(f"/proc/{s.server_pid}/status").read_text()
+            ignored = next(x for x in status.splitlines() if x.startswith("SigIgn:"))
+            assert int(ignored.split()[1], 16) & (1 << (signal.SIGINT - 1))
         pid = s.server_pid
         if phase == "model":
             await s.solve("def add(")

@@ -16,6 +16,7 @@ from pacore_core.problem import Problem
 from pacore_core.record import RunRecord
 from sandbox import Candidate, Limits, ProjectSuite, Sandbox, TestSuite, Verdict
 from sandbox.project import is_secret, project_files, take_snapshot
+from sandbox.runners.node_select import NOT_COLLECTED
 from tests.sandbox.conftest import with_sandbox
 from tests.support import ScriptedServer, by_round
 
@@ -141,3 +142,55 @@ async def test_opting_a_secret_in_copies_it(tmp_path: Path, backend: str) -> Non
     )
     assert verdict.verdict == "failed"
     assert MARKER in verdict.model_dump_json()  # the filter above is what keeps it out
+
+
+NAMED = '''import pytest
+
+from app import double
+
+
+@pytest.mark.parametrize("x", [1, 2, pytest.param(3, id="three")])
+def test_double(x):
+    assert double(x) == 2 * x
+
+
+class TestDouble:
+    def test_zero(self):
+        assert double(0) == 0
+
+
+class TestWithInit:  # pytest collects no test of a class with __init__
+    def __init__(self):
+        pass
+
+    def test_never(self):
+        assert double(1) == 2
+'''
+
+
+async def test_node_ids_select_as_pytest_does(tmp_path: Path, backend: str) -> None:
+    """A node id names its parametrized instances and the tests of a class, as on pytest's
+    command line; a test pytest does not collect, and one whose file cannot be imported, are
+    told apart (the editor's pre-flight check blames only the second on the user)."""
+    (tmp_path / "app.py").write_text("def double(x):\n    return 2 * x\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_named.py").write_text(NAMED)
+    (tmp_path / "tests" / "test_broken.py").write_text("import no_such_module\n\n\n"
+                                                       "def test_it():\n    pass\n")
+    ids = ["tests/test_named.py::test_double", "tests/test_named.py::TestDouble",
+           "tests/test_named.py::TestWithInit::test_never", "tests/test_broken.py::test_it"]
+    verdict = await with_sandbox(backend, lambda sb: sb.run(
+        Candidate(code=""), ProjectSuite(root=tmp_path, overlay={}, node_ids=ids)))
+    by_name = {t.name: t for t in verdict.tests}
+    assert sorted(by_name) == sorted([
+        "tests/test_named.py::test_double[1]", "tests/test_named.py::test_double[2]",
+        "tests/test_named.py::test_double[three]", "tests/test_named.py::TestDouble::test_zero",
+        "tests/test_named.py::TestWithInit::test_never", "tests/test_broken.py::test_it"])
+    assert [by_name[n].status for n in sorted(by_name) if "test_double" in n or "zero" in n] \
+        == ["passed"] * 4
+    never = by_name["tests/test_named.py::TestWithInit::test_never"]
+    assert never.status == "error" and never.message == NOT_COLLECTED
+    broken = by_name["tests/test_broken.py::test_it"]
+    assert broken.status == "error" and broken.message is not None
+    assert broken.message.startswith("not collected: ") and "no_such_module" in broken.message
+    assert (verdict.passed, verdict.total) == (4, 6)
