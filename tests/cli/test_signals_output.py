@@ -133,8 +133,9 @@ def start_in_background(args: list[str | Path], cwd: Path) -> tuple[subprocess.P
                             env=clean_env(), stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     pid = int(proc.stdout.readline())
-    # the shell's child ignores SIGINT before it executes pacore: check once it has
-    wait_until(lambda: str(PACORE).encode() in Path(f"/proc/{pid}/cmdline").read_bytes(), 30,
+    # the shell's child ignores SIGINT just after the fork, then executes pacore: check once
+    # it has (before, the child is still `sh -c ...`)
+    wait_until(lambda: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] != b"sh", 30,
                "pacore to start")
     ignored = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                    if line.startswith("SigIgn:"))
