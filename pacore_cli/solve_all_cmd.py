@@ -9,7 +9,6 @@ Exit status: 0 only when every stub was solved (and the whole suite shows no reg
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 
@@ -18,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pacore_cli import run_warnings
+from pacore_cli.signals import run_async
 from pacore_cli.solve_cmd import (
     EXIT_SOLVED,
     EXIT_UNSOLVED,
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     with run_warnings.capture():  # every warning printed also goes into the --json object
         try:
             _check_flags(args)
-            return asyncio.run(_solve_all(args, console))
+            return run_async(_solve_all(args, console))
         except UsageError as e:
             say_error(console, "pacore solve --all", str(e))
             if args.json:

@@ -9,13 +9,13 @@ Exit status: 1 when a counterexample is found (the smallest one is shown), 0 whe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from pacore_cli.config_flags import add_config_flags
+from pacore_cli.signals import run_async
 from pacore_cli.solve_cmd import open_sandbox, settings_from_args
 from pacore_cli.solve_evidence import program_file
 from pacore_core.config import cli_flag
@@ -111,7 +111,7 @@ def _samples(path: Path) -> IOSuite:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(_stress(args))
+        return run_async(_stress(args))
     except UsageError as e:
         return _fail(args, str(e))
     except StressToolError as e:
