@@ -5,18 +5,21 @@ the candidate (Python and C++, testlib and Kattis conventions), plus interactive
     python bench/bench_checkers.py [--tests 20] [--repeats 5] [--runtime runc|runsc]
 
 Each row runs the same correct Python program `repeats` times in a warm Docker sandbox
-(one container, reused) and prints the sandbox's own time per candidate (median) and the
-overhead per test over plain comparison. A checker program is built once per candidate
-(its compile time shows in the first-test column), then laid out afresh and run per test.
+(one container, reused), on 1 test and on `tests` tests, and prints the sandbox's own time
+per candidate (median), the fixed part per candidate (round trip, and the checker's build:
+compiled once per candidate), the marginal time per test, and its overhead over plain
+comparison (the checker laid out afresh and run after each test).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,6 +62,17 @@ def rows(n: int) -> dict[str, tuple[str, IOSuite]]:
     }  # fmt: skip
 
 
+async def _median_s(sandbox: Any, name: str, code: str, suite: IOSuite, repeats: int) -> float:
+    limits = Limits(timeout_s=5)
+    times = []
+    for _ in range(repeats):
+        verdict = await sandbox.run(Candidate(code=code), suite, limits)
+        if verdict.verdict != "passed":
+            raise SystemExit(f"{name}: {verdict.verdict} {verdict.tests[:1]}")
+        times.append(verdict.duration_s)
+    return statistics.median(times)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=20)
@@ -66,23 +80,22 @@ async def main() -> None:
     parser.add_argument("--runtime", default="runc")
     args = parser.parse_args()
     sandbox = make_sandbox("docker", parallelism=1, warm=1, runtime=args.runtime)
-    limits = Limits(timeout_s=5)
-    results: dict[str, float] = {}
+    n = args.tests
     try:
-        print(f"{args.tests} tests per candidate, {args.repeats} candidates per row, {args.runtime}")
-        print(f"{'row':34} {'sandbox s/cand':>15} {'per test ms':>12} {'overhead/test ms':>17}")
-        for name, (code, suite) in rows(args.tests).items():
-            times = []
-            for _ in range(args.repeats):
-                verdict = await sandbox.run(Candidate(code=code), suite, limits)
-                if verdict.verdict != "passed":
-                    raise SystemExit(f"{name}: {verdict.verdict} {verdict.tests[:1]}")
-                times.append(verdict.duration_s)
-            results[name] = statistics.median(times)
-            base = results["plain (whitespace)"]
-            per_test = 1000 * results[name] / args.tests
-            over = 1000 * (results[name] - base) / args.tests
-            print(f"{name:34} {results[name]:15.3f} {per_test:12.1f} {over:17.1f}")
+        print(f"{n} tests per candidate, {args.repeats} candidates per row, {args.runtime}, "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"{'row':34} {'s/candidate':>12} {'fixed s':>8} {'ms/test':>8} {'overhead ms/test':>17}")
+        one, many = rows(1), rows(n)
+        base = 0.0
+        for name in many:
+            t1 = await _median_s(sandbox, name, *one[name], args.repeats)
+            tn = await _median_s(sandbox, name, *many[name], args.repeats)
+            per_test = (tn - t1) / (n - 1)  # the marginal test: what a checker adds per test
+            fixed = t1 - per_test  # per candidate: the round trip and the checker's build
+            if name.startswith("plain"):
+                base = per_test
+            over = 1000 * (per_test - base)
+            print(f"{name:34} {tn:12.3f} {fixed:8.3f} {1000 * per_test:8.1f} {over:17.1f}")
     finally:
         await sandbox.close()
 
