@@ -19,6 +19,7 @@ from pacore_core.files import atomic_write
 from pacore_core.record import RunRecord
 from pacore_view.highlight import code_html, css
 from pacore_view.model import Bar, RunView, build
+from sandbox.models import judge_name
 
 ROW_H, LEFT, WIDTH = 9, 70, 1000
 
@@ -29,6 +30,7 @@ def environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=False, lstrip_blocks=False)
     env.globals["highlight"] = code_html
+    env.globals["judge"] = judge_name  # "wrong answer", "time limit exceeded": what people read
     env.globals["cluster_name"] = lambda n: chr(ord("A") + n) if n < 26 else f"C{n}"
     return env
 
