@@ -463,6 +463,7 @@ def test_show_run_webview_live_then_finished(vs: VSCode) -> None:
     vs.ui.screenshot("run-webview-finished")
     # the finished notification opens the page too
     vs.ui.close_all_editors()
-    vs.ui.click_toast_button("PaCoRe finished late_add_r", "Show run")
+    toast = vs.ui.wait_toast("PaCoRe finished late_add_r", 30)
+    toast.locator(".monaco-button", has_text="Show run").first.click(force=True)
     _run_page(vs).locator("h1 .badge", has_text="solved").wait_for(state="visible", timeout=30_000)
     assert "3/3 tests" in _run_page(vs).locator("#answer").inner_text()
