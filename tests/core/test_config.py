@@ -11,7 +11,7 @@ import pytest
 from pacore_core.config import KEYS, RunConfig, cli_flag, editor_setting, markdown_table
 from pacore_core.config_loader import ConfigProblem, load_config
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def load(tmp: Path, env: dict[str, str] | None = None, overrides: dict[str, Any] | None = None,
@@ -173,22 +173,21 @@ def test_unknown_keys_are_named(tmp_path: Path) -> None:
     assert "pacore.flavour: unknown setting" in "\n".join(map(str, problems))
 
 
-def test_readme_table_is_the_generated_one() -> None:
-    text = README.read_text()
-    start, end = "<!-- config-table:start -->\n", "\n<!-- config-table:end -->"
-    assert start in text and end in text, "README needs the generated configuration table"
-    table = text.split(start, 1)[1].split(end, 1)[0]
+def test_configuration_page_table_is_the_generated_one() -> None:
+    text = (DOCS / "configuration.md").read_text()
+    start, end = "<!-- config-table:start", "\n<!-- config-table:end -->"
+    assert start in text and end in text, "docs/configuration.md needs the generated table"
+    table = text.split(start, 1)[1].split("\n", 1)[1].split(end, 1)[0]
     assert table == markdown_table(), (
-        "README's configuration table is out of date: replace it with the output of "
-        "`python -c 'from pacore_core.config import markdown_table; print(markdown_table())'`")
+        "docs/configuration.md's table is out of date: run .venv/bin/python scripts/gen_settings.py")
 
 
-def test_readme_editor_settings_are_table_keys() -> None:
-    text = README.read_text().split("#### Settings", 1)[1].split("VS Code adds", 1)[0]
+def test_editor_docs_settings_are_table_keys() -> None:
+    text = (DOCS / "editors.md").read_text().split("### Settings", 1)[1].split("VS Code adds", 1)[0]
     named = re.findall(r"`([a-z][A-Za-z]+)`", text)
     assert len(named) >= 10, named
     unknown = [n for n in named if n != "pacore" and n not in {s.editor for s in KEYS.values()}]
-    assert unknown == [], f"README names editor settings that are not configuration keys: {unknown}"
+    assert unknown == [], f"docs/editors.md names editor settings that are not keys: {unknown}"
 
 
 def test_agreement_is_auto_by_default_and_booleans_still_work() -> None:

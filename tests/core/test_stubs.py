@@ -39,7 +39,7 @@ def test_implemented_bodies(source: str) -> None:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/lsp-protocol.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/editors.md", "docs/lsp-protocol.md"])
 def test_docs_state_the_one_stub_definition(doc: str) -> None:
     text = " ".join((ROOT / doc).read_text().split())
     assert f"whose body is {STUB_DEFINITION}" in text
