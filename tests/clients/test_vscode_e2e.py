@@ -253,6 +253,11 @@ def test_code_action_solves_the_stub(vs: VSCode) -> None:
     assert "PaCoRe `add`: solved" in vs.summary("add")
     assert vs.ui.toast("PaCoRe failed").count() == 0
     vs.ui.screenshot("code_action-solved")
+    # the summary, on hover over the function (the picture in the README)
+    vs.ui.wait_until(lambda: vs.ui.squiggles("info") > 0, "the solve summary on the function")
+    hover = vs.ui.hover_squiggle("info")
+    assert "PaCoRe" in hover and "solved" in hover and "3/3" in hover, hover
+    vs.ui.screenshot("code_action-summary")
 
 
 def test_palette_command_output_channel_and_report(vs: VSCode) -> None:
@@ -467,3 +472,33 @@ def test_show_run_webview_live_then_finished(vs: VSCode) -> None:
     toast.locator(".monaco-button", has_text="Show run").first.click(force=True)
     _run_page(vs).locator("h1 .badge", has_text="solved").wait_for(state="visible", timeout=30_000)
     assert "3/3 tests" in _run_page(vs).locator("#answer").inner_text()
+
+
+def test_settings_ui_lists_every_key_of_the_key_table(vs: VSCode) -> None:
+    """VS Code's Settings UI shows every configuration key (it once showed 14 of 42, without
+    `solveByAgreement` or `sandboxRuntime`), with the key table's descriptions. Machine-scoped
+    settings (`apiKey`, the server's path) are the Remote tab's in code-server."""
+    from pacore_core.config import KEYS
+
+    expected = {f"pacore.{spec.editor}" for spec in KEYS.values()}
+    client_only = {"pacore.previewDiff", "pacore.serverPath", "pacore.pythonPath"}
+    machine = {"pacore.apiKey", "pacore.serverPath", "pacore.pythonPath"}
+    try:
+        user = vs.ui.settings_ui("@ext:pacore.pacore-vscode")
+        assert vs.ui.settings_found() == len(expected | client_only) - len(machine)
+        vs.ui.screenshot("settings-ui-user")
+    finally:
+        vs.ui.close_settings()
+    try:
+        remote = vs.ui.settings_ui("@ext:pacore.pacore-vscode", tab="Remote")
+        vs.ui.screenshot("settings-ui-remote")
+        assert vs.ui.settings_found() == len(expected | client_only)
+    finally:
+        vs.ui.close_settings()
+    listed = {**user, **remote}
+    assert expected - set(listed) == set(), sorted(expected - set(listed))
+    assert set(listed) - expected <= client_only  # and the counts above include all three
+    assert "pacore.apiKey" in remote
+    assert "Solve By Agreement" in listed["pacore.solveByAgreement"]
+    assert "runsc" in listed["pacore.sandboxRuntime"]
+    assert "PACORE_API_KEY" in listed["pacore.apiKey"]

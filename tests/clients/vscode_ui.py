@@ -29,6 +29,10 @@ _LINES_JS = """(root) => {
   return lines.map((l) => l.textContent.replace(/\\u00a0/g, ' ')).join('\\n');
 }"""
 
+_SETTING_ROWS_JS = """(editor) => [...editor.querySelectorAll(
+  '.settings-tree-container .setting-item-contents[data-key]')].map(
+  (row) => [row.getAttribute('data-key'), row.innerText])"""
+
 
 class Workbench:
     """One VS Code window in a playwright page."""
@@ -133,6 +137,18 @@ class Workbench:
         self.page.keyboard.press("Shift+Home")  # smart home: stops at the indentation
         self.page.keyboard.type(text, delay=20)
 
+    def hover_squiggle(self, kind: str = "info") -> str:
+        """Hover the mouse over the first squiggle of `kind`; the hover's text."""
+        # the squiggle lies under the text layer: move the mouse onto it, as a user does
+        box = self.page.locator(f"{ACTIVE_EDITOR} .squiggly-{kind}").first.bounding_box()
+        assert box is not None, f"no {kind} squiggle on screen"
+        self.page.mouse.move(box["x"] + min(30, box["width"] / 2), box["y"] + box["height"] / 2)
+        hover = self.page.locator(".monaco-hover:not(.hidden) .monaco-hover-content").filter(
+            visible=True).first
+        text: str = self.wait_until(lambda: hover.inner_text().strip() if hover.count() else "",
+                                    "the hover", 15)
+        return text
+
     def squiggles(self, kind: str = "info") -> int:
         """Diagnostic squiggles of `kind` (error, warning, info, hint) in the active editor."""
         return self.page.locator(f"{ACTIVE_EDITOR} .squiggly-{kind}").count()
@@ -170,6 +186,65 @@ class Workbench:
         self.page.locator(".action-widget .monaco-list-row", has_text=title).first.click()
         widget.wait_for(state="hidden", timeout=10_000)
         return offered
+
+    # -- the Settings editor ---------------------------------------------------------------------
+
+    def settings_ui(self, query: str, tab: str = "User") -> dict[str, str]:
+        """Open the Settings editor (UI) on `tab` (User, Remote, Workspace), search `query`
+        and return every setting it lists, key -> its row's text (label, description). The
+        list is virtual: it is scrolled from the top to the end, collecting rows as they
+        are rendered. Close it with `close_settings`."""
+        self.palette("Preferences: Open Settings (UI)")
+        editor = self.page.locator(".settings-editor").filter(visible=True).first
+        editor.wait_for(timeout=30_000)
+        label = editor.locator(".settings-tabs-widget .action-label",
+                              has_text=re.compile(f"^{re.escape(tab)}")).first
+        label.click()
+        self.wait_until(lambda: label.get_attribute("aria-selected") == "true",
+                        f"the {tab} tab", 15)
+        editor.locator(".settings-header .suggest-input-container .monaco-editor").first.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(query, delay=10)
+        count = editor.locator(".settings-count-widget")
+        self.wait_until(lambda: "Found" in (count.inner_text() or ""), "the settings search", 30)
+        self.page.wait_for_timeout(500)  # (Escape would close the Settings editor)
+        tree = editor.locator(".settings-tree-container").first
+        seen: dict[str, str] = {}
+        unchanged = 0
+        while unchanged < 6:  # no new row over 1800 px: the end (no setting is that tall)
+            before = len(seen)
+            for key, text in editor.evaluate(_SETTING_ROWS_JS):  # at once: rows re-render
+                seen.setdefault(key, " ".join(text.split()))
+            # over the rows' left margin: an object setting's table would take the wheel
+            box = tree.bounding_box()
+            assert box is not None, "the settings list is not on screen"
+            self.page.mouse.move(box["x"] + 6, box["y"] + box["height"] / 2)
+            self.page.mouse.wheel(0, 300)
+            self.page.wait_for_timeout(200)
+            unchanged = unchanged + 1 if len(seen) == before else 0
+        return seen
+
+    def close_settings(self) -> None:
+        """Close the Settings editor (in VS Code 1.139 a modal over the workbench: the
+        command palette does not open while it is shown)."""
+        editor = self.page.locator(".settings-editor").filter(visible=True)
+
+        def closed() -> bool:
+            if editor.count() == 0:
+                return True
+            editor.first.locator(".settings-tree-container").first.click(position={"x": 5, "y": 5})
+            self.page.keyboard.press("Escape")
+            self.page.wait_for_timeout(300)
+            return editor.count() == 0
+
+        self.wait_until(closed, "the Settings editor closed", 15)
+
+    def settings_found(self) -> int:
+        """The Settings editor's "N Settings Found"."""
+        text = self.page.locator(".settings-editor .settings-count-widget").first.inner_text()
+        m = re.search(r"(\d+) Settings? Found", text)
+        assert m, f"no settings count in {text!r}"
+        return int(m.group(1))
 
     # -- notifications -------------------------------------------------------------------------
 
