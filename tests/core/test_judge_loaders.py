@@ -106,3 +106,16 @@ def test_malformed_packages_say_what_to_fix(tmp_path: Path, change: object, mess
     change(d)  # type: ignore[operator]
     with pytest.raises(ProblemLoadError, match=message):
         load_problem(d)
+
+
+def test_scoring_package_with_test_group_yaml_is_pass_fail_over_every_test(tmp_path: Path) -> None:
+    d = write_guess_kattis(tmp_path)
+    (d / "problem.yaml").write_text("problem_format_version: 2023-07-draft\ntype: [scoring, interactive]\n")
+    group = d / "data" / "secret" / "group2"
+    (group / "testdata.yaml").unlink()
+    (group / "test_group.yaml").write_text("output_validator_args: ['8']\n")
+    problem = load_problem(d)
+    hidden = _io(problem.hidden_tests)
+    assert problem.interactive and hidden.interactor is not None
+    assert {t.name: t.checker_args for t in hidden.tests}["secret/group2/0"] == ["8"]
+    assert problem.limits is None  # no time_limit, no .timelimit: the configured limits apply
