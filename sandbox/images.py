@@ -10,6 +10,7 @@ a stale image is rebuilt in seconds when they change.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import logging
@@ -33,7 +34,11 @@ ALIASES = tuple(f"pacore-sandbox-{name}:latest" for name in languages.names())
 REGISTRY_BASE = "debian:bookworm-slim"
 SUITE = "bookworm"
 PACKAGES = languages.image_packages()
-PACKAGES_HASH = hashlib.sha256(" ".join(PACKAGES).encode()).hexdigest()[:12]
+# what no sandbox run reads: the downloaded .debs, documentation, translations, and what a
+# language's module lists (e.g. Go's own toolchain sources): ~40% of the base
+PRUNE = ("/var/cache/apt/archives/*.deb", "/usr/share/doc/*", "/usr/share/man/*",
+         "/usr/share/info/*", "/usr/share/locale/*", *languages.image_prune())  # fmt: skip
+PACKAGES_HASH = hashlib.sha256(" ".join((*PACKAGES, "--prune", *PRUNE)).encode()).hexdigest()[:12]
 # a base per package list: adding a language's packages builds a new base, never reuses one
 # that lacks them (and never rebuilds the base another checkout's package list uses)
 BASE_IMAGE = f"pacore-sandbox-base:bookworm-{PACKAGES_HASH}"
@@ -123,6 +128,7 @@ def build_base_offline(client: Any, tag: str = BASE_IMAGE, mirror: str | None = 
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise ImageError(f"debootstrap failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        _prune(rootfs)
         tarball = os.path.join(tmp, "rootfs.tar")
         subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)
         repo, _, version = tag.partition(":")
@@ -132,10 +138,22 @@ def build_base_offline(client: Any, tag: str = BASE_IMAGE, mirror: str | None = 
         )  # fmt: skip
 
 
+def _prune(rootfs: str) -> None:
+    """Remove `PRUNE` from a debootstrapped root file system before it is imported."""
+    for pattern in PRUNE:
+        for path in glob.glob(rootfs + pattern):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+
 def build_base_registry(client: Any, tag: str = BASE_IMAGE, base: str = REGISTRY_BASE) -> None:
     """The base from a registry image plus apt-get (for machines with registry access)."""
     _build(client, tag, {"BASE": base, "INSTALL_PACKAGES": "1", "RUNNERS_HASH": "base",
-                         "PACKAGES": " ".join(PACKAGES), "PACKAGES_HASH": PACKAGES_HASH})  # fmt: skip
+                         "PACKAGES": " ".join(PACKAGES), "PRUNE": " ".join(PRUNE),
+                         "PACKAGES_HASH": PACKAGES_HASH})  # fmt: skip
 
 
 def _build(client: Any, tag: str, buildargs: dict[str, str], dockerfile: str = "Dockerfile",

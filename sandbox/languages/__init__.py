@@ -23,6 +23,7 @@ __all__ = [
     "by_extension",
     "get",
     "image_packages",
+    "image_prune",
     "names",
     "registry",
     "resolve",
@@ -91,6 +92,14 @@ def image_packages() -> tuple[str, ...]:
     return tuple(sorted(wanted))
 
 
+def image_prune() -> tuple[str, ...]:
+    """Paths (globs) no registered language needs at run time: removed from the base image."""
+    found: set[str] = set()
+    for spec in registry().values():
+        found.update(spec.image_prune)
+    return tuple(sorted(found))
+
+
 def build_plan(language: str, code: str, *, python: str, memory_mb: int) -> dict[str, Any]:
     """What the in-sandbox runner needs to build and start one candidate (JSON-ready).
 
@@ -118,7 +127,7 @@ def build_plan(language: str, code: str, *, python: str, memory_mb: int) -> dict
         "compile": fill(spec.compile),
         "run": fill(spec.run),
         "address_space": spec.address_space_limit,
-        "env": dict(spec.env),
+        "env": {key: value.format(**values) for key, value in spec.env.items()},
         "memory_markers": list(spec.memory_markers),
     }
 

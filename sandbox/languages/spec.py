@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class LanguageSpec:
-    """One language. Commands are argv lists; `{source}`, `{python}`, `{memory_mb}`,
-    `{heap_mb}` and `{main}` are filled in per candidate (`sandbox.languages.build_plan`)."""
+    """One language. Commands are argv lists; in them and in `env`, `{source}`, `{python}`,
+    `{memory_mb}`, `{heap_mb}` and `{main}` are filled in per candidate
+    (`sandbox.languages.build_plan`)."""
 
     name: str  # the registry key, as in --language and front matter
     display: str  # how prompts and reports name it ("C++17", "Java 17")
@@ -30,6 +31,8 @@ class LanguageSpec:
     address_space_limit: bool = True  # RLIMIT_AS = the memory limit (not for the JVM)
     env: dict[str, str] = field(default_factory=dict)  # extra environment for compile and run
     memory_markers: tuple[str, ...] = ()  # stderr text meaning the program ran out of memory
+    # paths (globs) in the image this language never needs: pruned from the base image
+    image_prune: tuple[str, ...] = ()
     io_conventions: str = ""  # a sentence for the statement template: how to read and write
     function_probes: bool = False  # function-style problems (stubs, probes, agreement)
     # the source file name and the program's entry class, from the candidate's code (Java)

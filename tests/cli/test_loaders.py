@@ -85,8 +85,8 @@ def test_rewrite_imports_targets_the_solution_module() -> None:
 
 
 def test_front_matter_errors(tmp_path: Path) -> None:
-    (tmp_path / "a.md").write_text("---\nlanguage: rust\n---\nx\n```\n1\n```\n")
-    with pytest.raises(ProblemLoadError, match="unknown language 'rust'"):
+    (tmp_path / "a.md").write_text("---\nlanguage: cobol\n---\nx\n```\n1\n```\n")
+    with pytest.raises(ProblemLoadError, match="unknown language 'cobol'; use one of python, "):
         load_problem(tmp_path / "a.md")
     (tmp_path / "b.md").write_text("---\nlanguage: cpp\n")
     with pytest.raises(ProblemLoadError, match="no closing"):

@@ -30,7 +30,7 @@ class Case:
     code: str
     expect: dict[str, frozenset[str]]
     kind: Literal["check", "io", "pytest"] = "check"
-    language: Literal["python", "cpp"] = "python"
+    language: str = "python"  # a registered language (sandbox.languages)
     host_path: bool = False  # {HOST} must not exist on the host after a grace period
     network: bool = False  # aims at the test's bridge listener ({LISTEN_HOST}, ports): never reached
     max_duration_s: float | None = None

@@ -15,6 +15,7 @@ from sandbox.models import TestSuite
 from tests.sandbox.bridge import BridgeListener, bridge_listener
 from tests.sandbox.conftest import LOCAL_ROOT
 from tests.sandbox.corpus import CASES, CHECK, Case
+from tests.sandbox.corpus_languages import CASES as LANGUAGE_CASES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SECRET = f"pacore-secret-{secrets.token_hex(8)}"
@@ -137,6 +138,13 @@ def bridge() -> Iterator[BridgeListener]:
         out = listener.reach_from_container(IMAGE)
         assert "reached" in out and listener.hits == {"tcp": 1, "udp": 1}, (out, listener.hits)
         yield listener
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("case", LANGUAGE_CASES, ids=lambda c: c.name)
+async def test_hostile_languages(case: Case, runtime: str, runtime_sandbox: Sandbox) -> None:
+    """C, Java, Rust and Go programs under runc and under gVisor (runsc)."""
+    await _run_case(case, runtime_sandbox, "docker", runtime)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "local" in c.expect], ids=lambda c: c.name)

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from pacore_core.code_extract import extract_code
 from pacore_core.statement import io_statement
-from sandbox import languages
-from sandbox.images import PACKAGES
+from sandbox import Sandbox, languages
+from sandbox.images import BASE_IMAGE, PACKAGES, PACKAGES_HASH, PRUNE, _prune
 from sandbox.jobs import build_job
 from sandbox.models import Candidate, IOSuite, IOTest, Limits
 
@@ -51,6 +51,19 @@ def test_aliases_resolve_and_unknown_names_say_what_exists() -> None:
 def test_the_image_installs_every_languages_packages() -> None:
     for spec in languages.registry().values():
         assert set(spec.packages) <= set(PACKAGES), spec.name
+        assert set(spec.image_prune) <= set(PRUNE), spec.name
+    assert BASE_IMAGE.endswith(PACKAGES_HASH)  # a new package list is a new base
+
+
+def test_pruning_removes_what_no_run_reads_and_keeps_the_rest(tmp_path: Path) -> None:
+    keep = ["usr/lib/go-1.19/pkg/linux_amd64/fmt.a", "usr/share/doc-base/x", "usr/bin/go"]
+    drop = ["usr/lib/go-1.19/pkg/linux_amd64/cmd/go/internal.a", "usr/share/doc/gcc/copyright",
+            "var/cache/apt/archives/gcc_12_amd64.deb", "usr/share/locale/de/LC_MESSAGES/x.mo"]
+    for rel in keep + drop:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    _prune(str(tmp_path))
+    assert [rel for rel in keep + drop if (tmp_path / rel).exists()] == keep
 
 
 @pytest.mark.parametrize("name", languages.names())
@@ -73,5 +86,48 @@ def test_the_job_carries_the_build_plan_and_the_scaled_time_limit(name: str) -> 
     build = job["build"]
     assert build["source"] in job["files"]
     assert (build["compile"] is not None) == spec.compiled
-    assert "{" not in " ".join(build["run"] + (build["compile"] or []))
+    assert "{" not in " ".join(build["run"] + (build["compile"] or []) + list(build["env"].values()))
     assert job["limits"]["timeout_s"] == pytest.approx(2.0 * spec.time_multiplier)
+
+
+def test_java_runs_the_class_holding_main_whatever_its_name() -> None:
+    from sandbox.languages.java import entry
+
+    code = ('import java.util.*;\n// public class Fake { static void main(String[] a) {} }\n'
+            'class Helper { void main() {} }\n'
+            'public class Solution { static String s = "{ class Bad"; }\n'
+            'final class Runner { public static void main(final String... args) {} }\n')  # fmt: skip
+    assert entry(code) == ("Solution.java", "Runner")
+    assert entry("class A { public static void main(String[] a) {} }") == ("Main.java", "A")
+
+
+# each run appends the inode and mtime of its own binary to a file the job's tests share: a
+# candidate compiled once shows one binary to all of its tests
+COMPILED_ONCE = r"""#include <stdio.h>
+#include <sys/stat.h>
+int main(void) {
+  struct stat st; char line[128], seen[64][128]; int n = 0, distinct = 0;
+  stat("/proc/self/exe", &st);
+  FILE *f = fopen("binaries.txt", "a");
+  fprintf(f, "%lu:%ld.%09ld\n", (unsigned long)st.st_ino, (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  fclose(f);
+  f = fopen("binaries.txt", "r");
+  while (n < 64 && fgets(line, sizeof line, f)) {
+    int dup = 0;
+    for (int i = 0; i < distinct; i++) dup |= !__builtin_strcmp(seen[i], line);
+    if (!dup) __builtin_strcpy(seen[distinct++], line);
+    n++;
+  }
+  printf("%d\n", distinct);
+  return 0;
+}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_candidate_is_compiled_once_for_all_its_tests(docker_sandbox: Sandbox) -> None:
+    suite = IOSuite(tests=[IOTest(name=f"t{i}", input="", expected="1\n") for i in range(5)])
+    verdict = await docker_sandbox.run(Candidate(language="c", code=COMPILED_ONCE), suite)
+    assert verdict.verdict == "passed", verdict.model_dump_json(indent=1)[:2000]
+    assert verdict.passed == 5
