@@ -38,6 +38,7 @@ class Case:
     io_output: str = IO_OUTPUT
     pytest_file: str = PYTEST_FILE
     output_kb: int | None = None
+    timeout_s: float | None = None  # per-test limit, instead of the corpus's 2 s
     message_has: str | None = None  # a test's message must contain this (which stream/limit)
     runtime_expect: dict[str, frozenset[str]] = field(default_factory=dict)  # docker, per runtime
     why: dict[str, str] = field(default_factory=dict)  # runtime -> text proving containment

@@ -81,6 +81,8 @@ async def _run_case(
         limits = Limits(**LIMITS)
         if case.output_kb:
             limits.output_kb = case.output_kb
+        if case.timeout_s:
+            limits.timeout_s = case.timeout_s
         code = case.code.replace("{HOST}", host)
         if listener is not None:
             code = listener.fill(code)
