@@ -104,9 +104,10 @@ def harness(
               "traceback": trim("".join(traceback.format_exception(exc)), 4000)})  # fmt: skip
         return
     stop_on_error = bool(suite.get("group"))
-    for call in calls:
+    for index, call in enumerate(calls):
         sys.stdout.flush()
-        emit({"event": "start", "name": call["name"], "out_pos": out.count})
+        if not stop_on_error or index == 0:  # a group is one test: one start, one time limit
+            emit({"event": "start", "name": call["name"], "out_pos": out.count})
         start = time.monotonic()
         report: dict[str, Any]
         try:
@@ -184,12 +185,17 @@ def run_calls(job: dict[str, Any], progress: Progress | None = None) -> list[dic
                 result = {"name": event["name"], **{k: event[k] for k in keep if k in event}}
                 end = int(event.get("out_pos", event["stdout_offset"]))
                 result["stdout"] = raw[begin:end].decode("utf-8", "replace")
+                begin = end
                 results[event["name"]] = result
-                if progress is not None:  # with the answer: a run cut short is still judged
+                # one line per call to the host only for ungrouped calls (each its own test): a
+                # group is one test, and a line per call cost more than the calls themselves
+                if progress is not None and not grouped:  # with the answer: a cut-short run is judged
                     progress(
                         {**brief(result), **{k: result[k] for k in ("value", "not_plain") if k in result}}
                     )
         current = state["current"]
+        if grouped and run["reason"] is not None:  # the group's one limit: the call it was in
+            current = next((c["name"] for c in pending if c["name"] not in results), None)
         if current is not None and current not in results:
             status, message = crash_status(run, oom_before)
             results[current] = {"name": current, "status": status, "message": message,
