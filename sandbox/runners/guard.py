@@ -72,6 +72,7 @@ class Trust:
         self.indirect: dict[int, frozenset[int]] = {}
         # reporter code -> (codes that may call it, codes that may stand between, their callers)
         self.emitters: dict[int, tuple[frozenset[int], frozenset[int], frozenset[int]]] = {}
+        self.trace_restorers: frozenset[int] = frozenset()
 
     def refresh(self) -> None:
         """Walk the loaded modules again if any were added (the consumers are loaded first)."""
@@ -99,6 +100,7 @@ class Trust:
             frame = frame.f_back
         self.allowed_frames = frozenset(_frame_consumers())
         self.indirect = _indirect_consumers()
+        self.trace_restorers = frozenset(_trace_restorers())
         self.emitters = self._reporters()
         self.modules = len(sys.modules)
 
@@ -204,6 +206,14 @@ def _frame_consumers() -> list[int]:
     return [id(getattr(f, "__code__", None)) for f in found if f is not None]
 
 
+def _trace_restorers() -> list[int]:
+    """Standard-library code that calls `sys.settrace` only to put back the tracer it found
+    (doctest's runner, around every docstring it runs): it installs nothing new."""
+    import doctest
+
+    return [id(doctest.DocTestRunner.run.__code__)]
+
+
 def _indirect_consumers() -> dict[int, frozenset[int]]:
     """Frame producers that hand the frame to their caller: allowed only when that caller
     is a consumer (logging's `currentframe` for `findCaller`, traceback's walkers for its
@@ -234,6 +244,7 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
     guarded_types = TRUST.guarded
     trusted_type_ids = TRUST.types
     consumers = TRUST.allowed_frames
+    restorers = TRUST.trace_restorers
     indirect = TRUST.indirect
     emitters = TRUST.emitters
     emit_codes = frozenset({id(emit.__code__)})
@@ -367,6 +378,8 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
             if id(target) in guarded_types and untrusted_frame(caller) is not None:
                 refuse(f"patching the harness's class {sstr(guarded_types[id(target)])}.{name}", caller)
         elif event in ("sys.settrace", "sys.setprofile"):
+            if event == "sys.settrace" and id(caller.f_code) in restorers:
+                return  # doctest restoring the tracer it found (none, here): nothing new
             if untrusted_frame(caller) is not None:  # the event carries no argument (3.11)
                 refuse(f"{event} (a tracer sees the harness's frames)", caller)
         elif event in ("open", "os.listdir", "os.scandir"):
