@@ -31,7 +31,8 @@ def program_commands(program: JudgeProgram) -> dict[str, Any]:
         return [source if part == spec.source else part.format(**values) for part in cmd]
 
     return {"compile": fill(spec.compile), "run": fill(spec.run), "address_space": spec.address_space_limit,
-            "env": dict(spec.env), "source": source}  # fmt: skip
+            "env": {key: value.format(**values) for key, value in spec.env.items()},
+            "source": source}  # fmt: skip
 
 
 def program_job(program: JudgeProgram | None) -> dict[str, Any] | None:
