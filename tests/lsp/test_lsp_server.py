@@ -83,7 +83,7 @@ async def test_full_solve_applies_edit(session_factory: Any, require_docker_engi
         started = await s.solve("def add(")
         assert started["function"] == "add"
         report = await s.wait_report("add")
-        assert "solved" in report and "tests passed" in report
+        assert "solved" in report and "3/3 tests accepted" in report
         assert len(s.edits) == 1
         edit = s.edits[0].edit
         if document_changes:
