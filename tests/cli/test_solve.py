@@ -146,7 +146,7 @@ def test_stub_solved_from_best_candidate_with_json_output_and_progress(
     assert (tmp_path / "answer" / "roman_solved.py").read_text() == obj["code"]
     assert "'MCMXCIV'" not in obj["code"] and "for value, sym in" in obj["code"]
     assert "round 1/2: sampling 2 trajectories" in out.stderr
-    assert "candidate 1 passed 3/3" in out.stderr
+    assert "candidate 1 accepted 3/3" in out.stderr  # judged as a judge names it
     assert "PaCoRe: roman" in out.stderr  # the summary table
 
 
