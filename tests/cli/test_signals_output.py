@@ -21,6 +21,7 @@ import pytest
 from tests.cli.conftest import PACORE, clean_env, pacore
 from tests.cli.test_solve import ROMAN_GOOD, write_roman
 from tests.support import Reply, ScriptedServer, is_synthesis
+from tests.support.processes import foreground
 from tests.support.scripted_server import last_user_text
 
 
@@ -54,8 +55,8 @@ def test_signal_cancels_cleans_up_and_prints_one_json_object(
     stub = write_roman(tmp_path)
     with ScriptedServer(slow_final_round) as srv:
         proc = subprocess.Popen(
-            [str(PACORE), "solve", str(stub), "--rounds", "2", "--base-url", srv.base_url,
-             "--model", srv.model, "--json"], cwd=tmp_path, env=clean_env(),
+            foreground([str(PACORE), "solve", str(stub), "--rounds", "2", "--base-url", srv.base_url,
+                        "--model", srv.model, "--json"]), cwd=tmp_path, env=clean_env(),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_until(lambda: srv.calls >= 2 or proc.poll() is not None, 120,

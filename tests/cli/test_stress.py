@@ -14,6 +14,7 @@ import pytest
 from sandbox import IOSuite, IOTest, make_sandbox
 from sandbox.models import Candidate
 from tests.cli.conftest import PACORE, clean_env, pacore
+from tests.support.processes import foreground
 
 GEN = """\
 import random, sys
@@ -169,7 +170,8 @@ def test_ctrl_c_stops_at_once_and_leaves_no_container(docker_ready: None, files:
     import docker
 
     proc = subprocess.Popen(
-        [str(PACORE), "stress", "right.py", "--brute", "brute.py", "--gen", "gen.py", "--count", "100000"],
+        foreground([str(PACORE), "stress", "right.py", "--brute", "brute.py", "--gen", "gen.py",
+                    "--count", "100000"]),
         cwd=files, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     client = docker.from_env()

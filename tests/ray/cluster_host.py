@@ -23,7 +23,7 @@ from typing import Any
 from sandbox.container import LABEL, OWNER_PID
 from tests.ray.dataset import responder
 from tests.support import ScriptedServer
-from tests.support.processes import alive, descendants
+from tests.support.processes import alive, descendants, foreground
 
 JOB_WORKERS = ("_row_task", "SandboxService")  # Ray proctitles of a run's workers
 
@@ -96,7 +96,7 @@ class Host:
             kill_server_after_rows: dict[str, Any] | None = None) -> dict[str, Any]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PACORE_", "RAY_"))}
         full_env.update(env or {})
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        proc = subprocess.Popen(foreground(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=full_env)
         removed = None
         if remove_after_rows is not None:

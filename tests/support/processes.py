@@ -49,3 +49,16 @@ def alive(pids: set[int]) -> set[int]:
 def group_pids(pgid: int) -> list[int]:
     """Live processes of a process group (zombies excluded)."""
     return [p.pid for p in processes() if p.pgrp == pgid and p.state != "Z"]
+
+
+_FOREGROUND = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def foreground(argv: list[str]) -> list[str]:
+    """`argv` run as a terminal's foreground job: SIGINT back to its default. A test that
+    presses Ctrl-C must not depend on how it was started (a background job of a
+    non-interactive shell, as CI may be, inherits SIGINT ignored, and so would pacore)."""
+    import sys
+
+    return [sys.executable, "-c", _FOREGROUND, *argv]
