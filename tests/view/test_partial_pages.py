@@ -16,6 +16,7 @@ from tests.cli.conftest import PACORE, clean_env, pacore
 from tests.cli.test_signals_output import wait_until
 from tests.conftest import require_docker
 from tests.support import Error, Reply, ScriptedServer, is_synthesis
+from tests.support.processes import foreground
 from tests.view.browser import chromium, new_page
 
 pytestmark = pytest.mark.docker
@@ -52,8 +53,8 @@ def test_interrupted_run_writes_what_was_done(tmp_path: Path, browser: Any, sign
     page = tmp_path / "out" / "run.html"
     with ScriptedServer(slow_synthesis) as srv:
         proc = subprocess.Popen(
-            [str(PACORE), "solve", str(problem(tmp_path)), "--rounds", "4", "--base-url", srv.base_url,
-             "--model", srv.model, "--html", str(page), "--sandbox", SANDBOX],
+            foreground([str(PACORE), "solve", str(problem(tmp_path)), "--rounds", "4", "--base-url",
+                        srv.base_url, "--model", srv.model, "--html", str(page), "--sandbox", SANDBOX]),
             cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_until(lambda: any(is_synthesis(r) for r in srv.chat_requests) or proc.poll() is not None,
