@@ -430,10 +430,12 @@ def _run_page(vs: VSCode) -> Any:
 def _pick_latest_run(vs: VSCode) -> None:
     """PaCoRe: Show Run asks which run when there are several: the latest is first."""
     picker = vs.ui.page.locator(".quick-input-widget", has_text="which run")
-    try:
-        picker.wait_for(state="visible", timeout=3_000)
-    except Exception:
-        return  # only one run: shown at once
+    webview = vs.ui.page.locator("iframe.webview.ready")
+    # whichever comes first: the chooser (several runs) or the page (one run); a busy
+    # machine may take seconds to show either
+    vs.ui.wait_until(lambda: picker.is_visible() or webview.count() > 0, "the run chooser or the page", 30)
+    if not picker.is_visible():
+        return
     vs.ui.page.keyboard.press("Enter")
     picker.wait_for(state="hidden", timeout=10_000)
 

@@ -65,7 +65,7 @@ def test_ten_thousand_inputs_leave_nothing_behind() -> None:
     containers, files, rss = set(our_containers()), _open_files(), _rss_mb()
     assert asyncio.run(_session(10_000)) == 10_000
     assert set(our_containers()) == containers == set()
-    assert _open_files() == files
+    assert _open_files() <= files  # none of its own left open (earlier tests' may close meanwhile)
     grown = _rss_mb() - rss
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     assert grown < 64, f"memory grew by {grown:.1f} MB over 10,000 inputs (peak RSS {peak} MB)"

@@ -46,7 +46,11 @@ local ok, err = xpcall(function()
     end
     return false
   end, 100), "the run did not end")
-  vim.wait(1000) -- an edit arriving after the end would show up here
+  -- the last stub's edit may arrive just after the progress end: wait for it (bounded)
+  vim.wait(15000, function()
+    return not buffer_text(bufnr):find("\n    %.%.%.\n")
+  end, 100)
+  vim.wait(1000) -- an edit arriving after that would show up here
   out.text = buffer_text(bufnr)
   out.modified = vim.bo[bufnr].modified
 end, debug.traceback)
