@@ -31,10 +31,12 @@ from pacore_core.events import (
     RunStarted,
     TrajectoryFinished,
 )
+from pacore_core.oracle import apply_oracle
 from pacore_core.problem import Problem
 from pacore_core.prompting import build_prompt, load_template
 from pacore_core.record import (
     Cut,
+    RoundFailedError,
     RoundRecord,
     RunResult,
     TrajectoryPool,
@@ -136,7 +138,7 @@ class Engine:
                 result.status = "error"
                 result.error = message
         self._apply_selection(result, problem, agreement)
-        _apply_oracle(result)
+        apply_oracle(result)
         result.tally_costs()
         result.wall_s = time.perf_counter() - start
         await self._emit(
@@ -441,28 +443,3 @@ class Engine:
         out = self._on_event(event)
         if inspect.isawaitable(out):
             await out
-
-
-def _apply_oracle(result: RunResult) -> None:
-    """A trusted brute force outranks agreement: an answer that disagrees with it is never
-    solved; one that matches it says so in its assurance."""
-    oracle = result.verification.oracle
-    if oracle is None or not oracle.total or result.code is None:
-        return
-    if oracle.passed < oracle.total:
-        if result.status == "solved":
-            result.status = "unsolved"
-        wrong = oracle.total - oracle.passed
-        note = f"disagreed with the brute force on {wrong} of {oracle.total} generated inputs"
-    else:
-        note = f"matched the brute force on {oracle.total} generated inputs"
-    result.assurance = f"{result.assurance} + {note}" if result.assurance else note
-
-
-class RoundFailedError(BackendError):
-    """A round could not be sampled; `record` keeps what it did (trajectories, requests)."""
-
-    def __init__(self, message: str, record: RoundRecord, *, setting: str | None, fix: str | None) -> None:
-        super().__init__(message, setting=setting, fix=fix)
-        self.record = record
-

@@ -10,7 +10,7 @@ then by agreement with the oracle, and a program that disagrees with it is never
 from __future__ import annotations
 
 from pacore_core.problem import Problem
-from pacore_core.record import OracleRecord
+from pacore_core.record import OracleRecord, RunResult
 from pacore_core.stress import StressConfig, StressRun
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, IOSuite, IOTest, Limits
@@ -54,3 +54,19 @@ async def oracle_tests(
         checked_on_samples=checked,
     )  # fmt: skip
     return problem.model_copy(update={"oracle_tests": suite}), record
+
+
+def apply_oracle(result: RunResult) -> None:
+    """A trusted brute force outranks agreement: an answer that disagrees with it is never
+    solved; one that matches it says so in its assurance."""
+    oracle = result.verification.oracle
+    if oracle is None or not oracle.total or result.code is None:
+        return
+    if oracle.passed < oracle.total:
+        if result.status == "solved":
+            result.status = "unsolved"
+        wrong = oracle.total - oracle.passed
+        note = f"disagreed with the brute force on {wrong} of {oracle.total} generated inputs"
+    else:
+        note = f"matched the brute force on {oracle.total} generated inputs"
+    result.assurance = f"{result.assurance} + {note}" if result.assurance else note

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, computed_field
 from pydantic_core import from_json
 
 from pacore_core.agreement.models import AgreementRecord
-from pacore_core.backends.base import Trajectory, count_model_calls
+from pacore_core.backends.base import BackendError, Trajectory, count_model_calls
 from pacore_core.config import RunConfig
 from pacore_core.files import DataFileError, atomic_write, parse_model, read_text
 from pacore_core.problem import Problem
@@ -201,3 +201,11 @@ class TrajectoryPool(BaseModel):
 
     def take(self, problem_id: str, k: int) -> list[Trajectory]:
         return list(self.problems.get(problem_id, []))[:k]
+
+
+class RoundFailedError(BackendError):
+    """A round could not be sampled; `record` keeps what it did (trajectories, requests)."""
+
+    def __init__(self, message: str, record: RoundRecord, *, setting: str | None, fix: str | None) -> None:
+        super().__init__(message, setting=setting, fix=fix)
+        self.record = record
