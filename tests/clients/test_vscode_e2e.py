@@ -429,7 +429,8 @@ def _run_page(vs: VSCode) -> Any:
 
 def _pick_latest_run(vs: VSCode) -> None:
     """PaCoRe: Show Run asks which run when there are several: the latest is first."""
-    picker = vs.ui.page.locator(".quick-input-widget", has_text="which run")
+    # (the question is the input's placeholder, not text of the widget)
+    picker = vs.ui.page.locator(".quick-input-widget input[placeholder*='which run']")
     webview = vs.ui.page.locator("iframe.webview.ready")
     # whichever comes first: the chooser (several runs) or the page (one run); a busy
     # machine may take seconds to show either

@@ -164,7 +164,14 @@ class Workbench:
         row = self.page.locator(".quick-input-widget .monaco-list-row", has_text=title).first
         row.wait_for(state="visible", timeout=15_000)
         row.click()
-        box.wait_for(state="hidden", timeout=10_000)
+        # the palette closes; a command that asks something (a quick pick) reuses the same
+        # widget at once, so "closed" is: hidden, or no longer the palette's own input
+        palette_label = "Type the name of a command to run."
+
+        def closed() -> bool:
+            return not box.is_visible() or box.get_attribute("aria-label") != palette_label
+
+        self.wait_until(closed, f"the palette to close after {title!r}", 10)
 
     def quick_fix(self, title: str) -> list[str]:
         """Ctrl+. at the cursor, then pick `title`; returns the titles that were offered."""
