@@ -16,7 +16,6 @@ from lsprotocol import types
 from pydantic import ValidationError
 
 from lsp_server import agreed_tests, run_commands
-from lsp_server.jobs import FunctionKey
 from lsp_server.protocol import (
     CMD_CANCEL,
     CMD_DOCTOR,
@@ -38,6 +37,7 @@ from lsp_server.server import (
 )
 from lsp_server.solve import start_solve
 from lsp_server.solve_all import CMD_SOLVE_ALL, SolveAllArgs, solvable_count, start_solve_all, title_all
+from lsp_server.solve_registry import FunctionKey
 from pacore_core.doctor import run_checks_async
 from pacore_core.project.targeting import stub_at
 

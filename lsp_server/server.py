@@ -20,11 +20,11 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lsp_server.diagnostics import SummaryDiagnostics
-from lsp_server.jobs import JobRegistry
 from lsp_server.report import SolveReport, summary
 from lsp_server.rpc import PacoreProtocol
 from lsp_server.runs import RunStore
 from lsp_server.settings import env_layer, parse_settings
+from lsp_server.solve_registry import JobRegistry
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
 from pacore_core.multi_stub.models import SolveAllReport

@@ -16,7 +16,6 @@ from pygls.uris import to_fs_path
 
 from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
-from lsp_server.jobs import AlreadyRunning, FunctionKey
 from lsp_server.preflight import (
     PreflightError,
     check_collection,
@@ -30,6 +29,7 @@ from lsp_server.progress import SolveProgress
 from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
 from lsp_server.runs import Run, RunStore
+from lsp_server.solve_registry import AlreadyRunning, FunctionKey
 from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings, editor_setting

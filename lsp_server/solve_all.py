@@ -22,10 +22,10 @@ from pydantic import BaseModel
 from pygls.uris import from_fs_path, to_fs_path
 
 from lsp_server.edits import plan_final_edit, supports_document_changes, text_edits, workspace_edit
-from lsp_server.jobs import AlreadyRunning, FunctionKey
 from lsp_server.preflight import check_docker
 from lsp_server.protocol import fail, invalid
 from lsp_server.report import build_report
+from lsp_server.solve_registry import AlreadyRunning, FunctionKey
 from pacore_core.backends.base import Backend
 from pacore_core.config import editor_setting
 from pacore_core.errors import PacoreError

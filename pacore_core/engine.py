@@ -43,7 +43,7 @@ from pacore_core.record import (
     TrajectoryRecord,
     Verification,
 )
-from pacore_core.selection import Choice, Leader, select
+from pacore_core.selection import Leader, SelectionResult, select
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
 from sandbox.models import ProbeSuite
@@ -415,7 +415,8 @@ class Engine:
             result.assurance = plain_assurance(problem, self.config.select_on, result.verification.ok)
 
     @staticmethod
-    def _apply_choice(result: RunResult, choice: Choice, *, solved_without_tests: bool = False) -> None:
+    def _apply_choice(result: RunResult, choice: SelectionResult, *,
+                      solved_without_tests: bool = False) -> None:
         result.selection_tests = choice.tests
         result.selected = choice.selected
         if choice.chosen is None or choice.chosen.code is None:

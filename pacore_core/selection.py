@@ -111,7 +111,7 @@ class Leader:
 
 
 @dataclass(frozen=True)
-class Choice:
+class SelectionResult:
     """What `select` decided: the chosen trajectory (None: no program) and how it is reported."""
 
     chosen: TrajectoryRecord | None
@@ -156,7 +156,7 @@ def select(
     policy: SelectionPolicy = "verified",
     select_on: SelectOn = "all",
     early_stopped: bool = False,
-) -> Choice:
+) -> SelectionResult:
     """Choose the answer of a run from its rounds (see the module docstring for the rule)."""
     tests = selection_tests(problem, select_on)
     final = final_program(rounds, planned_rounds)
@@ -166,14 +166,14 @@ def select(
     if final is not None and tampered(final.verification):
         if best is None:
             why = "the final program tampered with the tests and no other candidate was eligible"
-            return Choice(None, SelectedCandidate(source="none", reason=why), tests)
+            return SelectionResult(None, SelectedCandidate(source="none", reason=why), tests)
         chosen = best.record
         selected = SelectedCandidate(
             source="candidate", round=best.round, index=best.record.index,
             reason=f"the final program tampered with the tests; best verified candidate passed "
             f"{best.passed}/{best.total}",
         )  # fmt: skip
-        return Choice(chosen, selected, tests)
+        return SelectionResult(chosen, selected, tests)
     if final is not None and (final.code is not None or best is None):
         chosen = final
         selected = SelectedCandidate(
@@ -209,7 +209,7 @@ def select(
                 reason=f"{why}; best verified candidate passed {best.passed}/{best.total}{matched}",
             )
     if chosen is None or chosen.code is None:
-        return Choice(
+        return SelectionResult(
             None, SelectedCandidate(source="none", reason="no candidate produced a program"), tests
         )
-    return Choice(chosen, selected, tests)
+    return SelectionResult(chosen, selected, tests)

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, Field
 
+from pacore_core.agreement.hint_arguments import argument_strategy, draw
 from pacore_core.agreement.models import InputSet, ProbeInput
 from pacore_core.agreement.signatures import (
     FunctionSignature,
@@ -29,7 +30,6 @@ from pacore_core.agreement.signatures import (
     parse_signature,
 )
 from pacore_core.agreement.stdin_format import check_stdin, format_checks
-from pacore_core.agreement.strategies import argument_strategy, draw
 from pacore_core.backends.base import Backend, BackendError, SampleRequest
 from pacore_core.code_extract import strip_reasoning
 from pacore_core.config import RunConfig

@@ -28,7 +28,7 @@ class Contender:
 
 
 @dataclass(frozen=True)
-class Choice:
+class RankingDecision:
     key: str
     decided_by: Decider
     cluster: int | None  # index into the clusters, None if the candidate has no behaviour
@@ -37,7 +37,7 @@ class Choice:
 
 def choose(
     contenders: list[Contender], clusters: list[Cluster], *, final_key: str | None, inputs: int
-) -> Choice | None:
+) -> RankingDecision | None:
     """The chosen contender, and which evidence decided."""
     if not contenders:
         return None
@@ -52,7 +52,7 @@ def choose(
     clustered = [c for c in best if c.key in cluster_of]
     if not clustered:
         pick = next((c for c in best if c.key == final_key), best[0])
-        return Choice(pick.key, "tests" if len(best) < len(contenders) else "none", None, test_note)
+        return RankingDecision(pick.key, "tests" if len(best) < len(contenders) else "none", None, test_note)
     groups = sorted({cluster_of[c.key] for c in clustered})
 
     def weight(i: int) -> tuple[float, int, bool, int]:
@@ -68,9 +68,9 @@ def choose(
     if len(groups) > 1:
         rival = max((g for g in groups if g != winner), key=weight)
         reason = f"{test_note}; agreement decided: {agree} (the next cluster had {clusters[rival].size})"
-        return Choice(pick.key, "agreement", winner, reason)
+        return RankingDecision(pick.key, "agreement", winner, reason)
     decided: Decider = "tests" if len(best) < len(contenders) else "agreement"
-    return Choice(pick.key, decided, winner, f"{test_note}; {agree}")
+    return RankingDecision(pick.key, decided, winner, f"{test_note}; {agree}")
 
 
 def _tests_note(top: tuple[bool, int, int], contenders: list[Contender], best: list[Contender]) -> str:

@@ -16,8 +16,8 @@ from pacore_core.agreement.session import AgreementSession, candidate_key
 from pacore_core.problem import Problem
 from pacore_core.record import RoundRecord, SelectedCandidate, TrajectoryRecord
 from pacore_core.selection import (
-    Choice,
     Ranked,
+    SelectionResult,
     SelectOn,
     eligible,
     final_program,
@@ -28,7 +28,7 @@ from pacore_core.selection import (
 
 @dataclass(frozen=True)
 class AgreementChoice:
-    choice: Choice
+    choice: SelectionResult
     assurance: str
     solved_by_agreement: bool
 
@@ -58,7 +58,7 @@ def select_with_agreement(
     picked = session.choose(contenders, final_key=final_key)
     if picked is None:
         none = SelectedCandidate(source="none", reason="no candidate produced a program")
-        return AgreementChoice(Choice(None, none, tests), session.assurance(
+        return AgreementChoice(SelectionResult(None, none, tests), session.assurance(
             has_tests=problem.has_tests, samples_only=True, passed_all=False), False)  # fmt: skip
     round_index, chosen = by_key[picked.key]
     is_final = picked.key == final_key
@@ -74,7 +74,7 @@ def select_with_agreement(
         passed_all=contender.all_passed,
     )  # fmt: skip
     solved = not problem.has_tests and session.agreement_solved()
-    return AgreementChoice(Choice(chosen, selected, tests), label, solved)
+    return AgreementChoice(SelectionResult(chosen, selected, tests), label, solved)
 
 
 def samples_only(problem: Problem, select_on: str) -> bool:

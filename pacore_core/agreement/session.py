@@ -14,7 +14,7 @@ from pacore_core.agreement.evidence import FULL, evidence_block
 from pacore_core.agreement.execution import behaviour, probe_suite
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
 from pacore_core.agreement.models import AgreementRecord, Behaviour, InputSet
-from pacore_core.agreement.ranking import Choice, Contender, assurance, choose
+from pacore_core.agreement.ranking import Contender, RankingDecision, assurance, choose
 from pacore_core.problem import Problem
 from sandbox.models import ProbeSuite, TestResult, VerdictKind
 
@@ -83,7 +83,7 @@ class AgreementSession:
             key, view, self.input_set.inputs, dropped, entry_point=self.problem.call_name, level=level
         )
 
-    def choose(self, contenders: list[Contender], *, final_key: str | None) -> Choice | None:
+    def choose(self, contenders: list[Contender], *, final_key: str | None) -> RankingDecision | None:
         """Rank by tests, then by cluster weight; fills the record's clusters and decision."""
         dropped = dropped_inputs(self.input_set.inputs, self.behaviours)
         kept = [p.name for p in self.input_set.inputs if p.name not in dropped]

@@ -49,7 +49,7 @@ from pacore_core.backends.retry import (
     raise_for_status,
     wants_max_completion_tokens,
 )
-from pacore_core.backends.sse import Choice, StreamAssembler, choices_from_json, iter_stream
+from pacore_core.backends.sse import AssembledChoice, StreamAssembler, choices_from_json, iter_stream
 from pacore_core.backends.tokenizer import ServerTokenizer, server_root
 from pacore_core.backends.usage import attribute, stream_remainder, to_trajectory
 from pacore_core.events import EventSink
@@ -398,7 +398,7 @@ class OpenAIBackend:
                 attributed += n_tokens
         if state.held is None:
             return  # incomplete stream: the caller retries the choices still missing
-        held: Choice = state.choices[state.held]
+        held: AssembledChoice = state.choices[state.held]
         traj = to_trajectory(
             indices[state.held],
             held,

@@ -19,7 +19,7 @@ from pacore_core.tokens import estimate_tokens
 
 
 @dataclass
-class Choice:
+class AssembledChoice:
     """A choice being assembled from a response or a stream."""
 
     content: list[str] = field(default_factory=list)
@@ -41,14 +41,14 @@ class Choice:
         return self.deltas or estimate_tokens(self.text)
 
 
-def choices_from_json(data: Any) -> dict[int, Choice]:
+def choices_from_json(data: Any) -> dict[int, AssembledChoice]:
     """The choices of a non-streaming response body, by index; malformed bodies are transient."""
     try:
         raw_choices = data["choices"]
-        choices: dict[int, Choice] = {}
+        choices: dict[int, AssembledChoice] = {}
         for c in raw_choices:
             msg = c.get("message") or {}
-            ch = Choice(finish_reason=c.get("finish_reason"))
+            ch = AssembledChoice(finish_reason=c.get("finish_reason"))
             ch.content.append(msg.get("content") or "")
             reasoning = msg.get("reasoning_content") or msg.get("reasoning")
             if reasoning:
@@ -67,7 +67,7 @@ class StreamAssembler:
     def __init__(self, n: int, request_id: str) -> None:
         self.n = n
         self.rid = request_id
-        self.choices: dict[int, Choice] = {}
+        self.choices: dict[int, AssembledChoice] = {}
         self.usage: dict[str, Any] = {}
         self.finished = 0
         self.ready: list[int] = []
@@ -118,7 +118,7 @@ class StreamAssembler:
             i = int(c.get("index", 0))
             if i >= self.n:
                 continue
-            ch = self.choices.get(i) or self.choices.setdefault(i, Choice())
+            ch = self.choices.get(i) or self.choices.setdefault(i, AssembledChoice())
             delta = c.get("delta") or {}
             text = delta.get("content") or ""
             reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pacore_core.backends.base import Trajectory
-from pacore_core.backends.sse import Choice
+from pacore_core.backends.sse import AssembledChoice
 from pacore_core.tokens import estimate_tokens
 
 Counter = Callable[[str], Awaitable[int]]
@@ -38,12 +38,13 @@ def largest_remainder(total: int, weights: list[int]) -> list[int]:
     return parts
 
 
-def estimated_weight(ch: Choice) -> int:
+def estimated_weight(ch: AssembledChoice) -> int:
     """Reasoning and content estimated separately, as a tokenizer would count them."""
     return estimate_tokens("".join(ch.reasoning)) + estimate_tokens(ch.text)
 
 
-async def attribute(choices: list[Choice], total: int | None, *, count: Counter | None = None) -> list[int]:
+async def attribute(choices: list[AssembledChoice], total: int | None, *,
+                    count: Counter | None = None) -> list[int]:
     """Per-choice completion tokens summing to the server's `total` (module docstring).
 
     `count` (the server's tokenizer) weighs choices exactly; without it the estimate does.
@@ -63,7 +64,7 @@ async def attribute(choices: list[Choice], total: int | None, *, count: Counter 
     return largest_remainder(int(total), weights)
 
 
-def stream_remainder(usage: dict[str, Any], attributed: int, held: Choice) -> int:
+def stream_remainder(usage: dict[str, Any], attributed: int, held: AssembledChoice) -> int:
     """The held-back last choice of a stream gets what the usage total leaves over."""
     total = usage.get("completion_tokens")
     return max(0, int(total) - attributed) if total is not None else held.provisional_tokens()
@@ -71,7 +72,7 @@ def stream_remainder(usage: dict[str, Any], attributed: int, held: Choice) -> in
 
 def to_trajectory(
     index: int,
-    ch: Choice,
+    ch: AssembledChoice,
     completion_tokens: int,
     usage: dict[str, Any] | None,
     *,

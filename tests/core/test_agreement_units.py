@@ -8,12 +8,12 @@ import ast
 
 from pacore_core.agreement.clustering import cluster, dropped_inputs, minorities
 from pacore_core.agreement.evidence import COUNTS, FULL, SHORT, evidence_block
+from pacore_core.agreement.hint_arguments import argument_strategy, draw
 from pacore_core.agreement.models import AgreementRecord, Behaviour, Outcome, ProbeInput
 from pacore_core.agreement.ranking import Contender, assurance, choose
 from pacore_core.agreement.regression import pytest_file
 from pacore_core.agreement.signatures import example_calls, literal_text, parse_call, parse_signature
 from pacore_core.agreement.stdin_format import check_stdin, format_checks
-from pacore_core.agreement.strategies import argument_strategy, draw
 
 STUB = '''from typing import List
 

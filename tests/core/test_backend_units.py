@@ -8,7 +8,7 @@ import pytest
 
 from pacore_core.backends.base import Trajectory, count_model_calls
 from pacore_core.backends.retry import TransientError
-from pacore_core.backends.sse import Choice, StreamAssembler, choices_from_json
+from pacore_core.backends.sse import AssembledChoice, StreamAssembler, choices_from_json
 from pacore_core.backends.usage import attribute, largest_remainder, stream_remainder
 
 
@@ -31,15 +31,16 @@ def test_largest_remainder_splits_by_weight(total: int, weights: list[int], part
 
 
 async def test_attribution_prefers_own_usage_then_weights() -> None:
-    own = [Choice(content=["a"], own_completion_tokens=3), Choice(content=["b"], own_completion_tokens=4)]
+    own = [AssembledChoice(content=["a"], own_completion_tokens=3),
+           AssembledChoice(content=["b"], own_completion_tokens=4)]
     assert await attribute(own, 100) == [3, 4]
-    plain = [Choice(content=["x" * 35]), Choice(content=["x" * 70])]
+    plain = [AssembledChoice(content=["x" * 35]), AssembledChoice(content=["x" * 70])]
     assert await attribute(plain, 30) == [10, 20]
 
     async def count(text: str) -> int:
         return len(text.split())
 
-    words = [Choice(content=["one two three"]), Choice(content=["four"])]
+    words = [AssembledChoice(content=["one two three"]), AssembledChoice(content=["four"])]
     assert await attribute(words, 8, count=count) == [6, 2]
 
 
