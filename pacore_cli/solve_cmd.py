@@ -20,7 +20,13 @@ from pacore_cli import run_warnings
 from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
 from pacore_cli.signals import run_async
-from pacore_cli.solve_evidence import add_evidence_flags, check_evidence_flags, start_pool, with_oracle
+from pacore_cli.solve_evidence import (
+    add_evidence_flags,
+    check_evidence_flags,
+    check_oracle_target,
+    start_pool,
+    with_oracle,
+)
 from pacore_cli.solve_page import RunPage
 from pacore_cli.solve_target import TargetError, load_target
 from pacore_core.backends import Backend, make_backend
@@ -172,6 +178,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     except TargetError as e:
         raise UsageError(str(e)) from None
     problem = target.problem
+    check_oracle_target(args, problem)
     for note in target.notes:
         console.print(escape(note), highlight=False, soft_wrap=True)
     for path, flag in ((args.output, "--output"), (args.record, "--record"), (args.html, "--html")):
@@ -186,7 +193,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
                                image=settings.server.image, runtime=settings.server.sandbox_runtime,
                                ray_address=settings.server.ray_address)
         try:
-            problem, oracle = await with_oracle(args, settings, problem, sandbox)
+            problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox))
             result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
                                        console, args.page)
             result.oracle = oracle

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pacore_cli import run_warnings
 from pacore_core.backends.base import Trajectory
 from pacore_core.config import Settings
 from pacore_core.errors import UsageError
+from pacore_core.function_oracle import OracleError, function_oracle
 from pacore_core.oracle import oracle_tests
 from pacore_core.problem import Problem
 from pacore_core.record import OracleRecord, TrajectoryPool
@@ -47,23 +49,36 @@ def program_file(path: Path, role: str, language: Language | None = None) -> Can
 
 
 def check_evidence_flags(args: argparse.Namespace, settings: Settings) -> None:
-    """Refuse contradictory oracle flags before any token is spent."""
-    if (args.brute is None) != (args.gen is None):
-        given, missing = ("--brute", "--gen") if args.gen is None else ("--gen", "--brute")
-        raise UsageError(f"{given} needs {missing}: the oracle runs the brute force on the "
-                         "generator's inputs")  # fmt: skip
+    """Refuse contradictory oracle flags before any token is spent (what depends on the
+    problem's kind: `check_oracle_target`)."""
+    if args.gen is not None and args.brute is None:
+        raise UsageError("--gen needs --brute: the oracle runs the brute force on the generator's inputs")
     if settings.run.oracle == "on" and args.brute is None:
-        raise UsageError("--oracle on needs a brute force and a generator: give --brute FILE --gen FILE")
+        raise UsageError("--oracle on needs a brute force: give --brute FILE (and --gen FILE for a "
+                         "stdin/stdout problem)")  # fmt: skip
+
+
+def check_oracle_target(args: argparse.Namespace, problem: Problem) -> None:
+    """A stdin/stdout oracle needs a generator; a function stub's draws its inputs itself."""
+    if args.brute is None:
+        return
+    if problem.mode == "io" and args.gen is None:
+        raise UsageError("--brute needs --gen for a stdin/stdout problem: the oracle runs the brute "
+                         "force on the generator's inputs")  # fmt: skip
+    if problem.mode == "function" and args.gen is not None:
+        raise UsageError(f"--gen is for stdin/stdout problems: the inputs of a function stub "
+                         f"(`{problem.entry_point}`) are drawn from its type hints; drop --gen")  # fmt: skip
 
 
 async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Problem,
-                      sandbox: Sandbox) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
-    """The problem with oracle tests when a brute force is given (and oracle is not off)."""
+                      sandbox: Sandbox, view: Sandbox | None = None,
+                      ) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
+    """The problem with oracle tests when a brute force is given (and oracle is not off).
+    `view`: the sandbox as the problem's candidates see it (a stub spliced into its module)."""
     if args.brute is None or settings.run.oracle == "off":
         return problem, None
-    if problem.mode != "io":
-        raise UsageError("--brute/--gen need a stdin/stdout problem (a statement or a problem "
-                         "directory); a function stub's oracle is not supported")  # fmt: skip
+    if problem.mode == "function":
+        return await _function_oracle(args, settings, problem, sandbox, view)
     brute = program_file(args.brute, "brute force")
     gen = program_file(args.gen, "generator")
     limit = max(10.0, 4 * settings.run.limits.timeout_s)
@@ -72,6 +87,26 @@ async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Pro
                                   limits=Limits(timeout_s=limit))  # fmt: skip
     except StressToolError as e:
         raise UsageError(str(e)) from None
+
+
+async def _function_oracle(args: argparse.Namespace, settings: Settings, problem: Problem,
+                           sandbox: Sandbox, view: Sandbox | None,
+                           ) -> tuple[Problem, OracleRecord]:  # fmt: skip
+    """A stub's oracle: the brute force (a Python function) on inputs drawn from its signature."""
+    brute = program_file(args.brute, "brute force")
+    if brute.language != "python":
+        raise UsageError(f"brute force {args.brute}: a function stub's brute force is a Python "
+                         f"function with the stub's signature, not {brute.language}")  # fmt: skip
+    limit = max(10.0, 4 * settings.run.limits.timeout_s)
+    try:
+        oracle = await function_oracle(problem, sandbox, brute.code, count=settings.run.oracle_inputs,
+                                       seed=settings.run.seed or 0, limits=Limits(timeout_s=limit),
+                                       tests_sandbox=view)  # fmt: skip
+    except OracleError as e:
+        raise UsageError(f"brute force {args.brute}: {e}") from None
+    for note in oracle.notes:
+        run_warnings.warn(note)
+    return problem.model_copy(update={"oracle_tests": oracle.suite}), oracle.record
 
 
 def start_pool(

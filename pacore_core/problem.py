@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.excerpt import MIN_SHOWN_CHARS, SHOWN_TESTS_CHARS, excerpt
-from sandbox.models import MIN_MEMORY_MB, IOSuite, Language, Limits, TestSuite
+from sandbox.models import MIN_MEMORY_MB, CallSuite, IOSuite, Language, Limits, TestSuite
 
 Visibility = Literal["public", "hidden", "oracle"]
 
@@ -50,10 +50,11 @@ class Problem(BaseModel):
     public_tests: TestSuite | None = None
     hidden_tests: TestSuite | None = None
     public_tests_text: str | None = None
-    oracle_tests: IOSuite | None = Field(
+    oracle_tests: IOSuite | CallSuite | None = Field(
         default=None,
-        description="generated inputs with a brute force's outputs: run like hidden tests, "
-        "but where a candidate disagrees its message shows the input and both outputs",
+        description="generated inputs with a brute force's outputs (a stub's: calls with its "
+        "answers as data): run like hidden tests, but where a candidate disagrees its message "
+        "shows the input and both outputs",
     )
     limits: ProblemLimits | None = Field(
         default=None, description="the problem's own time/memory limits"

@@ -96,15 +96,18 @@ class SelectedCandidate(BaseModel):
 
 
 class OracleRecord(BaseModel):
-    """The brute force and generator a run used as its oracle (`pacore solve --brute --gen`)."""
+    """The brute force and generator a run used as its oracle (`pacore solve --brute --gen`);
+    a function stub's oracle has no generator (its inputs are drawn from the signature)."""
 
     brute: str
-    generator: str
+    generator: str | None = None
     brute_language: str
-    generator_language: str
+    generator_language: str | None = None
+    brute_function: str | None = None  # a function stub's oracle: the function called
     inputs: int
     first_seed: int
-    checked_on_samples: int
+    checked_on_samples: int  # samples (a stub's tests) the brute force passed first
+    notes: list[str] = Field(default_factory=list)  # e.g. inputs dropped (no answer from it)
 
 
 class RunResult(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from pacore_core.agreement.execution import probe_limits
 from pacore_core.problem import Problem
@@ -10,6 +11,7 @@ from pacore_core.record import SuiteScore, Verification
 from sandbox.base import Sandbox
 from sandbox.models import (
     TAMPERED,
+    CallSuite,
     Candidate,
     Limits,
     ProbeSuite,
@@ -19,6 +21,7 @@ from sandbox.models import (
     Verdict,
     overall_status,
 )
+from sandbox.runners.answers import decode
 
 
 async def verify_code(
@@ -71,12 +74,23 @@ def _oracle_result(t: TestResult, problem: Problem) -> TestResult:
     """`oracle:` names; a disagreement carries its input (the message shows all three)."""
     update: dict[str, object] = {"name": f"oracle:{t.name}"}
     suite = problem.oracle_tests
+    if isinstance(suite, CallSuite):  # a stub's: the call; judging set expected and actual
+        call = next((c for c in suite.calls if c.name == t.name), None)
+        if t.status != "passed" and call is not None:
+            update["input"] = shown_call(suite.entry_point, call.args)
+        return t.model_copy(update=update)
     test = next((x for x in suite.tests if x.name == t.name), None) if suite else None
     if t.status != "passed" and test is not None:
         update["input"] = test.input
         if t.status == "failed":
             update["expected"] = test.expected
     return t.model_copy(update=update)
+
+
+def shown_call(entry_point: str, args_json: str) -> str:
+    """An oracle call as the messages show it: `f(1, [2, 3])`."""
+    args = decode(json.loads(args_json))
+    return f"{entry_point}({', '.join(repr(a) for a in args)})"
 
 
 async def _run_suite(sandbox: Sandbox, candidate: Candidate, suite: TestSuite, limits: Limits) -> Verdict:

@@ -195,7 +195,7 @@ class CheckSuite(_Tests):
     entry_point: str
 
 
-CallComparison = Literal["eq", "is", "truthy", "falsy", "close", "isclose", "json"]
+CallComparison = Literal["eq", "is", "truthy", "falsy", "close", "isclose", "json", "record"]
 
 
 class CallTest(BaseModel):
@@ -205,7 +205,9 @@ class CallTest(BaseModel):
     (`sandbox.runners.answers.encode`); only `args` and `kwargs` enter the sandbox.
     `compare`: `eq` (==), `is` (identity with True/False/None), `truthy`/`falsy`, `close`
     (abs(actual - expected) < tolerance, `<=` with `inclusive`), `isclose` (math.isclose with
-    `rel_tol`/`tolerance`), `json` (actual through a JSON round trip, then ==).
+    `rel_tol`/`tolerance`), `json` (actual through a JSON round trip, then ==); `record`: no
+    expected value, the answer itself is the result (`actual` holds its plain-data JSON): what a
+    function stub's brute force returns, to become an oracle test's expected value.
     """
 
     name: str

@@ -13,7 +13,7 @@ from pacore_core.project.splice import SpliceError, splice
 from pacore_core.project.targeting import ParsedDocument, StubTarget
 from pacore_core.project.workspace_tests import module_name
 from sandbox.base import Sandbox
-from sandbox.models import Candidate, Limits, ProbeSuite, ProjectSuite, TestSuite, Verdict
+from sandbox.models import CallSuite, Candidate, Limits, ProbeSuite, ProjectSuite, TestSuite, Verdict
 from sandbox.project import ProjectSnapshot, take_snapshot
 
 
@@ -53,9 +53,9 @@ class SplicingSandbox:
     async def run(
         self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None
     ) -> Verdict:
-        if isinstance(suite, ProbeSuite) or (self._module_as_solution and
-                                             not isinstance(suite, ProjectSuite)):
-            # agreement, or a lone file: the function is called in the whole module
+        if isinstance(suite, ProbeSuite | CallSuite) or (self._module_as_solution and
+                                                        not isinstance(suite, ProjectSuite)):
+            # agreement, oracle calls, or a lone file: the function is called in the whole module
             try:
                 module = splice(self._doc, self._target, candidate.code,
                                 keep_docstring=self._keep_docstring).module_text

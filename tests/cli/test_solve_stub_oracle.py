@@ -1,0 +1,121 @@
+"""`pacore solve stub.py --brute brute.py`: a function stub's oracle (a Python brute force with
+the stub's signature, called on inputs drawn from its type hints, its answers compared as data
+on the host). The console script, the scripted model server, the Docker sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import pacore
+from tests.support import ScriptedServer, by_round
+from tests.support.scripted_server import is_synthesis, last_user_text
+
+STUB = '''def max_subarray(nums: list[int]) -> int:
+    """The largest sum of a non-empty contiguous run of `nums` (which is not empty)."""
+    ...
+'''
+# the user's one test has a positive answer: the empty-run bug passes it
+TESTS = '''from maxsub import max_subarray
+
+
+def test_mixed():
+    assert max_subarray([-1, 2, 3, -2, 4]) == 7
+'''
+WRONG = '''def max_subarray(nums: list[int]) -> int:
+    best = cur = 0
+    for x in nums:
+        cur = max(0, cur + x)
+        best = max(best, cur)
+    return best
+'''
+RIGHT = '''def max_subarray(nums: list[int]) -> int:
+    best = cur = nums[0]
+    for x in nums[1:]:
+        cur = max(x, cur + x)
+        best = max(best, cur)
+    return best
+'''
+# named otherwise (the file's only function); raises on the empty list, outside its domain
+BRUTE = '''def slow(nums: list[int]) -> int:
+    if not nums:
+        raise ValueError("no run in an empty list")
+    return max(sum(nums[i:j]) for i in range(len(nums)) for j in range(i + 1, len(nums) + 1))
+'''
+
+
+def fence(code: str) -> str:
+    return f"```python\n{code}```"
+
+
+def _files(d: Path, brute: str = BRUTE) -> None:
+    (d / "maxsub.py").write_text(STUB)
+    (d / "test_maxsub.py").write_text(TESTS)
+    (d / "brute.py").write_text(brute)
+
+
+def _solve(d: Path, srv: ScriptedServer, *extra: str) -> dict:
+    out = pacore(["solve", "maxsub.py", "--rounds", "4", "--agreement", "off", "--base-url", srv.base_url,
+                  "--model", srv.model, "--json", *extra], cwd=d)  # fmt: skip
+    lines = out.stdout.strip().splitlines()
+    assert lines, out.stderr
+    payload = json.loads(lines[-1])
+    payload["_exit"] = out.code
+    payload["_stderr"] = out.stderr
+    return payload
+
+
+def test_a_stub_brute_force_overrules_a_wrong_synthesis_passing_my_tests(tmp_path: Path,
+                                                                          docker_ready: None) -> None:
+    _files(tmp_path)
+    script = by_round([fence(WRONG), fence(RIGHT), fence(WRONG), fence(WRONG)], fence(WRONG))
+    with ScriptedServer(script) as srv:
+        plain = _solve(tmp_path, srv)
+        with_oracle = _solve(tmp_path, srv, "--brute", "brute.py")
+        prompts = [last_user_text(r) for r in srv.chat_requests if is_synthesis(r)]
+    # without the oracle the wrong synthesis passes my test and is the answer
+    assert plain["status"] == "solved" and "best = cur = 0" in plain["code"], plain["_stderr"]
+    # with it: the right program, chosen because the final one disagreed with the brute force
+    assert with_oracle["_exit"] == 0, with_oracle["_stderr"]
+    assert with_oracle["status"] == "solved"
+    assert "best = cur = nums[0]" in with_oracle["code"]
+    assert "disagreed with the brute force" in with_oracle["selected"]["reason"]
+    oracle = with_oracle["verification"]["oracle"]
+    n = oracle["total"]
+    assert oracle["passed"] == n and n >= 10
+    assert with_oracle["assurance"] == f"passed your tests + matched the brute force on {n} generated inputs"
+    record = with_oracle["oracle"]
+    assert record["brute_function"] == "slow" and record["generator"] is None
+    assert record["checked_on_samples"] == 1  # it passed my test before it was trusted
+    assert record["inputs"] == n
+    # the empty list (where the brute force raises) was dropped, and said so
+    assert any("max_subarray([])" in w and "raised ValueError" in w for w in with_oracle["warnings"])
+    # every oracle test is labelled as such in the report
+    names = [t["name"] for t in with_oracle["verification"]["tests"]]
+    assert sum(name.startswith("oracle:input ") for name in names) == n
+    # the synthesis prompt shows where a wrong program disagrees: the call and both answers
+    shown = prompts[-1]
+    assert f"Oracle: matched the brute force on all {n} generated inputs." in shown  # the right one
+    assert "generated inputs (the brute force is slow but trusted" in shown
+    assert "input:           'max_subarray([" in shown
+    assert "this program:    '0'" in shown  # an all-negative input: the empty run's 0
+
+
+def test_a_stub_brute_force_failing_my_tests_is_refused(tmp_path: Path, docker_ready: None) -> None:
+    _files(tmp_path, brute="def max_subarray(nums: list[int]) -> int:\n    return sum(nums)\n")
+    with ScriptedServer(by_round(fence(RIGHT), fence(RIGHT))) as srv:
+        out = _solve(tmp_path, srv, "--brute", "brute.py")
+        assert srv.chat_requests == []  # refused before any token was spent
+    assert out["_exit"] == 2 and out["status"] == "error"
+    assert "fails the stub's test" in out["error"] and "test_mixed" in out["error"]
+
+
+def test_stub_oracle_usage_errors(tmp_path: Path) -> None:
+    _files(tmp_path, brute="def a(x):\n    return x\n\n\ndef b(x):\n    return x\n")
+    (tmp_path / "gen.py").write_text("print(1)\n")
+    base = ["solve", "maxsub.py", "--json", "--base-url", "http://127.0.0.1:9", "--model", "m"]
+    out = pacore([*base, "--brute", "brute.py", "--gen", "gen.py"], cwd=tmp_path)
+    assert out.code == 2
+    assert "--gen is for stdin/stdout problems" in json.loads(out.stdout)["error"]
+    out = pacore([*base, "--gen", "gen.py"], cwd=tmp_path)
+    assert out.code == 2 and "--gen needs --brute" in json.loads(out.stdout)["error"]
