@@ -1,53 +1,33 @@
 """Every error pacore raises on purpose derives from `PacoreError` (httpx's `HTTPError` is the model).
 
-An error carries what was wrong (`message`), which setting it concerns (`setting`, a key
-of the configuration table such as ``base_url``) and how to fix it (`fix`, worded without
-naming any front end). Front ends render the setting in their own terms: the CLI as a
-flag (``--base-url``), the editor as a setting name (``pacore.baseUrl``). The core and
-the sandbox therefore never mention CLI flags; they name configuration keys.
-
-This module imports nothing from the project so that every package (the sandbox too)
-can raise these errors.
+The root (`PacoreError`, `SandboxError`, `SettingNamer`) lives in `sandbox.errors`, the
+bottom layer, so that the sandbox raises it without importing anything above it; this
+module re-exports it and adds the errors of the layers above. An error names the
+configuration key it concerns (`setting`) and words its `fix` without naming any front
+end; front ends render keys in their own terms (CLI flag, editor setting), so the core
+and the sandbox never mention CLI flags.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from sandbox.errors import PacoreError, SandboxError, SettingNamer, fill_settings
 
-_KEY = re.compile(r"\{(\w+)\}")
-
-SettingNamer = Callable[[str], str]
-"""Maps a configuration key (``base_url``) to what a user types in one front end."""
-
-
-class PacoreError(Exception):
-    """Root of pacore's errors: catch this to catch every anticipated failure."""
-
-    def __init__(self, message: str, *, setting: str | None = None, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.setting = setting
-        self.fix = fix
-
-    def render(self, name_setting: SettingNamer | None = None) -> str:
-        """The message plus the fix, with `{setting}` placeholders in the fix named for one front end.
-
-        A fix may refer to other keys as ``{key}``; the namer turns each into a flag or an
-        editor setting. Without a namer the raw key names are used.
-        """
-        if not self.fix:
-            return self.message
-        sep = " " if self.message.endswith((".", ":", ";")) else ". "
-        return f"{self.message}{sep}{_fill(self.fix, name_setting)}"
-
-    def __str__(self) -> str:
-        return self.render()
-
-
-def _fill(fix: str, name_setting: SettingNamer | None) -> str:
-    """Replace ``{key}`` with the front end's name for that configuration key."""
-    return _KEY.sub(lambda m: name_setting(m[1]) if name_setting else m[1], fix)
+__all__ = [
+    "BackendError",
+    "BenchError",
+    "ConfigError",
+    "ContextBudgetError",
+    "DatasetError",
+    "EditorError",
+    "PacoreError",
+    "ProblemError",
+    "SandboxError",
+    "SettingNamer",
+    "UsageError",
+    "fill_settings",
+    "leaf_errors",
+    "run_failure",
+]
 
 
 class UsageError(PacoreError):
@@ -78,10 +58,6 @@ class BackendError(PacoreError, RuntimeError):
 
 class ContextBudgetError(PacoreError, ValueError):
     """Even the bare problem leaves no room to generate an answer."""
-
-
-class SandboxError(PacoreError, RuntimeError):
-    """The sandbox infrastructure failed or is not set up (not the candidate's fault)."""
 
 
 class DatasetError(PacoreError, ValueError):

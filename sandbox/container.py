@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pacore_core.errors import SandboxError
+from sandbox.errors import SandboxError
 from sandbox.models import Limits
 
 LABEL = "pacore"

@@ -22,8 +22,8 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from pacore_core.errors import SandboxError
 from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, nproc_limit, remove_stale
+from sandbox.errors import SandboxError
 from sandbox.images import IMAGE, ImageError, ensure_image, image_state
 from sandbox.jobs import (
     SandboxFailure,

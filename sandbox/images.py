@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pacore_core.errors import SandboxError
 from sandbox import languages
+from sandbox.errors import SandboxError
 
 log = logging.getLogger(__name__)
 

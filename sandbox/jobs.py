@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pacore_core.errors import SandboxError
 from sandbox import languages
 from sandbox.call_suites import data_suite, judge, sandbox_suite
 from sandbox.compare import Rule, outputs_match
+from sandbox.errors import SandboxError
 from sandbox.judge_commands import program_job
 from sandbox.models import (
     Candidate,

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from pacore_core.errors import SandboxError
+from sandbox.errors import SandboxError
 
 MAX_BYTES = 64 * 1024 * 1024
 WALK_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from pacore_core.errors import SandboxError
+from sandbox.errors import SandboxError
 from sandbox.jobs import failure_verdict
 from sandbox.models import Candidate, Limits, TestSuite, Verdict
 from sandbox.ray_cluster import Cluster, require_ray

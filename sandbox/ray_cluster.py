@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from pacore_core.errors import SandboxError
+from sandbox.errors import SandboxError
 
 NAMESPACE = "pacore"
 SANDBOX_RESOURCE = "pacore_sandbox"

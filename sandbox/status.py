@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pacore_core.errors import SandboxError, SettingNamer
+from sandbox.errors import SandboxError, SettingNamer
 from sandbox.images import IMAGE, image_state
 
 GVISOR_FIX = (

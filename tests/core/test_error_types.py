@@ -43,3 +43,18 @@ def test_verdicts_are_a_closed_set() -> None:
     assert Verification().verdict == "not_run"
     with pytest.raises(ValidationError):
         Verification(verdict="passed-ish")
+
+
+def test_the_sandbox_raises_the_one_root() -> None:
+    """The root lives at the bottom (`sandbox.errors`) and `pacore_core.errors` re-exports
+    it: one class, so `except PacoreError` above still catches a sandbox error."""
+    import pacore_core.errors
+    import sandbox.errors
+    from sandbox.status import RuntimeUnavailable
+
+    assert pacore_core.errors.PacoreError is sandbox.errors.PacoreError
+    assert pacore_core.errors.SandboxError is sandbox.errors.SandboxError
+    with pytest.raises(PacoreError) as caught:
+        raise RuntimeUnavailable("runsc", ["runc"])
+    assert caught.value.setting == "sandbox_runtime"
+    assert "--runtime" in caught.value.render(lambda key: {"sandbox_runtime": "--runtime"}[key])
