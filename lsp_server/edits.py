@@ -88,7 +88,7 @@ def plan_final_edit(
         fn = find_function(current_doc, target.qualname)
         if fn is None:
             return FinalEdit(None, None, f"`{target.qualname}` is no longer in the document")
-        now = target_from_function(current_doc, fn)
+        now = target_from_function(current_doc, fn, stub_only=False)  # a fixed function has code
         if now is None or now.function_text != target.function_text:
             return FinalEdit(None, None, f"`{target.qualname}` was edited during the solve")
         return FinalEdit(splice(current_doc, now, code, keep_docstring=keep_docstring),

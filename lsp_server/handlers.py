@@ -19,6 +19,7 @@ from lsp_server import agreed_tests, run_commands
 from lsp_server.protocol import (
     CMD_CANCEL,
     CMD_DOCTOR,
+    CMD_FIX,
     CMD_REPORT,
     CMD_SOLVE,
     TITLE,
@@ -26,6 +27,7 @@ from lsp_server.protocol import (
     CancelResult,
     SolveArgs,
     fail,
+    fix_title,
     invalid,
 )
 from lsp_server.server import (
@@ -39,7 +41,7 @@ from lsp_server.solve import start_solve
 from lsp_server.solve_all import CMD_SOLVE_ALL, SolveAllArgs, solvable_count, start_solve_all, title_all
 from lsp_server.solve_registry import FunctionKey
 from pacore_core.doctor import run_checks_async
-from pacore_core.project.targeting import stub_at
+from pacore_core.project.targeting import stub_at, written_function_at
 
 
 def create_server(
@@ -103,10 +105,17 @@ def create_server(
         pos = params.range.start
         target = stub_at(doc, pos.line, pos.character)
         agreed = agreed_tests.code_action(ls, uri)  # after a solve by agreement
-        if target is None:
-            return [agreed] if agreed is not None else None
         arg = {"uri": uri, "position": {"line": pos.line, "character": pos.character},
                "version": version}
+        if target is None:
+            # a written function, the cursor on its signature: repair it (the tests run first)
+            written = written_function_at(doc, pos.line, pos.character, header_only=True)
+            fix = [types.CodeAction(
+                title=fix_title(written.name), kind=types.CodeActionKind.RefactorRewrite,
+                command=types.Command(title=fix_title(written.name), command=CMD_FIX, arguments=[arg]),
+            )] if written is not None else []  # fmt: skip
+            actions = fix + ([agreed] if agreed is not None else [])
+            return actions or None
         actions = [types.CodeAction(
             title=TITLE,
             kind=types.CodeActionKind.RefactorRewrite,
@@ -137,6 +146,16 @@ def create_server(
                 from None
         return (await start_solve(ls, a)).model_dump(mode="json")
 
+    @ls.command(CMD_FIX)
+    async def fix_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
+        if len(args) != 1:
+            raise invalid(f"{CMD_FIX} takes one argument {{uri, position, version?}}, got {len(args)}")
+        try:
+            a = SolveArgs.model_validate(args[0])
+        except ValidationError as e:
+            raise invalid(f"{CMD_FIX}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from None
+        return (await start_solve(ls, a, fix=True)).model_dump(mode="json")
+
     @ls.command(CMD_SOLVE_ALL)
     async def solve_all_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
         if len(args) > 1:
@@ -164,7 +183,8 @@ def create_server(
             job = ls.jobs.get(a.solveId)
         elif a.uri is not None and a.position is not None:
             doc, _ = ls.parsed(a.uri)
-            target = stub_at(doc, a.position.line, a.position.character)
+            line, character = a.position.line, a.position.character
+            target = stub_at(doc, line, character) or written_function_at(doc, line, character)
             job = ls.jobs.running_on(FunctionKey(a.uri, target.qualname)) if target else None
         else:
             raise invalid(f"{CMD_CANCEL} needs solveId, or uri and position")

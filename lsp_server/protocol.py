@@ -14,6 +14,11 @@ CMD_SOLVE = "pacore.solve"
 CMD_CANCEL = "pacore.cancel"
 CMD_REPORT = "pacore.report"
 CMD_DOCTOR = "pacore.doctor"
+CMD_FIX = "pacore.fix"  # "Fix <name> with PaCoRe": repair a written function whose tests fail
+
+
+def fix_title(name: str) -> str:
+    return f"Fix {name} with PaCoRe"
 
 
 class RequestFailed(JsonRpcException):
@@ -39,7 +44,7 @@ class Position(BaseModel):
 
 
 class SolveArgs(BaseModel):
-    """The one argument of `pacore.solve`."""
+    """The one argument of `pacore.solve` (and `pacore.fix`)."""
 
     uri: str
     position: Position

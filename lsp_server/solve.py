@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from lsp_server.preflight import (
     unparsable_tests,
 )
 from lsp_server.progress import SolveProgress
-from lsp_server.protocol import CMD_CANCEL, SolveArgs, SolveStarted, fail, invalid
+from lsp_server.protocol import CMD_CANCEL, TITLE, SolveArgs, SolveStarted, fail, invalid
 from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
 from lsp_server.runs import Run, RunStore
 from lsp_server.solve_registry import AlreadyRunning, FunctionKey
@@ -38,12 +39,15 @@ from pacore_core.events import Event
 from pacore_core.problem import Problem
 from pacore_core.project.context import agreement_obstacle, build_problem, method_owner
 from pacore_core.project.splicing import SplicingSandbox
-from pacore_core.project.targeting import ParsedDocument, StubTarget, stub_at
+from pacore_core.project.targeting import ParsedDocument, StubTarget, stub_at, written_function_at
 from pacore_core.project.workspace_tests import DiscoveredTests, discover, doctest_runner_source, module_name
 from pacore_core.prompting import Templates
-from pacore_core.record import RunResult
+from pacore_core.record import RunResult, TrajectoryPool
+from pacore_core.repair import seeded_pool
 from pacore_core.stubs import STUB_DEFINITION
+from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
+from sandbox.models import Limits
 
 if TYPE_CHECKING:
     from lsp_server.server import PacoreLanguageServer
@@ -69,6 +73,7 @@ class SolveContext:
     weak: bool
     token: str
     agreement: bool = False  # no workspace tests: candidates are compared on generated inputs
+    fix: bool = False  # "Fix with PaCoRe": a written function, round 1 starts from it
     started: float = field(default_factory=time.monotonic)
     generated_tests: str | None = None  # model-written tests, when the user allowed them
 
@@ -121,8 +126,25 @@ def anticipated(e: BaseException) -> PacoreError | None:
     return e if isinstance(e, PacoreError) else None
 
 
-async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
-    """Validate, find the stub and its tests, then start the solve task and return at once."""
+class NothingToFix(PreflightError):
+    """"Fix with PaCoRe" on a function whose tests pass: said, not an error."""
+
+
+def _fix_target(doc: ParsedDocument, a: SolveArgs) -> StubTarget:
+    """The written function "Fix with PaCoRe" repairs (a stub is solved, not fixed)."""
+    target = written_function_at(doc, a.position.line, a.position.character)
+    if target is not None:
+        return target
+    stub = stub_at(doc, a.position.line, a.position.character)
+    if stub is not None:
+        raise fail(f"`{stub.qualname}` is a stub: there is nothing to repair yet; use "
+                   f"\"{TITLE}\" to implement it")
+    raise fail(f"no function at {a.position.line + 1}:{a.position.character + 1}")
+
+
+async def start_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool = False) -> SolveStarted:
+    """Validate, find the stub (`fix`: the written function) and its tests, then start the
+    solve task and return at once."""
     if not a.uri.startswith("file:"):
         raise invalid(f"only file: URIs can be solved, got {a.uri!r}")
     path_str = to_fs_path(a.uri)
@@ -140,7 +162,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     if (problem := syntax_problem(doc.text, path.name)) is not None:
         raise fail(f"{problem}. Fix it first: every candidate is tested inside this module, "
                    "so none could pass. No model request was made.")
-    target = stub_at(doc, a.position.line, a.position.character)
+    target = _fix_target(doc, a) if fix else stub_at(doc, a.position.line, a.position.character)
     if target is None:
         raise fail(f"no function stub at {a.position.line + 1}:{a.position.character + 1}; "
                    f"PaCoRe solves functions whose body is {STUB_DEFINITION}")
@@ -160,7 +182,14 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         test_paths=settings.editor.test_paths,
     )
     weak = agreement = False
-    if not tests.has_workspace_tests:
+    if fix and not tests.has_workspace_tests:
+        if not tests.doctest:
+            raise fail(f"No tests of `{target.qualname}` found: \"Fix with PaCoRe\" repairs a "
+                       "function whose tests fail, and starts by running them. Add a pytest test "
+                       "that calls it (or list test files in pacore.testPaths), or docstring "
+                       "examples (doctests). No model request was made.")
+        weak = True  # its doctests are the tests
+    elif not tests.has_workspace_tests:
         broken = await asyncio.to_thread(unparsable_tests, root, target.name)
         if broken:
             raise fail(f"{'; '.join(broken)}. Fix the test file first: its tests of "
@@ -184,7 +213,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
     solve_id = ls.jobs.new_id()
     ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
                        root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
-                       token=f"pacore/{solve_id}", agreement=agreement)
+                       token=f"pacore/{solve_id}", agreement=agreement, fix=fix)
     try:  # the factory may ask the endpoint for its model: off the event loop
         backend = await asyncio.to_thread(ls.backend_factory, settings)
         inner = ls.sandbox_for(settings)
@@ -205,7 +234,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs) -> SolveStarted:
         await backend.close()
         raise fail(str(e)) from None
     ls.clear_summary(a.uri, target.qualname)
-    ls.log(f"PaCoRe {solve_id}: solving `{target.qualname}` in {relpath} with "
+    ls.log(f"PaCoRe {solve_id}: {'fixing' if fix else 'solving'} `{target.qualname}` in {relpath} with "
            f"{len(tests.node_ids)} test(s){' + doctests' if tests.doctest else ''}")
     return SolveStarted(solveId=solve_id, function=target.qualname)
 
@@ -300,10 +329,25 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
         if runs is not None:
             runs.changed(ctx.solve_id)
 
-    engine = Engine(backend, sandbox, config, on_event=on_event, name_setting=editor_setting)
+    pool = await _repair_seed(ctx, problem, sandbox, config.limits, progress) if ctx.fix else None
+    engine = Engine(backend, sandbox, config, on_event=on_event, name_setting=editor_setting, pool=pool)
     if run is not None:  # its page, live while it runs (`pacore.runPage`)
         run.problem, run.config, run.engine = problem, config, engine
     return await engine.solve(problem)
+
+
+async def _repair_seed(ctx: SolveContext, problem: Problem, sandbox: Sandbox, limits: Limits,
+                       progress: SolveProgress) -> TrajectoryPool:
+    """Run the function as written against its tests: passing, there is nothing to fix (and
+    no model request); failing, round 1 starts from it, its failures in its message."""
+    q = ctx.target.qualname
+    progress.say(f"running the tests of {q}")
+    code = textwrap.dedent(ctx.target.def_indent + ctx.target.function_text)
+    verdict = await verify_code(sandbox, problem, code, limits)
+    if verdict.ok:
+        raise NothingToFix(f"`{q}` passes its {verdict.total} test(s): nothing to fix. No model "
+                           "request was made.")
+    return seeded_pool(problem.id, problem.language, code)
 
 
 def _failed(ls: PacoreLanguageServer, ctx: SolveContext, e: Exception,
@@ -317,6 +361,10 @@ def _failed(ls: PacoreLanguageServer, ctx: SolveContext, e: Exception,
     else:
         message = f"{type(e).__name__}: {e}"
         log.exception("solve %s failed", ctx.solve_id)
+    if isinstance(known, NothingToFix):
+        progress.end(message)
+        ls.show(f"PaCoRe: {message}", types.MessageType.Info)
+        return ctx.report(None, "error", "none", message)
     progress.end(f"error: {message}")
     ls.show(f"PaCoRe failed on `{ctx.target.qualname}`: {message}", types.MessageType.Error)
     return ctx.report(None, "error", "none", message)

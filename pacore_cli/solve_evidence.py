@@ -9,13 +9,13 @@ import argparse
 from pathlib import Path
 
 from pacore_cli import run_warnings
-from pacore_core.backends.base import Trajectory
 from pacore_core.config import Settings
 from pacore_core.errors import UsageError
 from pacore_core.function_oracle import OracleError, function_oracle
 from pacore_core.oracle import oracle_tests
 from pacore_core.problem import Problem
 from pacore_core.record import OracleRecord, TrajectoryPool
+from pacore_core.repair import seeded_pool
 from pacore_core.stress import StressToolError
 from sandbox import languages
 from sandbox.base import Sandbox
@@ -120,9 +120,4 @@ def start_pool(
     if mine.language != problem.language:
         raise UsageError(f"--start {args.start} is {mine.language}, the problem is solved in "
                          f"{problem.language}: give --language {mine.language}")  # fmt: skip
-    content = ("The user's own program (it may be wrong; repair it rather than rewrite it):\n"
-               f"```{problem.language}\n{mine.code.rstrip()}\n```")  # fmt: skip
-    seeded = TrajectoryPool(problems=dict(pool.problems) if pool else {})
-    seeded.problems[problem.id] = [Trajectory(index=0, content=content, request_id="start"),
-                                   *seeded.problems.get(problem.id, [])]  # fmt: skip
-    return seeded
+    return seeded_pool(problem.id, problem.language, mine.code, pool)

@@ -200,10 +200,11 @@ def _line_indent(doc: ParsedDocument, offset: int) -> str:
     return raw[: len(raw) - len(raw.lstrip(" \t"))]
 
 
-def target_from_function(doc: ParsedDocument, fn: Node) -> StubTarget | None:
-    """Describe `fn` as a stub target, or None if its body is real code."""
+def target_from_function(doc: ParsedDocument, fn: Node, *, stub_only: bool = True) -> StubTarget | None:
+    """Describe `fn` as a stub target, or None if its body is real code (with `stub_only`;
+    without it any function is a target: "Fix with PaCoRe" repairs written code)."""
     block = fn.child_by_field_name("body")
-    if block is None or not is_stub_body(block):
+    if block is None or (stub_only and not is_stub_body(block)):
         return None
     outer = fn.parent if fn.parent is not None and fn.parent.type == "decorated_definition" else fn
     top = outer
@@ -274,6 +275,21 @@ def function_at(doc: ParsedDocument, line: int, character: int) -> Node | None:
 def stub_at(doc: ParsedDocument, line: int, character: int) -> StubTarget | None:
     fn = function_at(doc, line, character)
     return target_from_function(doc, fn) if fn is not None else None
+
+
+def written_function_at(doc: ParsedDocument, line: int, character: int, *,
+                        header_only: bool = False) -> StubTarget | None:
+    """The function with real code (not a stub) at the position; `header_only`: only when the
+    position is on its decorators or signature (where "Fix with PaCoRe" is offered)."""
+    fn = function_at(doc, line, character)
+    if fn is None:
+        return None
+    target = target_from_function(doc, fn, stub_only=False)
+    if target is None or target_from_function(doc, fn) is not None:
+        return None
+    if header_only and doc.byte_offset(line, character) > target.header_end:
+        return None
+    return target
 
 
 def find_function(doc: ParsedDocument, qualname: str) -> Node | None:
