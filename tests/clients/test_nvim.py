@@ -61,7 +61,8 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path,
-             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+             extra: dict[str, Any] | None = None, *, command: str = "PacoreSolve",
+             cursor: str = "3,4") -> dict[str, Any]:
     result = tmp_path / f"{case}.json"
     # the desktop's opener, as vim.ui.open calls it: here it notes what it was asked to open
     opener = tmp_path / "bin" / "xdg-open"
@@ -77,7 +78,8 @@ def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path,
         "PACORE_PYTHON": sys.executable,
         "PACORE_SETTINGS": json.dumps(settings),
         "PACORE_TEST_FILE": str(ws / "mathx.py"),
-        "PACORE_TEST_CURSOR": "3,4",
+        "PACORE_TEST_CURSOR": cursor,
+        "PACORE_TEST_COMMAND": command,
         "PACORE_TEST_CASE": case,
         "PACORE_TEST_RESULT": str(result),
         "XDG_STATE_HOME": str(tmp_path / "state"),
@@ -98,6 +100,25 @@ def run_nvim(ws: Path, base_url: str, case: str, tmp_path: Path,
         f"{data['error']}\nsteps: {data.get('steps')}\nnotifications: {data.get('notifications')}"
         f"\nlsp.log: {log.read_text()[-4000:] if log.is_file() else '-'}")
     return data
+
+
+def test_pacore_fix_repairs_a_failing_function(tmp_path: Path) -> None:
+    """:PacoreFix on a written `add` whose tests fail: round 1 starts from it, the edit lands."""
+    if SANDBOX == "docker":
+        require_docker()
+    ws = workspace(tmp_path)
+    buggy = STUB.replace("    ...\n", "    return a - b\n")
+    (ws / "mathx.py").write_text(buggy)
+    with ScriptedServer(cycle_replies([REPLY])) as srv:
+        data = run_nvim(ws, srv.base_url, "fix", tmp_path, command="PacoreFix", cursor="1,4")
+        prompts = [json.dumps(r) for r in srv.chat_requests]
+    assert data["solve"]["function"] == "add"
+    assert any(n["message"].startswith("PaCoRe: fixing add") for n in data["notifications"])
+    assert data["text"] == EXPECTED and data["modified"] is True
+    assert (ws / "mathx.py").read_text() == buggy  # the buffer is edited, the file is the user's
+    # the synthesis read my function with its failing tests
+    assert any("return a - b" in p and "FAILED" in p for p in prompts)
+    assert json.loads(data["report_text"])["status"] == "solved"
 
 
 def test_pacore_solve_edits_the_buffer(tmp_path: Path) -> None:

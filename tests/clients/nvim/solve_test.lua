@@ -1,4 +1,4 @@
--- Drives a real :PacoreSolve in headless Neovim and writes what happened to a JSON file.
+-- Drives a real :PacoreSolve (or PACORE_TEST_COMMAND, e.g. PacoreFix) in headless Neovim and writes what happened to a JSON file.
 -- Environment: PACORE_TEST_FILE (stub file), PACORE_TEST_CURSOR ("line,col", 1-based line),
 -- PACORE_TEST_CASE ("solve" | "stale" | "cancel" | "settings"), PACORE_TEST_RESULT (output JSON path).
 local out = { progress = {}, notifications = {}, steps = {} }
@@ -69,7 +69,7 @@ local ok, err = xpcall(function()
 
   local line, col = vim.env.PACORE_TEST_CURSOR:match("(%d+),(%d+)")
   vim.api.nvim_win_set_cursor(0, { tonumber(line), tonumber(col) })
-  vim.cmd("PacoreSolve")
+  vim.cmd(vim.env.PACORE_TEST_COMMAND or "PacoreSolve") -- PacoreFix: a written function
   local state = require("pacore").state
   assert(vim.wait(30000, function()
     return state.last_solve ~= nil

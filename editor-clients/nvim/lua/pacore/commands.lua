@@ -1,4 +1,4 @@
---- :PacoreSolve, :PacoreSolveAll, :PacoreCancel, :PacoreReport, :PacoreView: thin wrappers over the
+--- :PacoreSolve, :PacoreFix, :PacoreSolveAll, :PacoreCancel, :PacoreReport, :PacoreView: thin wrappers over the
 --- server's commands.
 local M = {}
 
@@ -54,22 +54,37 @@ function M.execute(client, command, arguments, bufnr, on_result)
   end, bufnr)
 end
 
---- :PacoreSolve — solve the function under the cursor.
+--- Start `command` (pacore.solve or pacore.fix) on the function under the cursor.
 --- @param state table plugin state (last solve id)
-function M.solve(state)
+--- @param command string
+--- @param verb string what the notification says ("solving", "fixing")
+local function start_at_cursor(state, command, verb)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
   if not client then
     return
   end
-  M.execute(client, "pacore.solve", M.solve_arguments(client, bufnr), bufnr, function(result)
+  M.execute(client, command, M.solve_arguments(client, bufnr), bufnr, function(result)
     if type(result) ~= "table" or result.solveId == nil then
       vim.notify("PaCoRe: the server did not start a solve: " .. vim.inspect(result), vim.log.levels.ERROR)
       return
     end
     state.last_solve = result
-    vim.notify(("PaCoRe: solving %s (%s)"):format(result["function"], result.solveId), vim.log.levels.INFO)
+    vim.notify(("PaCoRe: %s %s (%s)"):format(verb, result["function"], result.solveId), vim.log.levels.INFO)
   end)
+end
+
+--- :PacoreSolve — solve the function under the cursor.
+--- @param state table plugin state (last solve id)
+function M.solve(state)
+  start_at_cursor(state, "pacore.solve", "solving")
+end
+
+--- :PacoreFix — repair the written function under the cursor: its tests run first (passing,
+--- nothing to fix), then PaCoRe starts from it and its failing tests ("Fix with PaCoRe").
+--- @param state table plugin state (last solve id)
+function M.fix(state)
+  start_at_cursor(state, "pacore.fix", "fixing")
 end
 
 --- :PacoreSolveAll — every stub of the current file, callees first (with a bang: of the

@@ -4,7 +4,7 @@
 ---     settings = { baseUrl = "http://127.0.0.1:8000/v1", model = "my-model", preset = "low" },
 ---   })
 ---
---- Commands: :PacoreSolve, :PacoreSolveAll[!], :PacoreCancel [id], :PacoreReport [id], :PacoreView [id];
+--- Commands: :PacoreSolve, :PacoreFix, :PacoreSolveAll[!], :PacoreCancel [id], :PacoreReport [id], :PacoreView [id];
 --- health: :checkhealth pacore.
 --- No keymaps are set; map `:PacoreSolve<CR>` yourself if you like.
 local M = {}
@@ -37,6 +37,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command("PacoreSolve", function()
     commands.solve(state)
   end, { desc = "PaCoRe: solve the function stub under the cursor" })
+  vim.api.nvim_create_user_command("PacoreFix", function()
+    commands.fix(state)
+  end, { desc = "PaCoRe: repair the function under the cursor, starting from it and its failing tests" })
   vim.api.nvim_create_user_command("PacoreSolveAll", function(a)
     commands.solve_all(state, a.bang)
   end, { bang = true, desc = "PaCoRe: solve every stub of this file, callees first (! = the workspace)" })
