@@ -260,6 +260,34 @@ def test_code_action_solves_the_stub(vs: VSCode) -> None:
     vs.ui.screenshot("code_action-summary")
 
 
+def test_fix_action_repairs_a_failing_function(vs: VSCode) -> None:
+    """"Fix NAME with PaCoRe" on the signature of a written function whose tests fail."""
+    case = vs.case("fix_mod", "repair_add")
+    buggy = case.stub.replace("    ...\n", "    return a - b\n")
+    case.path.write_text(buggy)
+    vs.ui.quick_open(case.relpath)
+    vs.ui.wait_until(lambda: vs.ui.editor_text() == buggy, f"{case.relpath} shown")
+    vs.ui.goto(1, 5)  # on `def repair_add(`
+    offered = vs.ui.quick_fix("Fix repair_add with PaCoRe")
+    assert "Fix repair_add with PaCoRe" in offered and "Solve with PaCoRe" not in offered, offered
+    vs.wait_solved(case)  # the buggy body replaced by the repaired one, nothing else changed
+    assert case.path.read_text() == buggy, "the edit goes to the buffer; the user saves"
+    assert "Fixing repair_add (solve " in vs.output_log()
+    # round 1 started from my function (rounds "2": the model was asked for one), and the
+    # synthesis read it with its failing tests
+    assert vs.first_round_width("repair_add") == 1
+    synthesis = [last_user_text(r) for r in vs.model.chat_requests
+                 if is_synthesis(r) and "`repair_add`" in last_user_text(r)]
+    assert synthesis and "return a - b" in synthesis[0] and "FAILED" in synthesis[0]
+    vs.ui.screenshot("fix_action-fixed")
+    # the palette's command on the repaired (unsaved) function: its tests pass, nothing to do
+    asked = len(vs.model.chat_requests)
+    vs.ui.goto(1, 5)
+    vs.ui.palette("PaCoRe: Fix Function at Cursor")
+    vs.ui.wait_toast("`repair_add` passes its 3 test(s): nothing to fix")
+    assert len(vs.model.chat_requests) == asked and vs.ui.editor_text() == case.solved
+
+
 def test_palette_command_output_channel_and_report(vs: VSCode) -> None:
     case = vs.case("palette_mod", "add_p")
     vs.open(case)

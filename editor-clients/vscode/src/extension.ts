@@ -44,6 +44,7 @@ import {
   SECTION,
   serverCommand,
   solveIdOfToken,
+  FIX_COMMAND,
   solveParams,
   SOLVE_COMMAND,
   summarizeReport,
@@ -159,8 +160,8 @@ class PacoreController implements vscode.Disposable {
         executeCommand: async (command, args, next) => {
           try {
             const result: unknown = await next(command, args);
-            if (command === SOLVE_COMMAND) {
-              this.solveStarted(result);
+            if (command === SOLVE_COMMAND || command === FIX_COMMAND) {
+              this.solveStarted(result, command === FIX_COMMAND ? 'Fixing' : 'Solving');
             }
             return result;
           } catch (error) {
@@ -220,9 +221,9 @@ class PacoreController implements vscode.Disposable {
     });
   }
 
-  private solveStarted(result: unknown): void {
+  private solveStarted(result: unknown, verb: string): void {
     if (isSolveStarted(result)) {
-      this.output.appendLine(`Solving ${result.function} (solve ${result.solveId})`);
+      this.output.appendLine(`${verb} ${result.function} (solve ${result.solveId})`);
     }
   }
 
@@ -250,15 +251,17 @@ class PacoreController implements vscode.Disposable {
     }
   }
 
-  async solveAtCursor(): Promise<void> {
+  /** `pacore.solve` on the stub at the cursor, or `pacore.fix` on the written function there. */
+  async solveAtCursor(command: string = SOLVE_COMMAND): Promise<void> {
+    const fix = command === FIX_COMMAND;
     const editor = vscode.window.activeTextEditor;
     if (editor === undefined || editor.document.languageId !== 'python') {
-      void vscode.window.showWarningMessage('PaCoRe: put the cursor in a Python function stub first.');
+      void vscode.window.showWarningMessage(`PaCoRe: put the cursor in a Python function ${fix ? '' : 'stub '}first.`);
       return;
     }
     const { document, selection } = editor;
-    const result = await this.execute(solveParams(document.uri.toString(), selection.active, document.version));
-    this.solveStarted(result);
+    const result = await this.execute(solveParams(document.uri.toString(), selection.active, document.version, command));
+    this.solveStarted(result, fix ? 'Fixing' : 'Solving');
   }
 
   /** Every stub of the workspace, callees first (`pacore.solveAll` without a file). */
@@ -378,6 +381,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, previews),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     vscode.commands.registerCommand('pacore.solveAtCursor', () => ctl.solveAtCursor()),
+    vscode.commands.registerCommand('pacore.fixAtCursor', () => ctl.solveAtCursor(FIX_COMMAND)),
     vscode.commands.registerCommand('pacore.solveAllInWorkspace', () => ctl.solveAllInWorkspace()),
     vscode.commands.registerCommand('pacore.cancelSolve', () => ctl.cancel()),
     vscode.commands.registerCommand('pacore.showReport', () => ctl.showReport()),

@@ -43,6 +43,8 @@ export { SERVER_SETTING_KEYS, type ServerSettingKey } from './settingsTable';
 
 export const SECTION = 'pacore';
 export const SOLVE_COMMAND = 'pacore.solve';
+/** "Fix <name> with PaCoRe": a written function whose tests fail (offered by the server). */
+export const FIX_COMMAND = 'pacore.fix';
 export const CANCEL_COMMAND = 'pacore.cancel';
 export const REPORT_COMMAND = 'pacore.report';
 export const DOCTOR_COMMAND = 'pacore.doctor';
@@ -303,13 +305,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `workspace/executeCommand` params of `pacore.solve` for the function at `position`. */
-export function solveParams(uri: string, position: Position, version?: number): ExecuteCommandParams {
+/** `workspace/executeCommand` params of `pacore.solve` (or `pacore.fix`) for the function at `position`. */
+export function solveParams(uri: string, position: Position, version?: number,
+  command: string = SOLVE_COMMAND): ExecuteCommandParams {
   const arg: Record<string, unknown> = { uri, position: { line: position.line, character: position.character } };
   if (version !== undefined) {
     arg.version = version;
   }
-  return { command: SOLVE_COMMAND, arguments: [arg] };
+  return { command, arguments: [arg] };
 }
 
 export type CancelTarget = { solveId: string } | { uri: string; position: Position };
