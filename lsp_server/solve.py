@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from lsp_server.brute_oracle import with_brute_force
 from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.preflight import (
@@ -329,11 +330,16 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
         if runs is not None:
             runs.changed(ctx.solve_id)
 
+    problem, oracle = await with_brute_force(ctx, problem, sandbox, config, progress.say)
+    for note in oracle.notes if oracle is not None else []:
+        log.info("solve %s: %s", ctx.solve_id, note)
     pool = await _repair_seed(ctx, problem, sandbox, config.limits, progress) if ctx.fix else None
     engine = Engine(backend, sandbox, config, on_event=on_event, name_setting=editor_setting, pool=pool)
     if run is not None:  # its page, live while it runs (`pacore.runPage`)
         run.problem, run.config, run.engine = problem, config, engine
-    return await engine.solve(problem)
+    result = await engine.solve(problem)
+    result.oracle = oracle
+    return result
 
 
 async def _repair_seed(ctx: SolveContext, problem: Problem, sandbox: Sandbox, limits: Limits,

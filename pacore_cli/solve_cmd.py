@@ -178,7 +178,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     except TargetError as e:
         raise UsageError(str(e)) from None
     problem = target.problem
-    check_oracle_target(args, problem)
+    check_oracle_target(args, settings, problem)
     for note in target.notes:
         console.print(escape(note), highlight=False, soft_wrap=True)
     for path, flag in ((args.output, "--output"), (args.record, "--record"), (args.html, "--html")):

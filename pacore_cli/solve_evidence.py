@@ -11,9 +11,10 @@ from pathlib import Path
 from pacore_cli import run_warnings
 from pacore_core.config import Settings
 from pacore_core.errors import UsageError
-from pacore_core.function_oracle import OracleError, function_oracle
+from pacore_core.function_oracle import BRUTE_SUFFIX, OracleError, function_oracle, module_brute
 from pacore_core.oracle import oracle_tests
 from pacore_core.problem import Problem
+from pacore_core.project.selection import split_selector
 from pacore_core.record import OracleRecord, TrajectoryPool
 from pacore_core.repair import seeded_pool
 from pacore_core.stress import StressToolError
@@ -50,17 +51,17 @@ def program_file(path: Path, role: str, language: Language | None = None) -> Can
 
 def check_evidence_flags(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse contradictory oracle flags before any token is spent (what depends on the
-    problem's kind: `check_oracle_target`)."""
+    problem: `check_oracle_target`)."""
     if args.gen is not None and args.brute is None:
         raise UsageError("--gen needs --brute: the oracle runs the brute force on the generator's inputs")
-    if settings.run.oracle == "on" and args.brute is None:
-        raise UsageError("--oracle on needs a brute force: give --brute FILE (and --gen FILE for a "
-                         "stdin/stdout problem)")  # fmt: skip
 
 
-def check_oracle_target(args: argparse.Namespace, problem: Problem) -> None:
+def check_oracle_target(args: argparse.Namespace, settings: Settings, problem: Problem) -> None:
     """A stdin/stdout oracle needs a generator; a function stub's draws its inputs itself."""
     if args.brute is None:
+        if settings.run.oracle == "on" and (problem.mode == "io" or _beside(args, problem) is None):
+            raise UsageError("--oracle on needs a brute force: give --brute FILE (with --gen FILE "
+                             "for a stdin/stdout problem), or write `<stub>_brute` by a stub")  # fmt: skip
         return
     if problem.mode == "io" and args.gen is None:
         raise UsageError("--brute needs --gen for a stdin/stdout problem: the oracle runs the brute "
@@ -75,10 +76,12 @@ async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Pro
                       ) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
     """The problem with oracle tests when a brute force is given (and oracle is not off).
     `view`: the sandbox as the problem's candidates see it (a stub spliced into its module)."""
-    if args.brute is None or settings.run.oracle == "off":
+    if settings.run.oracle == "off":
         return problem, None
-    if problem.mode == "function":
+    if problem.mode == "function" and (args.brute is not None or _beside(args, problem) is not None):
         return await _function_oracle(args, settings, problem, sandbox, view)
+    if args.brute is None:
+        return problem, None
     brute = program_file(args.brute, "brute force")
     gen = program_file(args.gen, "generator")
     limit = max(10.0, 4 * settings.run.limits.timeout_s)
@@ -92,21 +95,35 @@ async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Pro
 async def _function_oracle(args: argparse.Namespace, settings: Settings, problem: Problem,
                            sandbox: Sandbox, view: Sandbox | None,
                            ) -> tuple[Problem, OracleRecord]:  # fmt: skip
-    """A stub's oracle: the brute force (a Python function) on inputs drawn from its signature."""
-    brute = program_file(args.brute, "brute force")
+    """A stub's oracle: the brute force (a Python function, `--brute FILE` or `<stub>_brute`
+    beside the stub) on inputs drawn from its signature."""
+    beside = _beside(args, problem) if args.brute is None else None
+    brute = Candidate(code=beside) if beside is not None else program_file(args.brute, "brute force")
+    where = args.brute if beside is None else f"`{problem.entry_point}{BRUTE_SUFFIX}`"
     if brute.language != "python":
         raise UsageError(f"brute force {args.brute}: a function stub's brute force is a Python "
                          f"function with the stub's signature, not {brute.language}")  # fmt: skip
     limit = max(10.0, 4 * settings.run.limits.timeout_s)
     try:
-        oracle = await function_oracle(problem, sandbox, brute.code, count=settings.run.oracle_inputs,
-                                       seed=settings.run.seed or 0, limits=Limits(timeout_s=limit),
-                                       tests_sandbox=view)  # fmt: skip
+        oracle = await function_oracle(problem, view or sandbox, brute.code,
+                                       count=settings.run.oracle_inputs, seed=settings.run.seed or 0,
+                                       limits=Limits(timeout_s=limit))  # fmt: skip
     except OracleError as e:
-        raise UsageError(f"brute force {args.brute}: {e}") from None
+        raise UsageError(f"brute force {where}: {e}") from None
     for note in oracle.notes:
         run_warnings.warn(note)
     return problem.model_copy(update={"oracle_tests": oracle.suite}), oracle.record
+
+
+def _beside(args: argparse.Namespace, problem: Problem) -> str | None:
+    """The `<stub>_brute` function written in the stub's own file, if any."""
+    if problem.entry_point is None or problem.method_of is not None:
+        return None
+    path, _ = split_selector(args.problem)
+    try:
+        return module_brute(path.read_text(encoding="utf-8"), problem.entry_point)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def start_pool(

@@ -11,8 +11,9 @@ raises on or times out on are outside its domain and dropped, with a note.
 from __future__ import annotations
 
 import ast
+import io
 import json
-import re
+import tokenize
 from dataclasses import dataclass, field
 
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
@@ -57,14 +58,37 @@ def brute_function(source: str, entry_point: str, where: str = "the brute force"
                       f"function; it defines {found}")  # fmt: skip
 
 
+BRUTE_SUFFIX = "_brute"
+
+
+def module_brute(source: str, entry_point: str) -> str | None:
+    """The brute force written beside the stub: a top-level `def <stub>_brute(...)` of the
+    same module (its source, decorators included), or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    wanted = entry_point + BRUTE_SUFFIX
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == wanted:
+            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            lines = source.splitlines(keepends=True)[first - 1:node.end_lineno]
+            return "".join(lines)
+    return None
+
+
 def as_stub(source: str, brute: str, entry_point: str) -> str:
-    """The brute force under the stub's name, so that the stub's tests can call it (its own
-    name stays bound too: it may call itself)."""
+    """The brute force under the stub's name, so that it runs where a candidate would (the
+    stub's tests, its module): every use of its own name is renamed (it may call itself)."""
     if brute == entry_point:
         return source
-    renamed = re.sub(rf"^(\s*(?:async\s+)?def\s+){re.escape(brute)}\b", rf"\g<1>{entry_point}",
-                     source, count=1, flags=re.M)  # fmt: skip
-    return f"{renamed.rstrip()}\n\n\n{brute} = {entry_point}\n"
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError) as e:
+        raise OracleError(f"the brute force cannot be read: {e}") from None
+    renamed = [t._replace(string=entry_point) if t.type == tokenize.NAME and t.string == brute else t
+               for t in tokens]  # fmt: skip
+    return tokenize.untokenize(renamed)
 
 
 def _call_args(literal: str) -> str:
@@ -88,11 +112,10 @@ async def function_oracle(
     count: int = 50,
     seed: int = 0,
     limits: Limits | None = None,
-    tests_sandbox: Sandbox | None = None,
 ) -> FunctionOracle:
-    """The oracle tests for `problem`'s stub. `sandbox` runs the brute force as module
-    `solution`; `tests_sandbox` (the stub's view: spliced into its module) runs it on the
-    stub's tests first. Raises OracleError naming what is wrong."""
+    """The oracle tests for `problem`'s stub. The brute force runs where a candidate would:
+    `sandbox` is the stub's view (spliced into its module, in its project), first on the stub's
+    tests, then called on the generated inputs. Raises OracleError naming what is wrong."""
     entry = problem.entry_point
     if problem.mode != "function" or entry is None:
         raise OracleError("a Python brute force needs a function stub")
@@ -101,11 +124,11 @@ async def function_oracle(
                           "for module-level functions only")  # fmt: skip
     brute = brute_function(brute_source, entry)
     limits = limits or Limits(timeout_s=10.0)
+    code = as_stub(brute_source, brute, entry)
     checked = 0
     if problem.has_tests:
         plain = problem.model_copy(update={"oracle_tests": None})
-        code = as_stub(brute_source, brute, entry)
-        verdict = await verify_code(tests_sandbox or sandbox, plain, code, limits)
+        verdict = await verify_code(sandbox, plain, code, limits)
         if not verdict.ok:
             bad = next((t for t in verdict.tests if t.status != "passed"), None)
             what = verdict.judge
@@ -128,8 +151,8 @@ async def function_oracle(
                  for i, p in enumerate(inputs, start=1)]  # fmt: skip
     except (ValueError, SyntaxError, NotPlain) as e:  # the generator writes literals: a bug of ours
         raise OracleError(f"a generated input is not plain data: {e}") from None
-    run = await sandbox.run(Candidate(language="python", code=brute_source),
-                            CallSuite(entry_point=brute, calls=calls), limits)  # fmt: skip
+    suite = CallSuite(entry_point=entry, calls=calls)
+    run = await sandbox.run(Candidate(language="python", code=code), suite, limits)
     if run.verdict == "tampered":
         raise OracleError("the brute force tampered with the test harness: " + (run.tests[0].message or ""))
     results = {t.name: t for t in run.tests}
@@ -149,11 +172,10 @@ async def function_oracle(
     if dropped:
         notes.append(f"oracle: {len(dropped)} of {len(calls)} generated inputs dropped (the brute "
                      f"force gave no answer; first: {dropped[0]})")  # fmt: skip
-    suite = CallSuite(entry_point=entry, calls=tests)
     record = OracleRecord(brute=brute_source, brute_language="python", brute_function=brute,
                           inputs=len(tests), first_seed=seed, checked_on_samples=checked,
                           notes=notes)  # fmt: skip
-    return FunctionOracle(suite=suite, record=record, notes=notes)
+    return FunctionOracle(suite=CallSuite(entry_point=entry, calls=tests), record=record, notes=notes)
 
 
 def _why(result: TestResult | None) -> str:

@@ -119,3 +119,25 @@ def test_stub_oracle_usage_errors(tmp_path: Path) -> None:
     assert "--gen is for stdin/stdout problems" in json.loads(out.stdout)["error"]
     out = pacore([*base, "--gen", "gen.py"], cwd=tmp_path)
     assert out.code == 2 and "--gen needs --brute" in json.loads(out.stdout)["error"]
+
+
+def test_a_brute_beside_the_stub_is_used_without_flags(tmp_path: Path, docker_ready: None) -> None:
+    beside = BRUTE.replace("def slow(", "def max_subarray_brute(")
+    _files(tmp_path)
+    (tmp_path / "maxsub.py").write_text(STUB + "\n\n" + beside)
+    script = by_round([fence(WRONG), fence(RIGHT), fence(WRONG), fence(WRONG)], fence(WRONG))
+    with ScriptedServer(script) as srv:
+        out = _solve(tmp_path, srv)
+        off = _solve(tmp_path, srv, "--oracle", "off")
+    assert out["_exit"] == 0, out["_stderr"]
+    assert out["oracle"]["brute_function"] == "max_subarray_brute"
+    assert "best = cur = nums[0]" in out["code"] and "matched the brute force" in out["assurance"]
+    assert off["oracle"] is None and "best = cur = 0" in off["code"]  # off: ignored
+
+
+def test_oracle_on_without_a_brute_force_is_a_usage_error(tmp_path: Path) -> None:
+    _files(tmp_path)
+    out = pacore(["solve", "maxsub.py", "--oracle", "on", "--json", "--base-url", "http://127.0.0.1:9",
+                  "--model", "m"], cwd=tmp_path)  # fmt: skip
+    assert out.code == 2
+    assert "write `<stub>_brute` by a stub" in json.loads(out.stdout)["error"]

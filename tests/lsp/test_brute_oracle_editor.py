@@ -1,0 +1,99 @@
+"""The editor's oracle for a stub: `<stub>_brute` beside it. The real server over stdio, the
+scripted model, the Docker sandbox: a wrong synthesis that passes the user's test loses to
+the candidate that matches the brute force, and the prompt shows the disagreement."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.lsp import conftest
+from tests.lsp.conftest import apply_text_edits, wait_for
+from tests.support.scripted_server import Reply, is_synthesis, last_user_text
+
+MODULE = '''"""Runs."""
+
+
+def max_subarray(nums: list[int]) -> int:
+    """The largest sum of a non-empty contiguous run of `nums` (which is not empty)."""
+    ...
+
+
+def max_subarray_brute(nums: list[int]) -> int:
+    if not nums:
+        raise ValueError("no run in an empty list")
+    return max(sum(nums[i:j]) for i in range(len(nums)) for j in range(i + 1, len(nums) + 1))
+'''
+TESTS = '''from pkg.mathx import max_subarray
+
+
+def test_mixed():
+    assert max_subarray([-1, 2, 3, -2, 4]) == 7
+'''
+WRONG = '''def max_subarray(nums: list[int]) -> int:
+    best = cur = 0
+    for x in nums:
+        cur = max(0, cur + x)
+        best = max(best, cur)
+    return best
+'''
+RIGHT = '''def max_subarray(nums: list[int]) -> int:
+    best = cur = nums[0]
+    for x in nums[1:]:
+        cur = max(x, cur + x)
+        best = max(best, cur)
+    return best
+'''
+
+
+def _responder(_latency: Any = None) -> Any:
+    """Round 1: a wrong and a right program (both pass the user's test); the final
+    synthesis copies the wrong one."""
+    def answer(request: dict[str, Any], choice: int, _call: int) -> Reply:
+        code = WRONG if is_synthesis(request) or choice % 2 == 0 else RIGHT
+        return Reply(f"```python\n{code}```\n")
+    return answer
+
+
+@pytest.mark.docker
+async def test_brute_beside_the_stub_is_the_oracle(session_factory: Any, require_docker_engine: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "responder", _responder)
+    files = {"pkg/mathx.py": MODULE, "tests/test_mathx.py": TESTS}
+    async with session_factory(files=files) as s:
+        started = await s.solve("def max_subarray(")
+        assert started["function"] == "max_subarray"
+        report = await s.wait_report("max_subarray", 240)
+        assert "solved" in report, report
+        full = await s.report(started["solveId"])
+        m = re.fullmatch(r"passed your tests \+ matched the brute force on (\d+) generated inputs",
+                         full["assurance"])
+        assert m is not None, full["assurance"]
+        n = int(m.group(1))
+        assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
+        assert "disagreed with the brute force" in full["selected"]["reason"]
+        # the wrong final synthesis was not the answer: the edit holds the right program
+        await wait_for(lambda: s.edits, 30, "the edit")
+        new = apply_text_edits(s.text, list(s.edits[0].edit.document_changes[0].edits))
+        assert "best = cur = nums[0]" in new and "def max_subarray_brute(" in new
+        synthesis = [last_user_text(r) for r in s.server.chat_requests if is_synthesis(r)]
+        shown = synthesis[-1]
+        assert f"Oracle: matched the brute force on all {n} generated inputs." in shown
+        assert "input:           'max_subarray([" in shown and "this program:    '0'" in shown
+        assert "max_subarray_brute" not in shown  # the model is never shown the brute force
+
+
+@pytest.mark.docker
+async def test_a_brute_beside_the_stub_failing_its_tests_stops_the_solve(
+        session_factory: Any, require_docker_engine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "responder", _responder)
+    broken = MODULE.replace("    return max(sum(", "    return min(sum(")
+    async with session_factory(files={"pkg/mathx.py": broken, "tests/test_mathx.py": TESTS}) as s:
+        started = await s.solve("def max_subarray(")
+        await s.wait_report("max_subarray", 120)
+        full = await s.report(started["solveId"])
+        assert full["status"] == "error"
+        assert "the brute force `max_subarray_brute`: the brute force fails the stub's test" in full["detail"]
+        assert "test_mixed" in full["detail"] and s.server.chat_requests == [] and s.edits == []
