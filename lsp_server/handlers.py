@@ -40,6 +40,7 @@ from lsp_server.server import (
 from lsp_server.solve import start_solve
 from lsp_server.solve_all import CMD_SOLVE_ALL, SolveAllArgs, solvable_count, start_solve_all, title_all
 from lsp_server.solve_registry import FunctionKey
+from pacore_core.config import editor_setting
 from pacore_core.doctor import run_checks_async
 from pacore_core.project.targeting import stub_at, written_function_at
 
@@ -211,8 +212,9 @@ def create_server(
     @ls.command(CMD_DOCTOR)
     async def doctor_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
         s = ls.settings.server
-        report = await run_checks_async(s.base_url, s.model, s.api_key, image=s.image,
-                                        sandbox=s.sandbox, runtime=s.sandbox_runtime)
+        report = (await run_checks_async(s.base_url, s.model, s.api_key, image=s.image,
+                                         sandbox=s.sandbox, runtime=s.sandbox_runtime)
+                  ).rendered(editor_setting)
         for c in report.checks:
             ls.log(f"PaCoRe doctor: [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.message}"
                    + (f" — fix: {c.fix}" if not c.ok and c.fix else ""),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pacore_core.errors import EditorError, SandboxError
 from pacore_core.loaders.discovery import is_test_file, walk_files
+from sandbox import require_docker
 from sandbox.base import Sandbox
 from sandbox.models import Candidate, ProjectSuite
 from sandbox.runners.node_select import NOT_COLLECTED
@@ -64,33 +65,10 @@ def unparsable_tests(root: Path, function_name: str, limit: int = 2000) -> list[
 
 
 async def check_docker(image: str | None, runtime: str | None) -> None:
-    """The Docker engine answers, the image exists and the runtime is registered. The sandbox
-    would find out only when verifying the first candidate, after tokens were spent."""
-
-    def check() -> None:
-        import docker
-
-        from sandbox.images import IMAGE, image_state
-        from sandbox.status import check_runtime
-
-        name = image or IMAGE
-        try:
-            client = docker.from_env(timeout=10)
-            client.ping()
-        except Exception as e:  # the SDK raises many kinds; all mean "no engine here"
-            raise SandboxError(f"the Docker engine is unreachable ({type(e).__name__})",
-                               setting="sandbox", fix="Start it (`pacore doctor` says how), or "
-                               "set {sandbox} to local (weaker isolation)") from None
-        try:
-            check_runtime(client, runtime)
-            if image_state(client, name) == "missing":
-                raise SandboxError(f"the sandbox image {name} is missing", setting="image",
-                                   fix="Build it with `pacore sandbox build`, or set {image} to "
-                                   "an image you have")
-        finally:
-            client.close()
-
-    await asyncio.to_thread(check)
+    """The Docker engine answers, the image exists and the runtime is registered (the one
+    Docker check, `sandbox.require_docker`). The sandbox would find out only when verifying
+    the first candidate, after tokens were spent."""
+    await asyncio.to_thread(require_docker, image, runtime)
 
 
 def _cause(message: str) -> str:

@@ -29,6 +29,7 @@ from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
 from pacore_core.multi_stub.models import SolveAllReport
 from pacore_core.project.targeting import DocumentCache, ParsedDocument
+from pacore_core.sandbox_setup import sandbox_from_settings, sandbox_identity
 from sandbox.base import Sandbox
 
 log = logging.getLogger("pacore.lsp")
@@ -44,18 +45,8 @@ def default_backend_factory(settings: Settings) -> Backend:
 
 
 def default_sandbox_factory(settings: Settings) -> Sandbox:
-    from sandbox import make_sandbox
-
-    server = settings.server
-    if server.sandbox == "ray":
-        return make_sandbox("ray", image=server.image, runtime=server.sandbox_runtime,
-                            address=server.ray_address)
-    kw: dict[str, Any] = {}
-    if server.sandbox == "docker":  # a missing image is named before the solve, not built in it
-        kw["build_missing"] = False
-        if server.sandbox_runtime:  # the local sandbox has no container runtime to choose
-            kw["runtime"] = server.sandbox_runtime
-    return make_sandbox(server.sandbox, image=server.image, **kw)
+    # a missing image is named before the solve (preflight), not built inside it
+    return sandbox_from_settings(settings, build_missing=False)
 
 
 class PacoreLanguageServer(LanguageServer):
@@ -79,7 +70,7 @@ class PacoreLanguageServer(LanguageServer):
         self._config_layer: Any = None
         self.settings, _ = parse_settings(self._env_layer)  # announced once the editor's layers arrive
         self._announced: set[str] = set()
-        self._sandboxes: dict[str, Sandbox] = {}
+        self._sandboxes: dict[tuple[object, ...], Sandbox] = {}
         self._closing = asyncio.Lock()
         self._config_pull: asyncio.Task[None] | None = None
         self._terminating: asyncio.Task[None] | None = None
@@ -166,8 +157,7 @@ class PacoreLanguageServer(LanguageServer):
     # -- sandboxes --------------------------------------------------------------------------
 
     def sandbox_for(self, settings: Settings) -> Sandbox:
-        server = settings.server
-        key = f"{server.sandbox}:{server.image or ''}:{server.sandbox_runtime or ''}"
+        key = sandbox_identity(settings)
         if key not in self._sandboxes:
             self._sandboxes[key] = self.sandbox_factory(settings)
         return self._sandboxes[key]

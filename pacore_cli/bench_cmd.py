@@ -29,21 +29,20 @@ from pacore_bench.harness import (
 from pacore_bench.plot import plot_scaling
 from pacore_bench.strategies import parse_strategies
 from pacore_cli.render import bench_row_line, bench_summary
-from pacore_cli.signals import run_async
-from pacore_cli.solve_cmd import (
+from pacore_cli.run_setup import (
     EXIT_USAGE,
-    UsageError,
     add_model_flags,
+    check_docker,
     open_backend,
     open_sandbox,
     settings_from_args,
 )
+from pacore_cli.signals import run_async
 from pacore_core.config import Settings, cli_flag
-from pacore_core.errors import PacoreError
+from pacore_core.errors import PacoreError, UsageError
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
 from pacore_view.bench_page import write_bench_report
-from sandbox import docker_status_sync
 
 DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
 
@@ -144,8 +143,7 @@ async def _bench(args: argparse.Namespace, console: Console) -> int:
         return _finish(args, console, summaries, out_dir, meta, backend_name, errors)
     backend = open_backend(settings, args.replay)
     try:
-        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
-                               image=settings.server.image, runtime=settings.server.sandbox_runtime)
+        sandbox = open_sandbox(settings)
         try:
             summaries = await run_bench(problems, bench_settings, backend=backend,
                                         sandbox=sandbox, out_dir=out_dir, meta=meta,
@@ -189,10 +187,8 @@ async def _bench_on_ray(args: argparse.Namespace, problems: list[Problem], bench
     await backend.close()
     server = settings.server
     kind = server.sandbox if server.sandbox in ("docker", "local") else "docker"
-    if kind == "docker":
-        ok, message = docker_status_sync(server.image) if server.image else docker_status_sync()
-        if not ok:
-            raise UsageError(message)
+    if kind == "docker":  # here, as on every node; the runtime is each node's own to check
+        check_docker(server.image, None)
     options = RayBenchOptions(
         address=args.ray or server.ray_address, sandbox_kind=kind, rows_per_cpu=args.rows_per_cpu,
         sandbox_options={k: v for k, v in (("image", server.image),

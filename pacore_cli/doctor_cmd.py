@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     s = settings.server
     report = run_checks(s.base_url, s.model, s.api_key, image=s.image, sandbox=s.sandbox,
-                        runtime=s.sandbox_runtime)
+                        runtime=s.sandbox_runtime).rendered(cli_flag)
     if args.json:
         print(json.dumps(report.model_dump()))
     else:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pacore_cli.signals import run_async
 from pacore_core.config import Settings, cli_flag
 from pacore_core.errors import PacoreError, UsageError
+from pacore_core.sandbox_setup import sandbox_from_settings
 from sandbox import (
     Candidate,
     CheckSuite,
@@ -28,7 +29,6 @@ from sandbox import (
     TestSuite,
     Verdict,
     languages,
-    make_sandbox,
 )
 
 
@@ -178,13 +178,7 @@ def _limits(args: argparse.Namespace, base: Limits) -> Limits:
 
 
 def _make_sandbox(settings: Settings) -> Sandbox:
-    server = settings.server
-    if server.sandbox == "local":
-        return make_sandbox("local", parallelism=1)
-    # docker; `ray` too: one candidate needs no cluster
-    return make_sandbox(
-        "docker", parallelism=1, image=server.image, runtime=server.sandbox_runtime, warm=0, max_uses=1
-    )
+    return sandbox_from_settings(settings, one_candidate=True)  # `ray` too: Docker here
 
 
 async def _run_once(settings: Settings, limits: Limits, candidate: Candidate, suite: TestSuite) -> Verdict:

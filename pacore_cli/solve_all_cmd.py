@@ -17,16 +17,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from pacore_cli import run_warnings
-from pacore_cli.signals import run_async
-from pacore_cli.solve_cmd import (
+from pacore_cli.run_setup import (
     EXIT_SOLVED,
     EXIT_UNSOLVED,
     EXIT_USAGE,
     open_backend,
     open_sandbox,
-    say_error,
     settings_from_args,
 )
+from pacore_cli.signals import run_async
+from pacore_cli.solve_cmd import say_error
 from pacore_core.config import cli_flag
 from pacore_core.errors import PacoreError, UsageError
 from pacore_core.events import RoundStarted, RunFinished
@@ -92,9 +92,7 @@ async def _solve_all(args: argparse.Namespace, console: Console) -> int:
                   f"{len(graph.groups)} group(s) in call order", highlight=False)
     backend = open_backend(settings, args.replay)
     try:
-        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
-                               image=settings.server.image, runtime=settings.server.sandbox_runtime,
-                               ray_address=settings.server.ray_address)
+        sandbox = open_sandbox(settings)
         try:
             report = await SolveAll(plan, backend=backend, sandbox=sandbox, settings=settings,
                                     writer=writer, on_event=ProgressLines(console),

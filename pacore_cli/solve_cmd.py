@@ -17,8 +17,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from pacore_cli import run_warnings
-from pacore_cli.config_flags import add_config_flags, load_cli_settings, overrides_from_args
 from pacore_cli.render import SolveProgress, run_summary
+from pacore_cli.run_setup import (
+    EXIT_SOLVED,
+    EXIT_UNSOLVED,
+    EXIT_USAGE,
+    add_model_flags,
+    open_backend,
+    open_sandbox,
+    settings_from_args,
+)
 from pacore_cli.signals import run_async
 from pacore_cli.solve_evidence import (
     add_evidence_flags,
@@ -29,7 +37,7 @@ from pacore_cli.solve_evidence import (
 )
 from pacore_cli.solve_page import RunPage
 from pacore_cli.solve_target import TargetError, load_target
-from pacore_core.backends import Backend, make_backend
+from pacore_core.backends import Backend
 from pacore_core.config import Settings, cli_flag
 from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError, UsageError, run_failure
@@ -37,75 +45,7 @@ from pacore_core.files import atomic_write
 from pacore_core.loaders.advice import TESTS_PLACEHOLDER
 from pacore_core.problem import Problem
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
-from sandbox import languages
 from sandbox.base import Sandbox
-
-EXIT_SOLVED, EXIT_UNSOLVED, EXIT_USAGE = 0, 1, 2
-
-
-# ---------------------------------------------------------------- shared with `bench`
-
-
-def add_model_flags(p: argparse.ArgumentParser) -> None:
-    """Flags common to `solve` and `bench`: every flagged configuration key, plus the language."""
-    add_config_flags(p)
-    p.add_argument("--language", choices=languages.names(),
-                   help="language of the program to write (default: from the problem, python)")
-
-
-def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
-    """Defaults < `[tool.pacore]` < `PACORE_*` < these flags (and `extra`, derived values)."""
-    try:
-        return load_cli_settings(overrides_from_args(args, **extra))
-    except PacoreError as e:
-        raise UsageError(e.render(cli_flag)) from None
-
-
-def open_backend(settings: Settings, replay: Path | str | None = None) -> Backend:
-    replay = Path(replay) if replay is not None else settings.server.replay
-    if replay is not None and not replay.exists():
-        raise UsageError(f"run record {replay} does not exist (give a record file, or a "
-                         "directory of records)")
-    try:
-        return make_backend(settings.server, config=settings.run, replay=replay)
-    except PacoreError as e:
-        raise UsageError(e.render(cli_flag)) from None
-    except FileNotFoundError as e:
-        raise UsageError(str(e)) from None
-    except ValueError as e:
-        raise UsageError(f"cannot replay {replay}: {_first_line(e)}") from None
-
-
-def open_sandbox(kind: str, parallelism: int | None = None, *, image: str | None = None,
-                 runtime: str | None = None, ray_address: str | None = None) -> Sandbox:
-    """The sandbox backend by name. Docker is checked first (engine reachable, image
-    present) so a missing piece is a clear usage error instead of a run full of sandbox
-    errors."""
-    from sandbox import docker_status_sync, make_sandbox
-    from sandbox.images import IMAGE
-
-    if kind == "docker":
-        ok, message = docker_status_sync(image or IMAGE, runtime, cli_flag)
-        if not ok:
-            raise UsageError(message)
-    try:
-        if kind == "ray":
-            return make_sandbox("ray", image=image, address=ray_address, runtime=runtime)
-        if kind == "docker":
-            extra = {"runtime": runtime} if runtime else {}
-            return make_sandbox("docker", parallelism=parallelism, image=image, **extra)
-        return make_sandbox("local", parallelism=parallelism)
-    except Exception as e:  # docker SDK errors carry their own explanation
-        raise UsageError(f"sandbox {kind!r} is not usable: {_first_line(e)}; "
-                         "run `pacore doctor`") from None
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
-# ---------------------------------------------------------------- solve
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -189,9 +129,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     args.page = RunPage(args.html, problem, settings) if args.html is not None else None
     backend = open_backend(settings, args.replay)
     try:
-        sandbox = open_sandbox(settings.server.sandbox, settings.run.sandbox_parallelism,
-                               image=settings.server.image, runtime=settings.server.sandbox_runtime,
-                               ray_address=settings.server.ray_address)
+        sandbox = open_sandbox(settings)
         try:
             problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox))
             result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pacore_cli.config_flags import add_config_flags
+from pacore_cli.run_setup import open_sandbox, settings_from_args
 from pacore_cli.signals import run_async
-from pacore_cli.solve_cmd import open_sandbox, settings_from_args
 from pacore_cli.solve_evidence import program_file
 from pacore_core.config import cli_flag
 from pacore_core.errors import PacoreError, UsageError
@@ -132,9 +132,7 @@ async def _stress(args: argparse.Namespace) -> int:
     samples = _samples(args.problem) if args.problem is not None else None
     settings = settings_from_args(args)
     config = _config(args, samples, None)
-    server = settings.server
-    sandbox = open_sandbox(server.sandbox, settings.run.sandbox_parallelism, image=server.image,
-                           runtime=server.sandbox_runtime, ray_address=server.ray_address)  # fmt: skip
+    sandbox = open_sandbox(settings)
     try:
         session = StressRun(sandbox, solution, brute, generator, config)
         if samples is not None:

@@ -21,7 +21,7 @@ from sandbox.models import (
     Verdict,
     overall_status,
 )
-from sandbox.status import docker_status, docker_status_sync
+from sandbox.status import docker_checks, docker_status_sync, require_docker
 
 __all__ = [
     "CallSuite",
@@ -38,10 +38,11 @@ __all__ = [
     "TestStatus",
     "TestSuite",
     "Verdict",
-    "docker_status",
+    "docker_checks",
     "docker_status_sync",
     "make_sandbox",
     "overall_status",
+    "require_docker",
 ]
 
 

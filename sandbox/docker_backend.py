@@ -185,6 +185,11 @@ class DockerSandbox:
         self._build_missing = build_missing
         self._watchdog = watchdog
 
+    @property
+    def parallelism(self) -> int:
+        """Candidates verified at once."""
+        return self._parallelism
+
     async def _start(self) -> None:
         async with self._ready:
             if self._started:

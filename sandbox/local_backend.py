@@ -86,6 +86,11 @@ class LocalSandbox:
             "(no network, filesystem or PID isolation); use the docker backend for untrusted code"
         )
 
+    @property
+    def parallelism(self) -> int:
+        """Candidates verified at once."""
+        return self._parallelism
+
     async def run(self, candidate: Candidate, suite: TestSuite, limits: Limits | None = None) -> Verdict:
         limits = limits or Limits()
         async with self._sem:

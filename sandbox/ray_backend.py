@@ -58,6 +58,11 @@ class RaySandbox:
         self.disturbed: list[str] = []  # sandbox errors returned (infrastructure, not the code)
 
     @property
+    def address(self) -> str | None:
+        """The cluster joined (None: a local Ray this sandbox starts)."""
+        return self._address
+
+    @property
     def services(self) -> list[ServiceRef]:
         return list(self._services)
 

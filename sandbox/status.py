@@ -1,10 +1,17 @@
-"""Cheap Docker reachability, image and runtime checks for `pacore doctor`, backend
-selection and the Docker backend's start."""
+"""The one Docker health check: engine reachable, sandbox image present, container runtime
+registered. `pacore doctor` shows every check; a front end about to run candidates calls
+`require_docker` (the first failing check as a `SandboxError`); the Docker backend checks
+the runtime when it starts.
+
+Fixes name configuration keys as ``{key}`` (never a flag or an editor setting), like every
+`PacoreError`; front ends render them in their own terms.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
+
+from pydantic import BaseModel
 
 from sandbox.errors import SandboxError, SettingNamer
 from sandbox.images import IMAGE, image_state
@@ -13,6 +20,18 @@ GVISOR_FIX = (
     "install and register gVisor with scripts/setup_gvisor.sh (as root: apt-get install runsc, "
     "adds it to /etc/docker/daemon.json and reloads the engine), or set {sandbox_runtime} to runc"
 )
+ENGINE, IMAGE_CHECK, RUNTIME = "docker engine", "sandbox image", "sandbox runtime"
+SETTING_OF = {ENGINE: "sandbox", IMAGE_CHECK: "image", RUNTIME: "sandbox_runtime"}
+"""The configuration key each check concerns (what a failed check's error names)."""
+
+
+class Check(BaseModel):
+    """One health check: what was found and, when it failed, how to fix it."""
+
+    name: str
+    ok: bool
+    message: str
+    fix: str = ""
 
 
 class RuntimeUnavailable(SandboxError):
@@ -53,40 +72,93 @@ def check_runtime(client: Any, runtime: str | None) -> None:
         raise RuntimeUnavailable(runtime, available)
 
 
-def docker_status_sync(
-    image: str = IMAGE, runtime: str | None = None, name_setting: SettingNamer | None = None
-) -> tuple[bool, str]:
-    """(ok, message); the message says how to fix what is missing (engine, image, and the
-    container runtime when one is configured, its setting named by `name_setting`)."""
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
+
+
+def _engine(timeout_s: float) -> tuple[Any, Check]:
+    """A client of a reachable engine (None if it is not) and the engine's check."""
     try:
         import docker
     except ImportError:
-        return False, "the docker SDK is missing: pip install 'docker>=7.1'"
+        return None, Check(name=ENGINE, ok=False, message="the docker SDK is not installed",
+                           fix="pip install 'docker>=7.1', or set {sandbox} to local (weaker isolation)")
     try:
-        client = docker.from_env(timeout=5)
+        client = docker.from_env(timeout=int(max(1, timeout_s)))
         client.ping()
-    except Exception as exc:
-        return False, (
-            f"Docker engine unreachable ({type(exc).__name__}): install it "
-            "(apt-get install -y docker.io) and start it "
-            "(dockerd --iptables=false >/var/log/dockerd.log 2>&1 &), "
-            "or use --sandbox local (weaker isolation)"
-        )
+        version = client.version().get("Version", "?")
+    except Exception as e:  # the SDK raises many unrelated kinds; all mean "no engine here"
+        return None, Check(
+            name=ENGINE, ok=False, message=f"cannot reach the Docker engine ({_first_line(e)})",
+            fix="install and start Docker (Debian: `apt-get install docker.io`, then "
+                "`dockerd --iptables=false &` or `systemctl start docker`), or set {sandbox} to "
+                "local (weaker isolation)")
+    return client, Check(name=ENGINE, ok=True, message=f"Docker engine {version} is running")
+
+
+def _image(client: Any, image: str) -> Check:
     try:
         state = image_state(client, image)
-        check_runtime(client, runtime)
-    except RuntimeUnavailable as exc:
-        return False, exc.render(name_setting)
-    except Exception as exc:
-        return False, f"cannot inspect image {image}: {exc}"
+    except Exception as e:  # the engine went away, or answered nonsense
+        return Check(name=IMAGE_CHECK, ok=False, message=f"cannot inspect image {image}: "
+                     f"{_first_line(e)}", fix="check the Docker engine (`pacore doctor`)")
+    if state == "missing":
+        return Check(name=IMAGE_CHECK, ok=False, message=f"the sandbox image {image} is missing",
+                     fix="build it with `pacore sandbox build` (offline from Debian packages, or "
+                         "from a registry base image), or set {image} to an image you have")
+    if state == "stale":
+        return Check(name=IMAGE_CHECK, ok=True, message=f"image {image} is present but outdated "
+                     "(rebuilt automatically on first use)")
+    return Check(name=IMAGE_CHECK, ok=True, message=f"image {image} is present")
+
+
+def _runtime(client: Any, runtime: str | None) -> Check:
+    try:
+        info = client.info()
+    except Exception as e:
+        return Check(name=RUNTIME, ok=False, message=f"cannot list the engine's runtimes: "
+                     f"{_first_line(e)}", fix="check the Docker engine (`pacore doctor`)")
+    available = sorted((info.get("Runtimes") or {}).keys())
+    if runtime and runtime not in available:
+        missing = RuntimeUnavailable(runtime, available)
+        return Check(name=RUNTIME, ok=False, message=missing.message, fix=missing.fix or "")
+    gvisor = "runsc (gVisor) is registered" if "runsc" in available else (
+        "runsc (gVisor) is not registered: scripts/setup_gvisor.sh (root) adds it")
+    used = runtime or str(info.get("DefaultRuntime") or "runc")
+    return Check(name=RUNTIME, ok=True, message=f"candidates run under {used}; {gvisor}")
+
+
+def docker_checks(image: str | None = None, runtime: str | None = None,
+                  timeout_s: float = 10.0) -> list[Check]:
+    """The engine, then the image and the runtime (None: the engine's default); with the
+    engine down, the image is reported as not checked."""
+    client, engine = _engine(timeout_s)
+    if client is None:
+        return [engine, Check(name=IMAGE_CHECK, ok=False, message="not checked: the Docker "
+                              "engine is not reachable",
+                              fix="start Docker first, then `pacore sandbox build`")]
+    try:
+        return [engine, _image(client, image or IMAGE), _runtime(client, runtime)]
     finally:
         client.close()
-    if state == "missing":
-        return False, f"Docker is running but image {image} is missing: run `pacore sandbox build`"
-    if state == "stale":
-        return True, f"Docker OK; image {image} is outdated (rebuilt automatically on first use)"
-    return True, f"Docker OK; image {image} present"
 
 
-async def docker_status(image: str = IMAGE, runtime: str | None = None) -> tuple[bool, str]:
-    return await asyncio.to_thread(docker_status_sync, image, runtime)
+def require_docker(image: str | None = None, runtime: str | None = None) -> str:
+    """Raise the first failing check as a `SandboxError` naming its key; else say what is
+    there. Called before any work, so that a missing piece is one clear error instead of
+    a sandbox error per candidate after tokens were spent."""
+    checks = docker_checks(image, runtime)
+    for check in checks:
+        if not check.ok:
+            raise SandboxError(check.message, setting=SETTING_OF[check.name], fix=check.fix)
+    return "; ".join(c.message for c in checks)
+
+
+def docker_status_sync(image: str = IMAGE, runtime: str | None = None,
+                       name_setting: SettingNamer | None = None) -> tuple[bool, str]:
+    """`require_docker` as (ok, message), the keys in the message named by `name_setting`."""
+    try:
+        return True, require_docker(image, runtime)
+    except SandboxError as e:
+        return False, e.render(name_setting)

@@ -29,7 +29,9 @@ def test_doctor_reports_model_endpoint_and_fixes() -> None:
         assert srv.model in wrong["model endpoint"]["fix"]
     code, missing = doctor({})
     assert code == 1 and not missing["model endpoint"]["ok"]
-    assert "PACORE_BASE_URL" in missing["model endpoint"]["fix"]
+    # fixes name the command line's flags, like every error of the CLI (not an editor setting)
+    assert "set --base-url" in missing["model endpoint"]["fix"]
+    assert not any("pacore." in c["fix"] for c in missing.values()), missing
     assert set(missing) == {"model endpoint", "docker engine", "sandbox image", "sandbox runtime"}
     for check in missing.values():
         assert check["ok"] or check["fix"], check
@@ -41,5 +43,6 @@ def test_doctor_checks_every_endpoint_of_several() -> None:
         code, checks = doctor({"PACORE_BASE_URL": f"{srv.base_url},{dead}", "PACORE_MODEL": srv.model})
     first, second = checks["model endpoint 1 of 2"], checks["model endpoint 2 of 2"]
     assert first["ok"] and srv.base_url in first["message"]
-    assert not second["ok"] and dead in second["message"] and second["fix"]
+    assert not second["ok"] and dead in second["message"]
+    assert "or fix --base-url" in second["fix"] and "PACORE_" not in second["fix"]
     assert code == 1  # requests routed to the dead endpoint would fail

@@ -349,3 +349,6 @@ async def test_doctor_command_checks_every_endpoint(
         assert checks["model endpoint 1 of 2"]["ok"], checks
         second = checks["model endpoint 2 of 2"]
         assert not second["ok"] and dead in second["message"], second
+        # the fix names the editor's setting, like every error the editor shows
+        assert "or fix pacore.baseUrl" in second["fix"], second
+        assert "PACORE_" not in second["fix"] and "--base-url" not in second["fix"], second

@@ -20,6 +20,7 @@ from sandbox import (
 from sandbox.compare import outputs_match
 from sandbox.jobs import build_job, verdict_from_response
 from sandbox.runners.trim_text import trim
+from sandbox.status import Check
 from tests.conftest import require_docker
 
 
@@ -126,14 +127,50 @@ def test_corpus_size() -> None:
 
 def test_doctor_reports_the_runtime() -> None:
     require_docker()
-    from pacore_core.doctor import check_runtime
+    from pacore_core.config import cli_flag, editor_setting
+    from pacore_core.doctor import run_checks
 
-    assert check_runtime(None).ok
-    found = check_runtime("runsc")
-    assert found.ok and "runsc" in found.message, found
-    missing = check_runtime("pacore-no-such-runtime")
-    assert not missing.ok and "not registered" in missing.message
-    assert "PACORE_SANDBOX_RUNTIME" in missing.fix
+    def runtime_check(runtime: str | None, sandbox: str = "docker") -> Check | None:
+        report = run_checks([], None, sandbox=sandbox, runtime=runtime)
+        return next((c for c in report.checks if c.name == "sandbox runtime"), None)
+
+    default = runtime_check(None)
+    assert default is not None and default.ok and "candidates run under" in default.message
+    found = runtime_check("runsc")
+    assert found is not None and found.ok and "runsc" in found.message, found
+    assert runtime_check("runsc", sandbox="local") is None  # no container runtime there
+    missing = runtime_check("pacore-no-such-runtime")
+    assert missing is not None and not missing.ok
+    assert "no container runtime 'pacore-no-such-runtime'" in missing.message
+    # the fix names the configuration key, like every error; each front end renders it
+    assert "{sandbox_runtime}" in missing.fix and "PACORE_" not in missing.fix
+    report = run_checks([], None, runtime="pacore-no-such-runtime")
+    cli = {c.name: c.fix for c in report.rendered(cli_flag).checks}
+    editor = {c.name: c.fix for c in report.rendered(editor_setting).checks}
+    assert "set --runtime to a registered runtime" in cli["sandbox runtime"]
+    assert "set pacore.sandboxRuntime to a registered runtime" in editor["sandbox runtime"]
+    assert "set --base-url" in cli["model endpoint"] and "pacore." not in cli["model endpoint"]
+    assert "set pacore.baseUrl" in editor["model endpoint"]
+    assert "PACORE_" not in editor["model endpoint"] and "--" not in editor["model endpoint"]
+
+
+def test_one_docker_check_for_doctor_and_front_ends() -> None:
+    """`pacore doctor`, the commands that open a sandbox and the editor's preflight say the
+    same thing about the same missing piece: it is one check (`sandbox.status`)."""
+    require_docker()
+    from pacore_core.doctor import run_checks
+    from pacore_core.errors import SandboxError
+    from sandbox.status import require_docker as require
+
+    for image, runtime, name, key in (("pacore-no-such-image:0", None, "sandbox image", "image"),
+                                      (None, "pacore-no-such-runtime", "sandbox runtime",
+                                       "sandbox_runtime")):
+        doctor = {c.name: c for c in run_checks([], None, image=image, runtime=runtime).checks}
+        with pytest.raises(SandboxError) as raised:
+            require(image, runtime)
+        assert raised.value.setting == key
+        assert raised.value.message == doctor[name].message and raised.value.fix == doctor[name].fix
+        assert "{" + key + "}" in doctor[name].fix
 
 
 def test_setup_gvisor_merges_idempotently(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ export interface CancelResult {
   cancelled: string[];
 }
 
+/** One health check: what was found and, when it failed, how to fix it. */
 export interface DoctorCheck {
   name: string;
   ok: boolean;
