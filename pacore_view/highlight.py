@@ -13,13 +13,12 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
 _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
-_LEXER_NAMES = {"cpp": "cpp", "python": "python", "java": "java", "rust": "rust", "go": "go", "c": "c"}
 
 
 @lru_cache(maxsize=16)
 def _lexer(language: str) -> Lexer:
     try:
-        return get_lexer_by_name(_LEXER_NAMES.get(language, language), stripnl=False, ensurenl=False)
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)  # registry names are Pygments'
     except ClassNotFound:
         return TextLexer(stripnl=False, ensurenl=False)
 

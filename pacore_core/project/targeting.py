@@ -141,10 +141,8 @@ class StubTarget:
     qualname: str
     class_name: str | None
     is_async: bool
-    def_start: int  # start of the `def` (or `async`) keyword
     outer_start: int  # start including decorators
     end: int  # end of the function
-    body_start: int  # first statement of the block
     header_end: int  # end of the `:` ending the signature
     docstring_end: int | None  # end of the docstring statement, if any
     block_end: int
@@ -236,10 +234,8 @@ def target_from_function(doc: ParsedDocument, fn: Node, *, stub_only: bool = Tru
         qualname=name,
         class_name=class_name,
         is_async=any(c.type == "async" for c in fn.children),
-        def_start=fn.start_byte,
         outer_start=outer.start_byte,
         end=fn.end_byte,
-        body_start=block.start_byte,
         header_end=header_end,
         docstring_end=doc_node.end_byte if doc_node is not None else None,
         block_end=block.end_byte,

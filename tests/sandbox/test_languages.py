@@ -16,7 +16,7 @@ from sandbox.jobs import build_job
 from sandbox.models import Candidate, IOSuite, IOTest, Limits
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("pacore_core", "pacore_cli", "pacore_bench", "lsp_server", "sandbox")
+PRODUCT = ("pacore_core", "pacore_cli", "pacore_bench", "lsp_server", "pacore_view", "sandbox")
 
 
 def test_every_language_module_is_registered_with_python_first() -> None:
@@ -39,6 +39,20 @@ def test_no_product_module_outside_the_registry_names_a_language() -> None:
             if found:
                 spelled[rel] = found
     assert spelled == {}
+
+
+def test_every_language_has_its_tests() -> None:
+    """A new language is its module plus its tests: the programs every compiled language
+    solves and fails to compile (tests/support/programs.py, run end to end by
+    tests/cli/test_languages.py), its hostile programs (tests/sandbox/corpus_languages.py) and
+    a checker written in it (tests/sandbox/test_checker_languages.py). Python and C++ have
+    their own, older suites."""
+    from tests.sandbox.corpus_languages import PROGRAMS
+    from tests.sandbox.test_checker_languages import CHECKERS
+    from tests.support.programs import MAXIMUM
+
+    added = set(languages.names()) - {"python", "cpp"}
+    assert added <= set(MAXIMUM) and added <= set(PROGRAMS) and added <= set(CHECKERS)
 
 
 def test_aliases_resolve_and_unknown_names_say_what_exists() -> None:
