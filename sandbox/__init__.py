@@ -21,7 +21,7 @@ from sandbox.models import (
     Verdict,
     overall_status,
 )
-from sandbox.status import docker_checks, docker_status_sync, require_docker
+from sandbox.status import docker_checks, require_docker
 
 __all__ = [
     "CallSuite",
@@ -39,7 +39,6 @@ __all__ = [
     "TestSuite",
     "Verdict",
     "docker_checks",
-    "docker_status_sync",
     "make_sandbox",
     "overall_status",
     "require_docker",

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sandbox.errors import SandboxError, SettingNamer
+from sandbox.errors import SandboxError
 from sandbox.images import IMAGE, image_state
 
 GVISOR_FIX = (
@@ -51,16 +51,6 @@ class RuntimeUnavailable(SandboxError):
 def runtimes_of(client: Any) -> list[str]:
     """Runtime names the engine knows (`docker info` Runtimes), e.g. ["runc", "runsc"]."""
     return sorted((client.info().get("Runtimes") or {}).keys())
-
-
-def engine_runtimes() -> list[str]:
-    import docker
-
-    client = docker.from_env(timeout=5)
-    try:
-        return runtimes_of(client)
-    finally:
-        client.close()
 
 
 def check_runtime(client: Any, runtime: str | None) -> None:
@@ -153,12 +143,3 @@ def require_docker(image: str | None = None, runtime: str | None = None) -> str:
         if not check.ok:
             raise SandboxError(check.message, setting=SETTING_OF[check.name], fix=check.fix)
     return "; ".join(c.message for c in checks)
-
-
-def docker_status_sync(image: str = IMAGE, runtime: str | None = None,
-                       name_setting: SettingNamer | None = None) -> tuple[bool, str]:
-    """`require_docker` as (ok, message), the keys in the message named by `name_setting`."""
-    try:
-        return True, require_docker(image, runtime)
-    except SandboxError as e:
-        return False, e.render(name_setting)

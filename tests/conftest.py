@@ -25,11 +25,13 @@ def require_docker() -> None:
 
     The check (engine reachable, image present) says how to fix what is missing.
     """
-    from sandbox import docker_status_sync
+    from sandbox.errors import SandboxError
+    from sandbox.status import require_docker as docker_ready
 
-    ok, message = docker_status_sync()
-    if not ok:
-        require("Docker", message, opt_out="PACORE_ALLOW_SKIP_DOCKER",
+    try:
+        docker_ready()
+    except SandboxError as e:
+        require("Docker", str(e), opt_out="PACORE_ALLOW_SKIP_DOCKER",
                 fix="run `make test`, which sets it up")
 
 

@@ -65,9 +65,15 @@ async def runtime_sandbox(runtime: str) -> AsyncIterator[Sandbox]:
 
 def require_runtime(name: str) -> None:
     """Fail (not skip) when the engine lacks the runtime, saying how to add it."""
-    from sandbox.status import engine_runtimes
+    import docker
 
-    found = engine_runtimes()
+    from sandbox.status import runtimes_of
+
+    client = docker.from_env(timeout=10)
+    try:
+        found = runtimes_of(client)
+    finally:
+        client.close()
     assert name in found, (
         f"the Docker engine has no {name!r} runtime (it has {sorted(found)}): "
         "run scripts/setup_gvisor.sh (as root) to install and register gVisor"

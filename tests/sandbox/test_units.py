@@ -98,13 +98,14 @@ def test_apt_mirror_is_read_from_apt_sources() -> None:
 
 
 def test_docker_status_reports_ok() -> None:
-    from sandbox import docker_status_sync
+    from sandbox import require_docker as docker_ready
+    from sandbox.errors import SandboxError
 
     require_docker()
-    ok, message = docker_status_sync()
-    assert ok and "image" in message
-    ok, message = docker_status_sync("pacore-no-such-image:latest")
-    assert not ok and "pacore sandbox build" in message
+    assert "image" in docker_ready()
+    with pytest.raises(SandboxError, match="pacore sandbox build") as missing:
+        docker_ready("pacore-no-such-image:latest")
+    assert missing.value.setting == "image"
 
 
 def test_make_sandbox_rejects_unknown_kind() -> None:
@@ -201,13 +202,16 @@ def test_setup_gvisor_merges_idempotently(tmp_path: Path) -> None:
 
 
 def test_docker_status_names_an_unregistered_runtime() -> None:
-    from sandbox import docker_status_sync
+    from sandbox import require_docker as docker_ready
+    from sandbox.errors import SandboxError
 
     require_docker()
-    assert docker_status_sync(runtime="runsc")[0]
-    ok, message = docker_status_sync(runtime="pacore-no-such-runtime")
-    assert not ok and "no container runtime 'pacore-no-such-runtime'" in message
-    assert "sandbox_runtime" in message  # the setting to change, named in the front end's terms
+    assert "candidates run under runsc" in docker_ready(runtime="runsc")
+    with pytest.raises(SandboxError) as missing:
+        docker_ready(runtime="pacore-no-such-runtime")
+    message = missing.value.render(lambda key: f"<{key}>")
+    assert "no container runtime 'pacore-no-such-runtime'" in message
+    assert "<sandbox_runtime>" in message  # the setting to change, named in the front end's terms
 
 
 def test_supervisor_refuses_to_serve_outside_a_container() -> None:
