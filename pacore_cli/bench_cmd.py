@@ -42,6 +42,7 @@ from pacore_core.config import Settings, cli_flag
 from pacore_core.errors import PacoreError, UsageError
 from pacore_core.problem import Problem
 from pacore_core.prompting import Templates
+from pacore_core.sandbox_setup import node_sandbox
 from pacore_view.bench_page import write_bench_report
 
 DEFAULT_STRATEGIES = "single,best-of-8,self-consistency-8,pacore-low"
@@ -186,14 +187,11 @@ async def _bench_on_ray(args: argparse.Namespace, problems: list[Problem], bench
     backend_name = backend.name
     await backend.close()
     server = settings.server
-    kind = server.sandbox if server.sandbox in ("docker", "local") else "docker"
+    kind, node_options = node_sandbox(settings)
     if kind == "docker":  # here, as on every node; the runtime is each node's own to check
         check_docker(server.image, None)
-    options = RayBenchOptions(
-        address=args.ray or server.ray_address, sandbox_kind=kind, rows_per_cpu=args.rows_per_cpu,
-        sandbox_options={k: v for k, v in (("image", server.image),
-                                           ("runtime", server.sandbox_runtime)) if v},
-    )
+    options = RayBenchOptions(address=args.ray or server.ray_address, sandbox_kind=kind,
+                              rows_per_cpu=args.rows_per_cpu, sandbox_options=node_options)
     try:
         with ClusterProgressView(console) as view:
             summaries = await run_bench_on_ray(

@@ -1,6 +1,7 @@
 """The sandbox a run verifies in, built from the settings in one place: the CLI commands,
-the language server and `pacore sandbox run` all call `sandbox_from_settings`, so a key
-such as `sandbox_parallelism` or `sandbox_runtime` means the same in every front end."""
+the language server and `pacore sandbox run` all call `sandbox_from_settings` (and `pacore
+bench --ray` asks `node_sandbox` what each node runs), so a key such as
+`sandbox_parallelism` or `sandbox_runtime` means the same in every front end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pacore_core.config import Settings
 from sandbox import make_sandbox
 from sandbox.base import Sandbox
 
-__all__ = ["sandbox_from_settings", "sandbox_identity"]
+__all__ = ["node_sandbox", "sandbox_from_settings", "sandbox_identity"]
 
 
 def sandbox_from_settings(settings: Settings, *, one_candidate: bool = False,
@@ -38,6 +39,15 @@ def sandbox_from_settings(settings: Settings, *, one_candidate: bool = False,
     if not build_missing:
         docker["build_missing"] = False
     return make_sandbox("docker", parallelism=parallelism, image=server.image, **docker)
+
+
+def node_sandbox(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """What each Ray node verifies in for `pacore bench --ray` (kind and its options): the
+    settings' Docker or local sandbox; `ray` means Docker on every node."""
+    server = settings.server
+    kind = server.sandbox if server.sandbox in ("docker", "local") else "docker"
+    options = {k: v for k, v in (("image", server.image), ("runtime", server.sandbox_runtime)) if v}
+    return kind, options
 
 
 def sandbox_identity(settings: Settings) -> tuple[object, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from lsp_server.server import PacoreLanguageServer, default_sandbox_factory
 from pacore_cli.run_setup import open_sandbox
 from pacore_core.config import Settings
-from pacore_core.sandbox_setup import sandbox_from_settings
+from pacore_core.sandbox_setup import node_sandbox, sandbox_from_settings
 from sandbox.base import Sandbox
 from sandbox.docker_backend import DockerSandbox
 from sandbox.local_backend import LocalSandbox
@@ -89,3 +89,9 @@ async def test_ray_settings_reach_the_sandbox() -> None:
         assert isinstance(one, DockerSandbox) and one.parallelism == 1
     finally:
         await close(cluster, one)
+
+
+def test_bench_on_ray_runs_each_nodes_sandbox_from_the_same_settings() -> None:
+    ray = settings(sandbox="ray", image="pacore-sandbox:custom", sandbox_runtime="runsc")
+    assert node_sandbox(ray) == ("docker", {"image": "pacore-sandbox:custom", "runtime": "runsc"})
+    assert node_sandbox(settings(sandbox="local")) == ("local", {})
