@@ -351,8 +351,10 @@ async def _repair_seed(ctx: SolveContext, problem: Problem, sandbox: Sandbox, li
     code = textwrap.dedent(ctx.target.def_indent + ctx.target.function_text)
     verdict = await verify_code(sandbox, problem, code, limits)
     if verdict.ok:
-        raise NothingToFix(f"`{q}` passes its {verdict.total} test(s): nothing to fix. No model "
-                           "request was made.")
+        oracle = verdict.oracle.total if verdict.oracle is not None else 0
+        matched = f" and matches the brute force on {oracle} generated inputs" if oracle else ""
+        raise NothingToFix(f"`{q}` passes its {verdict.total - oracle} test(s){matched}: nothing to "
+                           "fix. No model request was made.")
     return seeded_pool(problem.id, problem.language, code)
 
 

@@ -97,3 +97,31 @@ async def test_a_brute_beside_the_stub_failing_its_tests_stops_the_solve(
         assert full["status"] == "error"
         assert "the brute force `max_subarray_brute`: the brute force fails the stub's test" in full["detail"]
         assert "test_mixed" in full["detail"] and s.server.chat_requests == [] and s.edits == []
+
+
+def _fix_responder(_latency: Any = None) -> Any:
+    """Round 1 (beside the user's own program): a right one; the final synthesis: a wrong one."""
+    def answer(request: dict[str, Any], _choice: int, _call: int) -> Reply:
+        return Reply(f"```python\n{WRONG if is_synthesis(request) else RIGHT}```\n")
+    return answer
+
+
+@pytest.mark.docker
+async def test_fix_repairs_a_function_that_passes_my_tests_but_not_the_brute_force(
+        session_factory: Any, require_docker_engine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "responder", _fix_responder)
+    stub_body = MODULE.split("-> int:\n", 1)[1].split("\n\n", 1)[0] + "\n"  # its docstring and `...`
+    mine = MODULE.replace(stub_body, WRONG.split("\n", 1)[1], 1)  # my (wrong) body, same signature
+    async with session_factory(files={"pkg/mathx.py": mine, "tests/test_mathx.py": TESTS}) as s:
+        started = await s.command("pacore.fix", {"uri": s.uri, "version": 1,
+                                                 "position": {"line": 3, "character": 4}})  # fmt: skip
+        assert started["function"] == "max_subarray"
+        report = await s.wait_report("max_subarray", 240)
+        assert "solved" in report, report
+        await wait_for(lambda: s.edits, 30, "the edit")
+        new = apply_text_edits(s.text, list(s.edits[0].edit.document_changes[0].edits))
+        assert "best = cur = nums[0]" in new and "best = cur = 0" not in new
+        # my test passed, the brute force disagreed: that is what the synthesis read about my code
+        shown = next(last_user_text(r) for r in s.server.chat_requests if is_synthesis(r))
+        assert "best = cur = 0" in shown and "1/1 public tests passed (all passed)" in shown
+        assert "this program:    '0'" in shown
