@@ -90,8 +90,13 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "read_only": True,
         "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={spec.tmpfs_mb}m,mode=1777"},
         "shm_size": "16m",
-        "user": "65534:65534",
+        # the supervisor starts as root with three capabilities and no file ones; each test
+        # process takes its own user for good before it execs: the candidate's (65534) or,
+        # for a checker or interactor, the judge's (65533), so neither reaches the other
+        # (sandbox/runners/identity.py)
+        "user": "0:0",
         "cap_drop": ["ALL"],
+        "cap_add": ["SETUID", "SETGID", "KILL"],
         "security_opt": ["no-new-privileges"],
         "mem_limit": f"{memory}m",
         "memswap_limit": f"{memory}m",

@@ -22,7 +22,9 @@ Language = Annotated[str, AfterValidator(_registered)]
 # (absolute error OR error relative to the answer); unordered: the same tokens in any order;
 # yes_no: tokens equal ignoring case (YES/Yes/yes). sandbox/compare.py implements them.
 Comparison = Literal["exact", "whitespace", "float", "float_abs_rel", "unordered", "yes_no"]
-Convention = Literal["testlib", "kattis"]
+# kattis_input: a Kattis input validator, `prog [args] < INPUT`, exit 42 valid, 43 invalid
+# (run as a checker of a program that prints nothing: pacore_core/input_validation.py)
+Convention = Literal["testlib", "kattis", "kattis_input"]
 MIN_MEMORY_MB = 32  # below this not even the interpreter starts: a usage error, not a verdict
 
 TestStatus = Literal[

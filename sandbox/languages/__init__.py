@@ -127,6 +127,7 @@ def build_plan(language: str, code: str, *, python: str, memory_mb: int) -> dict
         "compile": fill(spec.compile),
         "run": fill(spec.run),
         "address_space": spec.address_space_limit,
+        "rss_limit": spec.rss_limit,
         "env": {key: value.format(**values) for key, value in spec.env.items()},
         "memory_markers": list(spec.memory_markers),
     }

@@ -70,6 +70,9 @@ LANGUAGE = LanguageSpec(
     # the JVM reserves far more address space than it uses: RLIMIT_AS would stop it at
     # start; the heap is bounded by -Xmx and the process by the container's memory limit
     address_space_limit=False,
+    # the heap is bounded by -Xmx and reported as OutOfMemoryError; the JVM's resident size
+    # is not the program's (under gVisor a 64 MB array showed 258 MB resident)
+    rss_limit=False,
     memory_markers=("OutOfMemoryError",),
     io_conventions="Put main in a class of any name and declare no package; read input "
     "through a BufferedReader over System.in (Scanner is slow on large inputs) and print "

@@ -28,7 +28,14 @@ class LanguageSpec:
     extensions: tuple[str, ...] = ()  # file suffixes of its sources (".cpp")
     packages: tuple[str, ...] = ()  # Debian bookworm packages the sandbox image needs
     time_multiplier: float = 1.0  # the per-test time limit is multiplied by this
-    address_space_limit: bool = True  # RLIMIT_AS = the memory limit (not for the JVM)
+    # RLIMIT_AS = the memory limit. Off: memory is judged by what a program uses (its
+    # resident size, sampled and read from wait4, with the container's cgroup behind it);
+    # an address-space limit makes malloc return NULL, and the crash that follows reads as
+    # a runtime error instead of a memory limit
+    address_space_limit: bool = False
+    # the program's resident size is judged against the limit (sampled while it runs, its
+    # peak read when it ends); off for runtimes that bound their own heap and report it
+    rss_limit: bool = True
     env: dict[str, str] = field(default_factory=dict)  # extra environment for compile and run
     memory_markers: tuple[str, ...] = ()  # stderr text meaning the program ran out of memory
     # paths (globs) in the image this language never needs: pruned from the base image

@@ -20,12 +20,15 @@ import sys
 import time
 from typing import Any
 
+import identity
 from proc_control import kill_descendants
 from protocol import CHANNEL, Emitter
 
 RESULT_FD = 3  # the child's result channel is moved here; only harness code writes it
 ALARM_FD = 4  # the guard's alarms (guard.py): whatever arrives here makes the run `tampered`
 ALARM_KEEP = 4096
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+MEMORY_TICK_S = 0.01  # how often a watched test process's resident size is sampled
 STDERR_KEEP = 64 * 1024  # head + tail of stderr kept per test process
 STDERR_FLOOD_KB = 8192  # default: stderr beyond this is a flood, cut off
 
@@ -91,6 +94,66 @@ class Child:
         self.stdin_data = stdin_data
         self.token = token  # result lines without it are forged
         self.exit_status: int | None = None
+        self.max_rss_kb = 0  # wait4's ru_maxrss once reaped (includes the pre-exec fork image)
+        self.baseline_kb = own_rss_kb()  # the fork image: the supervisor's resident size
+
+    def reap(self, flags: int = os.WNOHANG) -> bool:
+        """Collect the exit status and the peak resident size (wait4); True once ended."""
+        if self.exit_status is None:
+            pid, status, usage = os.wait4(self.pid, flags)
+            if pid:
+                self.exit_status = status
+                self.max_rss_kb = int(usage.ru_maxrss)  # KB on Linux
+        return self.exit_status is not None
+
+
+def rss_kb(pid: int | str) -> int:
+    """Resident size of a live process in KB (/proc/PID/statm); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def own_rss_kb() -> int:
+    return rss_kb("self")
+
+
+class MemoryWatch:
+    """Memory is what a program uses (resident pages), as on cgroup judges (Kattis,
+    DOMjudge, CMS): no RLIMIT_AS, whose refusals a C program sees as a NULL from malloc and
+    turns into a crash that reads as a runtime error. The watcher samples the test
+    process's resident size while it runs (stopping it past the limit) and reads its peak
+    from wait4 when it ends; the container's cgroup stops whatever outruns the sampling.
+    """
+
+    def __init__(self, limit_kb: int) -> None:
+        self.limit_kb = limit_kb
+        self.peak_kb = 0  # the highest sample
+
+    def sample(self, child: Child) -> bool:
+        """True when the live process is past the limit (and past its fork image, which
+        is the supervisor's memory, not the program's)."""
+        rss = rss_kb(child.pid)
+        self.peak_kb = max(self.peak_kb, rss)
+        return rss > self.limit_kb and rss > child.baseline_kb + 1024
+
+    def peak(self, child: Child) -> int:
+        """The program's peak resident size in KB: wait4's when it exceeds the fork image
+        (then it is the program's own), else the highest sample."""
+        if child.max_rss_kb > child.baseline_kb + 1024:
+            return max(child.max_rss_kb, self.peak_kb)
+        return self.peak_kb
+
+    def message(self, peak_kb: int) -> str:
+        return (f"memory limit exceeded: the program used {peak_kb // 1024} MB, the limit is "
+                f"{self.limit_kb // 1024} MB")
+
+
+def memory_watch(limits: dict[str, Any]) -> MemoryWatch:
+    """The watcher for a test process under `limits` (memory_mb)."""
+    return MemoryWatch(int(limits["memory_mb"]) * 1024)
 
 
 def _channel() -> tuple[int, int]:
@@ -115,12 +178,14 @@ def spawn(
     address_space: bool = True,
     limits: dict[str, Any] | None = None,
     guard: bool = False,
+    user: identity.User = identity.CANDIDATE,
 ) -> Child:
     """Fork; the child gets fresh stdio pipes, rlimits, a scrubbed env and runs `target`.
 
     `target(emit)` either returns (exit 0), raises, or execs. With `guard`, the audit hook
     (guard.py) is installed before `target` runs and `emit` is the guard's: the token then
-    lives only in the hook.
+    lives only in the hook. The child runs as `user` (identity.py: the candidate's, or the
+    judge's for a checker or interactor) when the supervisor separates users.
     """
     limits = limits or job["limits"]
     if guard:
@@ -148,6 +213,7 @@ def spawn(
             os.dup2(alarm_w, ALARM_FD)
             os.closerange(ALARM_FD + 1, 65536)
             _prefer_oom_victim()
+            identity.become(user)  # before chdir: a judge's directory is the judge's alone
             os.chdir(job["workdir"])
             os.environ.clear()
             os.environ.update(_env(job))
@@ -228,6 +294,7 @@ def supervise(
     stderr_cap: int,
     stderr_keep: int = STDERR_KEEP,
     on_event: Any = None,
+    memory: MemoryWatch | None = None,
 ) -> dict:
     """Wait for the child under a wall-clock deadline and per-stream caps; never deadlock.
 
@@ -235,6 +302,8 @@ def supervise(
     and tail kept; either stream passing its cap (`stderr_cap`: a flood) stops the test at
     once with `output_limit` and a message naming the stream and the limit.
     `on_event(event)` may return a new deadline (a fresh per-test budget) or None.
+    With `memory`, the process is stopped once its resident size passes the limit
+    (`reason` "memory_limit"), and `peak_kb` / `over_memory` say what it used at its peak.
     """
     start = time.monotonic()
     deadline = start + timeout_s
@@ -267,11 +336,12 @@ def supervise(
             deadline = time.monotonic() + 5.0
 
     while True:
-        if child.exit_status is None:
-            pid, status = os.waitpid(child.pid, os.WNOHANG)
-            if pid:
-                child.exit_status = status
-                kill_descendants()  # grandchildren holding our pipes die with the test
+        if child.exit_status is None and child.reap():
+            kill_descendants()  # grandchildren holding our pipes die with the test
+        if memory is not None and child.exit_status is None and reason is None and memory.sample(child):
+            reason, limit_message = "memory_limit", memory.message(memory.peak_kb)
+            kill_descendants(keep=child.pid)
+            deadline = time.monotonic() + 5.0
         if child.exit_status is not None and not open_fds:
             break
         now = time.monotonic()
@@ -289,6 +359,8 @@ def supervise(
         wait = max(0.0, deadline - now)
         if pidfd < 0:
             wait = min(wait, 0.01)
+        if memory is not None and child.exit_status is None:
+            wait = min(wait, MEMORY_TICK_S)
         try:
             readable, writable, _ = select.select(rlist, wlist, [], wait)
         except InterruptedError:
@@ -356,9 +428,11 @@ def supervise(
     if child.exit_status is None:
         with contextlib.suppress(OSError):
             os.kill(child.pid, signal.SIGKILL)
-        _, child.exit_status = os.waitpid(child.pid, 0)
+        child.reap(0)
     kill_descendants()
     status = child.exit_status
+    assert status is not None
+    peak_kb = memory.peak(child) if memory is not None else 0
     kept = bytes(stdout[:stdout_cap])
     return {
         "reason": reason,
@@ -373,4 +447,6 @@ def supervise(
         "alarms": [line for line in alarms.decode("utf-8", "replace").splitlines() if line.strip()]
         or (["the program wrote to the guard's alarm channel"] if alarms else []),
         "duration_s": time.monotonic() - start,
+        "peak_kb": peak_kb,
+        "over_memory": memory.message(peak_kb) if memory is not None and peak_kb > memory.limit_kb else None,
     }

@@ -18,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
 import signal
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from child_process import Child, StderrKeeper, spawn, stream_caps
+from child_process import Child, MemoryWatch, StderrKeeper, memory_watch, spawn, stream_caps
+from identity import JUDGE
 from judge_programs import (
     Built,
     JudgeProgramError,
@@ -35,6 +35,8 @@ from judge_programs import (
     launcher,
     lay_out,
     program_limits,
+    read_file,
+    remove,
 )
 from proc_control import kill_all_but, kill_descendants, kill_tree, oom_kills
 from trim_text import trim
@@ -68,11 +70,12 @@ def _proc_state(pid: int) -> tuple[str, float]:
 @dataclass(frozen=True)
 class Program:
     """How the candidate starts (its build plan): the spawn target, whether RLIMIT_AS
-    applies, and its language's out-of-memory messages."""
+    applies, its language's out-of-memory messages, whether its resident size is watched."""
 
     target: Any
     address_space: bool = True
     memory_markers: tuple[str, ...] = ("MemoryError",)
+    rss_limit: bool = True  # its resident size is judged against the limit
 
 
 class Transcript:
@@ -116,10 +119,8 @@ class Side:
             os.set_blocking(fd, False)
 
     def reap(self) -> bool:
-        if self.status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.status, self.ended_at = status, time.monotonic()
+        if self.status is None and self.child.reap():
+            self.status, self.ended_at = self.child.exit_status, time.monotonic()
         return self.status is not None
 
     def kill(self) -> None:
@@ -162,23 +163,27 @@ class Side:
         self.reads.clear()
 
 
-def _candidate_failure(cand: Side, oom_before: int, reason: str | None,
-                       markers: tuple[str, ...]) -> tuple[str, str] | None:  # fmt: skip
-    """The candidate's own verdict when it did not end cleanly, else None."""
+def _candidate_failure(cand: Side, oom_before: int, reason: str | None, markers: tuple[str, ...],
+                       memory: MemoryWatch | None) -> tuple[str, str] | None:  # fmt: skip
+    """The candidate's own verdict when it did not end cleanly (or used more memory than
+    allowed), else None."""
     from suite_runners import crash_status
 
     code, sig = cand.exit_summary()
-    if reason is None and code == 0:
+    peak = memory.peak(cand.child) if memory is not None else 0
+    over = memory.message(peak) if memory is not None and peak > memory.limit_kb else None
+    if reason is None and code == 0 and over is None:
         return None
     run = {"reason": reason, "signal": sig, "exit_code": code, "stderr": cand.stderr.text(),
-           "limit_message": None}  # fmt: skip
+           "limit_message": None, "over_memory": over}  # fmt: skip
     return crash_status(run, oom_before, markers)
 
 
 class Interaction:
     """One test: relay between the two sides until both ended, or a limit decides."""
 
-    def __init__(self, job: dict[str, Any], built: Built, cand: Side, inter: Side) -> None:
+    def __init__(self, job: dict[str, Any], built: Built, cand: Side, inter: Side,
+                 watch_memory: bool = True) -> None:  # fmt: skip
         limits = job["limits"]
         self.timeout_s = float(limits["timeout_s"])
         self.cap = stream_caps(limits)["stdout_cap"]
@@ -195,6 +200,8 @@ class Interaction:
         self.reason_at: float | None = None
         self.message: str | None = None
         self.inter_timeout = False
+        # the program's resident size, sampled each tick (None: its runtime bounds its heap)
+        self.memory = memory_watch(limits) if watch_memory else None
 
     def stop_candidate(self, reason: str, message: str) -> None:
         if self.reason is None and self.cand.status is None:
@@ -250,7 +257,9 @@ class Interaction:
         cand.cpu, inter.cpu = max(cand.cpu, cpu), max(inter.cpu, inter_cpu)
         idle = now - self.last_activity >= self.idle_s
         if cand.status is None:
-            if cpu > self.timeout_s:
+            if self.memory is not None and self.memory.sample(cand.child):
+                self.stop_candidate("memory_limit", self.memory.message(self.memory.peak_kb))
+            elif cpu > self.timeout_s:
                 self.stop_candidate("timeout", "time limit exceeded")
             elif idle:
                 self.stop_candidate("idleness_limit", "idleness limit: nothing was read, written or "
@@ -336,9 +345,9 @@ def _run_pair(job: dict[str, Any], built: Built, test: dict[str, Any], program: 
     inter_limits = program_limits(job, spec, float(spec.get("timeout_s") or 30.0))
     oom_before = oom_kills()
     inter = Side(spawn({**job, "workdir": where}, launcher(spec, argv), limits=inter_limits,
-                       address_space=bool(spec.get("address_space", True))))  # fmt: skip
+                       address_space=bool(spec.get("address_space", False)), user=JUDGE))  # fmt: skip
     cand = Side(spawn(job, program.target, address_space=program.address_space))
-    pair = Interaction(job, built, cand, inter)
+    pair = Interaction(job, built, cand, inter, program.rss_limit)
     try:
         pair.run()
     finally:
@@ -362,7 +371,7 @@ def _decide(pair: Interaction, feedback: str, oom_before: int, markers: tuple[st
         inter_status = "error"
         inter_message = ("the interactor was killed (SIGKILL) while the program ran: a program must "
                          "not signal other processes")
-    failure = _candidate_failure(cand, oom_before, pair.reason, markers)
+    failure = _candidate_failure(cand, oom_before, pair.reason, markers, pair.memory)
     if pair.reason is not None and pair.message:  # stopped by a limit: that is its verdict
         failure = (pair.reason, pair.message)
     cand_end = pair.reason_at or min(cand.eof_at or float("inf"), cand.ended_at or float("inf"))
@@ -391,13 +400,11 @@ def run_test(job: dict[str, Any], built: Built, checker: Built | None, test: dic
     try:
         status, message = _decide(pair, ran["feedback"], ran["oom_before"], program.memory_markers)
         if status == "passed" and checker is not None:
-            output = b""
-            with contextlib.suppress(OSError), open(os.path.join(ran["where"], "output"), "rb") as fh:
-                output = fh.read()
+            output = read_file(ran["where"], "output")
             verdict = check(job, checker, test, output)
             status, message = verdict["status"], verdict["message"]
     finally:
-        shutil.rmtree(ran["where"], ignore_errors=True)
+        remove(ran["where"])
     transcript = pair.transcript.tail()
     if status != "passed" and transcript:
         message += f"\nlast exchanges (> program, < interactor):\n{transcript}"

@@ -2,16 +2,21 @@
 supervisor's memory, and laid out afresh in a new private directory for every run, only
 after the candidate's processes are gone.
 
-Why in memory: the candidate runs as the same user as the supervisor, so any file on disk
-it could rewrite between two tests; bytes held by the supervisor it cannot reach. Why a
-fresh directory per run: the checker never sees what the candidate left behind, and the
-candidate never sees the checker's files (they exist only while the checker runs).
+Why in memory: bytes held by the supervisor no candidate can reach, even where (the local
+backend) the candidate runs as the same user as the checker. Why a fresh directory per
+run: the checker never sees what the candidate left behind, and the candidate never sees
+the checker's files (they exist only while the checker runs). In the container the
+checker and interactor also run as their own user (identity.py: uid 65533, not the
+candidate's 65534), in a directory of mode 0700 that is theirs: a candidate running beside
+an interactor can neither signal nor trace it, nor read its answer file.
 
 Conventions (the host's `JudgeProgram` model says the same):
   testlib  `prog INPUT OUTPUT ANSWER`; exit 0 accepted, 1 wrong answer, 2 (4, 8)
            presentation error, 3 the checker's own failure; stderr is the feedback.
   kattis   `prog INPUT ANSWER FEEDBACK_DIR [args] < OUTPUT`; exit 42 accepted, 43 wrong
            answer; FEEDBACK_DIR/judgemessage.txt (and teammessage.txt) is the feedback.
+  kattis_input  an input validator: `prog [args] < INPUT`; exit 42 valid, 43 invalid;
+           its stderr (else stdout) is the feedback.
 Any other ending (another exit code, a crash, a timeout) is a judge error: the problem's
 fault, never the candidate's.
 """
@@ -26,6 +31,7 @@ import tempfile
 from typing import Any
 
 from child_process import spawn, supervise
+from identity import JUDGE, acting_as
 from proc_control import kill_descendants
 from trim_text import trim
 
@@ -103,28 +109,32 @@ def build(job: dict[str, Any], spec: dict[str, Any]) -> tuple[Built | None, str]
     """Compile `spec` (when its language needs it) before any candidate test runs; keep the
     result in memory. (None, diagnostic) when it does not build."""
     root = _judge_root(job)
-    where = tempfile.mkdtemp(prefix="judge-build-", dir=root)
+    with acting_as(JUDGE):
+        where = tempfile.mkdtemp(prefix="judge-build-", dir=root)
     try:
-        _write_tree(where, {n: (s.encode(), 0o644) for n, s in spec["files"].items()})
+        with acting_as(JUDGE):
+            _write_tree(where, {n: (s.encode(), 0o644) for n, s in spec["files"].items()})
         output = ""
         if spec.get("compile"):
             cmd = _command(job, list(spec["compile"]))
             limits = program_limits(job, spec, float(spec.get("compile_timeout_s") or 60.0))
             limits["file_size_mb"] = max(int(limits["file_size_mb"]), 256)
             child = spawn({**job, "workdir": where}, launcher(spec, cmd), address_space=False,
-                          limits=limits)  # fmt: skip
+                          limits=limits, user=JUDGE)  # fmt: skip
             run = supervise(child, timeout_s=limits["timeout_s"], stdout_cap=1 << 20, stderr_cap=1 << 20)
             output = trim(run["stderr"] + run["stdout"], 8000)
             if run["reason"] == "timeout":
                 return None, output + "\ncompilation timed out"
             if run["exit_code"] != 0:
                 return None, output or f"the compiler exited with {run['exit_code'] or run['signal']}"
-        return Built(spec, _read_tree(where), root), output
+        with acting_as(JUDGE):
+            files = _read_tree(where)
+        return Built(spec, files, root), output
     except (OSError, JudgeProgramError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
     finally:
         kill_descendants()
-        shutil.rmtree(where, ignore_errors=True)
+        remove(where)
 
 
 def launcher(spec: dict[str, Any], argv: list[str]) -> Any:
@@ -134,15 +144,33 @@ def launcher(spec: dict[str, Any], argv: list[str]) -> Any:
     return exec_target(argv, spec.get("env") or {})
 
 
-def lay_out(built: Built, extra: dict[str, bytes]) -> str:
-    """A fresh private directory holding the built program, the test's files and `feedback/`."""
-    where = tempfile.mkdtemp(prefix="judge-", dir=built.root)
-    try:
-        _write_tree(where, built.files)
-        _write_tree(where, {n: (data, 0o644) for n, data in extra.items()})
-        os.mkdir(os.path.join(where, "feedback"))
-    except OSError as exc:
+def remove(where: str) -> None:
+    """Remove a judge directory (as the judge: its files are the judge's)."""
+    with acting_as(JUDGE):
         shutil.rmtree(where, ignore_errors=True)
+
+
+def read_file(where: str, name: str, limit: int = -1) -> bytes:
+    """A file the judge program wrote in `where` (b"" when there is none)."""
+    with acting_as(JUDGE), contextlib.suppress(OSError), open(os.path.join(where, name), "rb") as fh:
+        return fh.read(limit)
+    return b""
+
+
+def lay_out(built: Built, extra: dict[str, bytes]) -> str:
+    """A fresh private directory (mode 0700, the judge's) holding the built program, the
+    test's files and `feedback/`."""
+    try:
+        with acting_as(JUDGE):
+            where = tempfile.mkdtemp(prefix="judge-", dir=built.root)
+            try:
+                _write_tree(where, built.files)
+                _write_tree(where, {n: (data, 0o644) for n, data in extra.items()})
+                os.mkdir(os.path.join(where, "feedback"))
+            except OSError:
+                shutil.rmtree(where, ignore_errors=True)
+                raise
+    except OSError as exc:
         raise JudgeProgramError(f"cannot lay out the {built.role}: {exc.strerror}") from None
     return where
 
@@ -153,21 +181,26 @@ def argv_for(job: dict[str, Any], built: Built, test: dict[str, Any], where: str
     run = _command(job, list(spec["run"]))
     if spec["convention"] == "testlib":
         return [*run, "input", "output", "answer"]
+    if spec["convention"] == "kattis_input":
+        return [*run, *spec.get("args", []), *test.get("checker_args", [])]
     feedback = os.path.join(where, "feedback") + os.sep
     return [*run, "input", "answer", feedback, *spec.get("args", []), *test.get("checker_args", [])]
 
 
-def feedback_text(built: Built, where: str, stderr: str) -> str:
-    """What the program said: Kattis's judge/team messages, else its stderr (testlib)."""
+def feedback_text(built: Built, where: str, stderr: str, stdout: str = "") -> str:
+    """What the program said: Kattis's judge/team messages, else its stderr (testlib; an
+    input validator's stdout when its stderr is empty)."""
     parts = []
     if built.spec["convention"] == "kattis":
         for name in ("judgemessage.txt", "teammessage.txt"):
-            with contextlib.suppress(OSError), open(os.path.join(where, "feedback", name), "rb") as fh:
-                text = fh.read(64 * 1024).decode("utf-8", "replace").strip()
-                if text:
-                    parts.append(text)
+            data = read_file(where, os.path.join("feedback", name), 64 * 1024)
+            text = data.decode("utf-8", "replace").strip()
+            if text:
+                parts.append(text)
     if not parts and stderr.strip():
         parts.append(stderr.strip())
+    if not parts and built.spec["convention"] == "kattis_input" and stdout.strip():
+        parts.append(stdout.strip())
     return trim("\n".join(parts), FEEDBACK_TRIM)
 
 
@@ -218,18 +251,18 @@ def check(job: dict[str, Any], built: Built, test: dict[str, Any], output: bytes
         return {"status": "judge_error", "message": f"{JUDGE_ERROR.format(role=built.role)}: {exc}"}
     try:
         argv = argv_for(job, built, test, where)
-        stdin = output if spec["convention"] == "kattis" else b""
+        stdin = {"kattis": output, "kattis_input": test["input"].encode()}.get(spec["convention"], b"")
         limits = program_limits(job, spec, float(spec.get("timeout_s") or 30.0))
         child = spawn({**job, "workdir": where}, launcher(spec, argv), stdin_data=stdin, limits=limits,
-                      address_space=bool(spec.get("address_space", True)))  # fmt: skip
+                      address_space=bool(spec.get("address_space", False)), user=JUDGE)  # fmt: skip
         run = supervise(child, timeout_s=limits["timeout_s"], stdout_cap=JUDGE_STREAM_CAP,
                         stderr_cap=JUDGE_STREAM_CAP)  # fmt: skip
-        feedback = feedback_text(built, where, run["stderr"])
+        feedback = feedback_text(built, where, run["stderr"], run["stdout"])
         status, message = judgement(built, run, feedback)
         return {"status": status, "message": message, "checker_s": run["duration_s"]}
     finally:
         kill_descendants()
-        shutil.rmtree(where, ignore_errors=True)
+        remove(where)
 
 
 def unbuilt(tests: list[dict[str, Any]], role: str, output: str) -> list[dict[str, Any]]:

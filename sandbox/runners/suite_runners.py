@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from child_process import guarded, spawn, stream_caps, supervise
+from child_process import guarded, memory_watch, spawn, stream_caps, supervise
 from node_select import NOT_COLLECTED, expand, selects
 from proc_control import oom_kills
 from trim_text import trim
@@ -49,6 +49,10 @@ def crash_status(
         return "timeout", "time limit exceeded"
     if run["reason"] == "output_limit":
         return "output_limit", run.get("limit_message") or "output limit exceeded"
+    if run["reason"] == "memory_limit":  # the watcher stopped it past the limit
+        return "memory_limit", run.get("limit_message") or "memory limit exceeded"
+    if run.get("over_memory"):  # its peak passed the limit, whatever killed it after
+        return "memory_limit", run["over_memory"]
     sig = run["signal"]
     tail = run["stderr"][-4000:]
     if oom_kills() > oom_before or any(marker in tail for marker in markers):
@@ -137,7 +141,8 @@ def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[s
     build = job["build"]
     cmd = build["run"]
     markers = build.get("memory_markers") or MEMORY_MARKERS
-    address_space = bool(build.get("address_space", True))
+    address_space = bool(build.get("address_space", False))
+    watch = bool(build.get("rss_limit", True))
     suite = job["suite"]
     built = {}
     for role in ("interactor", "checker"):
@@ -150,7 +155,7 @@ def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[s
         from interact import Program, run_test
 
         program = Program(target=exec_target(cmd, build.get("env") or {}), address_space=address_space,
-                          memory_markers=tuple(markers))  # fmt: skip
+                          memory_markers=tuple(markers), rss_limit=watch)  # fmt: skip
         results = []
         for test in suite["tests"]:
             results.append(run_test(job, built["interactor"], built.get("checker"), test, program))
@@ -163,14 +168,15 @@ def run_io(job: dict[str, Any], progress: Progress = no_progress) -> list[dict[s
         argv = [*cmd, *[str(a) for a in test.get("args") or []]]  # a generator's seed
         child = spawn(job, exec_target(argv, build.get("env") or {}), stdin_data=test["input"].encode(),
                       address_space=address_space)  # fmt: skip
-        run = supervise(child, timeout_s=float(limits["timeout_s"]), **stream_caps(limits))
+        memory = memory_watch(limits) if watch else None
+        run = supervise(child, timeout_s=float(limits["timeout_s"]), memory=memory, **stream_caps(limits))
         result: dict[str, Any] = {
             "name": test["name"],
             "duration_s": run["duration_s"],
             "stdout": run["stdout"],
             "stderr": run["stderr"],
         }
-        if run["reason"] is None and run["exit_code"] == 0:
+        if run["reason"] is None and run["exit_code"] == 0 and not run["over_memory"]:
             if checker is None:
                 result["status"] = "ran"  # the host compares the output
             else:

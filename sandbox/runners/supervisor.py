@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import identity  # noqa: E402
 from job_reset import reset  # noqa: E402
 from proc_control import HardeningError, harden_self, kill_descendants  # noqa: E402
 from protocol import CHANNEL  # noqa: E402
@@ -75,6 +76,12 @@ def _archive(job: dict[str, Any], kept: dict[str, bytes]) -> bytes | None:
 
 
 def _unpack(job: dict[str, Any], kept: dict[str, bytes]) -> None:
+    """The candidate's files, made as the candidate (identity.py): its directory is its own."""
+    with identity.acting_as(identity.CANDIDATE):
+        _unpack_files(job, kept)
+
+
+def _unpack_files(job: dict[str, Any], kept: dict[str, bytes]) -> None:
     workdir = job["workdir"]
     os.makedirs(workdir, exist_ok=True)
     archive = _archive(job, kept)
@@ -211,7 +218,10 @@ def main() -> None:
         sys.exit(2)
     try:
         harden_self()
-    except HardeningError as exc:  # never run a candidate beside a readable supervisor
+        if not single:  # the container: the candidate and the judge get their own users
+            identity.enable()
+    # never run a candidate beside a readable supervisor, nor as root
+    except (HardeningError, identity.IdentityError) as exc:
         reason = f"the sandbox supervisor could not harden itself: {exc}"
         _write({"sandbox_error": reason, "results": []} if single else {"ready": False, "error": reason})
         sys.exit(3)

@@ -246,12 +246,12 @@ CASES: list[Case] = [
         "    assert not opened, f'read the supervisor: {opened}'\n    return x + 1\n",
         _on(("docker",), "tampered"),
         why={"runc": "another process's descriptors", "runsc": "another process's descriptors"},
-        notes="the supervisor (PID 1, the test process's parent) is non-dumpable: a candidate of "
-        "the same uid can neither list its descriptors (the job's pipes) nor open its memory. "
-        "Passing means every attempt was refused; local runs as the caller's uid, often root. "
-        "OPEN HOLE under gVisor (Debian's runsc 2022-12-19): it refuses /proc/1/mem but not "
-        "/proc/1/fd, whose entries (the host's stdin/stdout job channel included) open for "
-        "reading and writing. Issue 25: the guard refuses listing another process's /proc/<pid>/fd "
+        notes="the supervisor (PID 1, the test process's parent) runs as root and is non-dumpable, "
+        "the candidate as uid 65534 (identity.py): it can neither list its descriptors (the job's "
+        "pipes) nor open its memory. Passing means every attempt was refused; local runs as the "
+        "caller's uid, often root. Under gVisor (Debian's runsc 2022-12-19) a same-uid candidate "
+        "could open /proc/1/fd (not /proc/1/mem) before the users were split. "
+        "Issue 25: the guard refuses listing another process's /proc/<pid>/fd "
         "and opening /proc/<pid>/mem from Python (tampered) under both runtimes; a shell the "
         "candidate starts still can under gVisor, and a line it writes on the supervisor's "
         "stdout lacks the job's nonce (test_forgery's supervisor_channel)",
@@ -265,8 +265,8 @@ CASES: list[Case] = [
         "    return x + 1\n",
         _on(("docker",), "passed"),
         notes="the same reads as read_supervisor_fds_and_memory from a shell, past the Python "
-        "guard: only the kernel's check of the supervisor's non-dumpable flag (harden_self) "
-        "refuses them (runc: permission denied; gVisor: invalid argument / permission denied)",
+        "guard: the kernel refuses them (another user's process, non-dumpable: runc permission "
+        "denied; gVisor invalid argument / permission denied)",
     ),
     Case(
         "network_tcp",
@@ -295,12 +295,10 @@ CASES: list[Case] = [
     Case(
         "kill_supervisor",
         "import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return x + 1\n",
-        {"docker": frozenset({"passed"}), "local": frozenset({"error", "passed"})},
-        runtime_expect={"runsc": frozenset({"error"})},
-        why={"runsc": "supervisor was killed during the run (by the candidate)"},
-        notes="runc: the supervisor is PID 1, SIGKILL from inside the container is ignored. "
-        "gVisor delivers it: the candidate stops only its own sandbox, which is removed, and "
-        "the verdict is the candidate's error",
+        {"docker": frozenset({"error"}), "local": frozenset({"error", "passed"})},
+        notes="the supervisor runs as root and the candidate as uid 65534 (identity.py): the kill "
+        "is refused (PermissionError, the candidate's own error) under runc and gVisor alike. "
+        "Before, runc ignored it (PID 1) and gVisor delivered it, stopping the whole sandbox",
     ),
     Case(
         "kill_pid1",

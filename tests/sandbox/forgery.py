@@ -124,14 +124,14 @@ TECHNIQUES: list[Technique] = [
         FORGED_ANSWER,
         _all("failed"),
         why="supervisor's channel",
-        runtime_expect={"runsc": _all("tampered")},
         controls=(),
         docker_only=True,
-        also=frozenset({"timeout"}),
-        notes="runc: the supervisor (PID 1) is non-dumpable, its descriptors cannot be opened, the "
-        "program just fails. gVisor opens them: the forged answer reaches the host, which knows "
-        "it by its missing nonce (every line of the supervisor carries the job's) and judges the "
-        "run tampered; test_forgery's control shows a host without the nonce takes it",
+        # the shell's failed redirect may end it before the line is written: SIGPIPE (error)
+        also=frozenset({"timeout", "error"}),
+        notes="the supervisor (PID 1) runs as root, the program as uid 65534 (identity.py): its "
+        "descriptors cannot be opened, under runc (it is also non-dumpable) and gVisor alike (which "
+        "opened them for a same-uid program, where only the missing nonce gave the forged answer "
+        "away: the host still judges a line without it tampered); the program just fails",
     ),
     Technique(
         "gc_scan",
