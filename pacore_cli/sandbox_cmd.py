@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from pacore_cli.signals import run_async
 from pacore_core.config import Settings, cli_flag
-from pacore_core.errors import PacoreError, UsageError
+from pacore_core.errors import PacoreError, ProblemError, UsageError
 from pacore_core.sandbox_setup import sandbox_from_settings
 from sandbox import (
     Candidate,
@@ -54,6 +54,9 @@ def add_parser(subparsers: Any) -> None:
     tests.add_argument(
         "--io-dir", type=Path, help="directory of NAME.in / NAME.out pairs (or a JSON list file)"
     )
+    run_p.add_argument("--no-validate-input", action="store_true",
+                       help="with --problem: do not run the package's input validators on its tests "
+                       "first (docs/judge.md)")  # fmt: skip
     run_p.add_argument("--entry-point", help="function passed to check() (default: last def)")
     run_p.add_argument("--backend", choices=["docker", "local"], default=None,
                        help="default: `sandbox` in [tool.pacore], $PACORE_SANDBOX, or docker")  # fmt: skip
@@ -197,6 +200,7 @@ def _language(args: argparse.Namespace) -> str:
 async def _judge_problem(settings: Settings, limits: Limits, args: argparse.Namespace, code: str) -> Verdict:
     """The contestant's check before submitting: every test of the problem (public first),
     with the problem's checker/interactor and limits; the first failing test's verdict."""
+    from pacore_core.input_validation import validate_inputs
     from pacore_core.loaders import load_problem
     from pacore_core.verification import verify_code
 
@@ -207,6 +211,8 @@ async def _judge_problem(settings: Settings, limits: Limits, args: argparse.Name
         problem = problem.model_copy(update={"limits": problem.limits.model_copy(update=override)})
     sandbox = _make_sandbox(settings)
     try:
+        if not args.no_validate_input:  # invalid test data is the problem's error (exit 2)
+            await validate_inputs(sandbox, problem)
         result = await verify_code(sandbox, problem, code, limits)
     finally:
         await sandbox.close()
@@ -259,6 +265,8 @@ def _run(args: argparse.Namespace) -> int:
         else:
             candidate = Candidate(language=_language(args), code=code)
             verdict = run_async(_run_once(settings, limits, candidate, suite))
+    except ProblemError as exc:  # the package's test data or its validator (input_validation)
+        return _fail(args, exc.render(cli_flag), 2)
     except PacoreError as exc:  # the sandbox is not set up (engine, image, runtime)
         return _fail(args, exc.render(cli_flag), 2 if exc.setting else 1)
     if args.json:

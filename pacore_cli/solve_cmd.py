@@ -72,6 +72,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--in-place", action="store_true",
                    help="with --all: write each implementation into its file as it is solved")
     add_evidence_flags(p)
+    p.add_argument("--no-validate-input", action="store_true",
+                   help="do not run a package's input validators on its tests first (docs/judge.md)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
@@ -131,6 +133,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     try:
         sandbox = open_sandbox(settings)
         try:
+            await _validate_inputs(args, problem, sandbox)
             problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox))
             result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
                                        console, args.page)
@@ -141,6 +144,19 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
         await backend.close()
     model = getattr(backend, "model", None) or settings.server.model
     return _report(args, console, problem, settings, (backend.name, model), result)
+
+
+async def _validate_inputs(args: argparse.Namespace, problem: Problem, sandbox: Sandbox) -> None:
+    """A package's input validators on its tests, before any round: invalid data is a usage
+    error naming the file (pacore_core/input_validation.py)."""
+    from pacore_core.input_validation import InvalidTestData, validate_inputs
+
+    if problem.input_validators is None or getattr(args, "no_validate_input", False):
+        return
+    try:
+        await validate_inputs(sandbox, problem)
+    except InvalidTestData as e:
+        raise UsageError(e.render(cli_flag)) from None
 
 
 def solve_flag(key: str) -> str:

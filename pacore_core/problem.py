@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pacore_core.excerpt import MIN_SHOWN_CHARS, SHOWN_TESTS_CHARS, excerpt
-from sandbox.models import MIN_MEMORY_MB, CallSuite, IOSuite, Language, Limits, TestSuite
+from sandbox.models import MIN_MEMORY_MB, CallSuite, IOSuite, JudgeProgram, Language, Limits, TestSuite
 
 Visibility = Literal["public", "hidden", "oracle"]
 
@@ -26,6 +26,16 @@ class ProblemLimits(BaseModel):
         if self.memory_mb is not None:
             update["memory_mb"] = max(self.memory_mb, MIN_MEMORY_MB)
         return base.model_copy(update=update)
+
+
+class InputValidators(BaseModel):
+    """A package's input validators (Kattis: `prog [args] < test.in`, exit 42 valid, 43
+    invalid), run on every test input before any candidate (pacore_core/input_validation.py)."""
+
+    programs: dict[str, JudgeProgram]  # validator name (its file or folder) -> program
+    args: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, description="test name -> validator name -> its arguments")
+    files: dict[str, str] = Field(default_factory=dict, description="test name -> its .in file")
 
 
 class Problem(BaseModel):
@@ -60,6 +70,7 @@ class Problem(BaseModel):
         default=None, description="the problem's own time/memory limits"
     )
     interactive: bool = False
+    input_validators: InputValidators | None = None
     weak_verification: bool = Field(
         default=False,
         description="tests are examples (a docstring's, a statement's samples) or model-written: "

@@ -9,6 +9,10 @@ Both:    data/sample/*.in + .ans (public: shown and run), data/secret/**/*.in + 
          (hidden: only run), groups as sub-directories of data/secret with a testdata.yaml
          (or test_group.yaml) giving `output_validator_flags`/`output_validator_args`;
          `.interaction` samples of interactive problems are shown in the statement.
+Input validators (`input_validators/`, `input_validator/`, legacy `input_format_validators/`:
+each source file or folder one validator, `input_validator_args` / `input_validator_flags`
+per group) are read here and run on every test input before any candidate
+(pacore_core/input_validation.py).
 A scoring problem counts as solved when every test (so every group) is accepted. The time
 limit is `limits.time_limit`, else a `.timelimit` file (problemtools writes one), else the
 configured one; `limits.memory` is in MiB.
@@ -21,13 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from pacore_core.loaders.common import ProblemLoadError, read_text
-from pacore_core.loaders.judge_files import read_program
-from pacore_core.problem import Problem, ProblemLimits, io_examples_text
+from pacore_core.loaders.judge_files import language_of, read_program
+from pacore_core.problem import InputValidators, Problem, ProblemLimits, io_examples_text
 from pacore_core.prompting import Templates
 from pacore_core.statement import io_statement
 from sandbox.models import IOSuite, IOTest, JudgeProgram, Language
 
 STATEMENT_DIRS = ("statement", "problem_statement")
+INPUT_VALIDATOR_DIRS = ("input_validators", "input_validator", "input_format_validators")
+ALL_VALIDATORS = "*"  # input validator arguments that apply to every validator
 GROUP_FILES = ("test_group.yaml", "testdata.yaml")
 INTERACTIVE_NOTE = (
     "This is an interactive problem: your program talks to an interactor over standard "
@@ -156,6 +162,50 @@ def _tests(data: Path, part: str, with_flags: bool) -> list[IOTest]:
     return tests
 
 
+def _input_args(group: Path, inherited: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A group's input validator arguments: one list for all validators, or by name."""
+    for name in GROUP_FILES:
+        if (group / name).is_file():
+            conf = _yaml(group / name)
+            value = conf.get("input_validator_args", conf.get("input_validator_flags"))
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                return {str(k): _flags(v, group / name) for k, v in value.items()}
+            return {ALL_VALIDATORS: _flags(value, group / name)}
+    return inherited
+
+
+def _input_validators(d: Path, data: Path, tests: list[IOTest]) -> InputValidators | None:
+    """Every input validator of the package (sources of an unregistered language, such as
+    checktestdata or VIVA scripts, are not run: docs/judge.md), with each test's arguments."""
+    programs = {}
+    for folder in (d / n for n in INPUT_VALIDATOR_DIRS):
+        if not folder.is_dir():
+            continue
+        for entry in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+            if entry.is_dir() or language_of(entry) is not None:
+                programs[entry.stem if entry.is_file() else entry.name] = read_program(entry, "kattis_input")
+    if not programs:
+        return None
+    by_dir: dict[Path, dict[str, list[str]]] = {}
+    args: dict[str, dict[str, list[str]]] = {}
+    files = {}
+    for test in tests:
+        inp = data / f"{test.name}.in"
+        files[test.name] = str(inp)
+        inherited: dict[str, list[str]] = {}
+        for rel in [p for p in reversed(inp.relative_to(data).parents) if p != Path(".")]:
+            group = data / rel
+            if group not in by_dir:
+                by_dir[group] = _input_args(group, inherited)
+            inherited = by_dir[group]
+        wanted = {name: inherited.get(name, inherited.get(ALL_VALIDATORS, [])) for name in programs}
+        if any(wanted.values()):
+            args[test.name] = wanted
+    return InputValidators(programs=programs, args=args, files=files)
+
+
 def _interactions(data: Path) -> str | None:
     found = sorted((data / "sample").glob("*.interaction")) if (data / "sample").is_dir() else []
     parts = [f"Sample interaction {p.stem} (> your program, < the interactor):\n{read_text(p).rstrip()}"
@@ -246,5 +296,6 @@ def load_package(d: Path, language: Language | None, templates: Templates | None
         public_tests_text=samples_text,
         limits=_limits(d, meta, where),
         interactive=interactive,
+        input_validators=_input_validators(d, data, [*public, *hidden]),
         weak_verification=not hidden,
     )
