@@ -43,7 +43,7 @@ from pacore_core.record import (
     TrajectoryRecord,
     Verification,
 )
-from pacore_core.selection import Leader, SelectionResult, select
+from pacore_core.selection import Leader, SelectionResult, passed_own_tests, select
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
 from sandbox.models import ProbeSuite
@@ -412,7 +412,8 @@ class Engine:
         )
         self._apply_choice(result, choice)
         if choice.chosen is not None and choice.chosen.code is not None:  # the same words, no evidence
-            result.assurance = plain_assurance(problem, self.config.select_on, result.verification.ok)
+            own = passed_own_tests(result.verification)  # the oracle's verdict is said apart
+            result.assurance = plain_assurance(problem, self.config.select_on, own)
 
     @staticmethod
     def _apply_choice(result: RunResult, choice: SelectionResult, *,

@@ -47,6 +47,17 @@ def selection_score(v: Verification | None, select_on: SelectOn) -> tuple[int, i
     return v.passed - oracle.passed, v.total - oracle.total
 
 
+def passed_own_tests(v: Verification) -> bool:
+    """Every test but the oracle's passed: the assurance names the oracle's verdict apart
+    ("passed your tests + disagreed with the brute force on ...")."""
+    if v.ok:
+        return True
+    oracle = v.oracle
+    if oracle is None or v.verdict == "tampered":
+        return False
+    return v.total > oracle.total and v.passed - oracle.passed == v.total - oracle.total
+
+
 def oracle_passed(v: Verification | None) -> int:
     """Generated inputs on which the program matched the brute force (0 without an oracle)."""
     return v.oracle.passed if v is not None and v.oracle is not None else 0

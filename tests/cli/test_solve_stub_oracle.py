@@ -127,10 +127,13 @@ def test_a_brute_beside_the_stub_is_used_without_flags(tmp_path: Path, docker_re
     (tmp_path / "maxsub.py").write_text(STUB + "\n\n" + beside)
     script = by_round([fence(WRONG), fence(RIGHT), fence(WRONG), fence(WRONG)], fence(WRONG))
     with ScriptedServer(script) as srv:
-        out = _solve(tmp_path, srv)
+        out = _solve(tmp_path, srv, "--html", "run.html")
         off = _solve(tmp_path, srv, "--oracle", "off")
     assert out["_exit"] == 0, out["_stderr"]
     assert out["oracle"]["brute_function"] == "max_subarray_brute"
+    page = (tmp_path / "run.html").read_text()
+    assert (f"Oracle: the brute force <code>max_subarray_brute</code> (python) on {out['oracle']['inputs']} "
+            "inputs drawn from the stub's type hints") in page
     assert "best = cur = nums[0]" in out["code"] and "matched the brute force" in out["assurance"]
     assert off["oracle"] is None and "best = cur = 0" in off["code"]  # off: ignored
 
@@ -141,3 +144,18 @@ def test_oracle_on_without_a_brute_force_is_a_usage_error(tmp_path: Path) -> Non
                   "--model", "m"], cwd=tmp_path)  # fmt: skip
     assert out.code == 2
     assert "write `<stub>_brute` by a stub" in json.loads(out.stdout)["error"]
+
+
+def test_an_answer_disagreeing_with_the_brute_force_is_never_solved(tmp_path: Path,
+                                                                    docker_ready: None) -> None:
+    _files(tmp_path)
+    with ScriptedServer(by_round(fence(WRONG), fence(WRONG))) as srv:
+        out = _solve(tmp_path, srv, "--brute", "brute.py")
+    # every candidate passes my test; none matches the brute force: not solved, and said so
+    assert out["_exit"] == 1 and out["status"] == "unsolved", out["_stderr"]
+    assert out["verification"]["public"] == {"passed": 1, "total": 1}
+    oracle = out["verification"]["oracle"]
+    assert 0 < oracle["passed"] < oracle["total"]
+    wrong = oracle["total"] - oracle["passed"]
+    assert out["assurance"] == (f"passed your tests + disagreed with the brute force on {wrong} of "
+                                f"{oracle['total']} generated inputs")
