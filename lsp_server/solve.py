@@ -331,14 +331,14 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
             runs.changed(ctx.solve_id)
 
     problem, oracle = await with_brute_force(ctx, problem, sandbox, config, progress.say)
-    for note in oracle.notes if oracle is not None else []:
-        log.info("solve %s: %s", ctx.solve_id, note)
     pool = await _repair_seed(ctx, problem, sandbox, config.limits, progress) if ctx.fix else None
     engine = Engine(backend, sandbox, config, on_event=on_event, name_setting=editor_setting, pool=pool)
     if run is not None:  # its page, live while it runs (`pacore.runPage`)
         run.problem, run.config, run.engine = problem, config, engine
     result = await engine.solve(problem)
     result.oracle = oracle
+    if oracle is not None:  # e.g. inputs the brute force gave no answer on: in the report's detail
+        result.warnings.extend(oracle.notes)
     return result
 
 

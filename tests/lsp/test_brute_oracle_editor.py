@@ -74,6 +74,7 @@ async def test_brute_beside_the_stub_is_the_oracle(session_factory: Any, require
         n = int(m.group(1))
         assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
         assert "disagreed with the brute force" in full["selected"]["reason"]
+        assert "max_subarray([]): raised ValueError" in full["detail"]  # the input it has no answer on
         # the wrong final synthesis was not the answer: the edit holds the right program
         await wait_for(lambda: s.edits, 30, "the edit")
         new = apply_text_edits(s.text, list(s.edits[0].edit.document_changes[0].edits))
