@@ -8,6 +8,7 @@ numbered name if that exists), opened, and left for the user to review, edit or 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,17 @@ def _free_path(module: Path) -> Path:
     return path
 
 
+def _create_beside(module: Path, text: str) -> Path:
+    """Write `text` to a new test file beside `module` ("x": never over an existing file)."""
+    path = _free_path(module)
+    try:
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise fail(f"{CMD_WRITE_AGREED}: cannot create {path}: {e.strerror}") from None
+    return path
+
+
 async def write_agreed_tests(ls: PacoreLanguageServer, args: tuple[Any, ...]) -> dict[str, str]:
     """Create the test file for the solve named in `args` (default: the latest) and show it."""
     solve_id = args[0].get("solveId") if args and isinstance(args[0], dict) else ls.last_report
@@ -70,12 +82,7 @@ async def write_agreed_tests(ls: PacoreLanguageServer, args: tuple[Any, ...]) ->
     module = to_fs_path(rep.uri)
     if module is None:
         raise fail(f"{CMD_WRITE_AGREED}: {rep.uri} is not a file")
-    path = _free_path(Path(module))
-    try:
-        with open(path, "x", encoding="utf-8") as fh:  # "x": never over an existing file
-            fh.write(rep.agreed_tests)
-    except OSError as e:
-        raise fail(f"{CMD_WRITE_AGREED}: cannot create {path}: {e.strerror}") from None
+    path = await asyncio.to_thread(_create_beside, Path(module), rep.agreed_tests)
     uri = from_fs_path(str(path)) or path.as_uri()
     try:
         await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))

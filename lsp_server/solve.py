@@ -18,6 +18,7 @@ from pygls.uris import to_fs_path
 from lsp_server.brute_oracle import with_brute_force
 from lsp_server.edits import finish
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
+from lsp_server.locate import solve_root
 from lsp_server.preflight import (
     PreflightError,
     check_collection,
@@ -171,13 +172,8 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool = Fal
     if (other := ls.jobs.running_on(key)) is not None:
         raise fail(f"a PaCoRe solve ({other.solve_id}) is already running on "
                    f"`{target.qualname}`; wait for it or cancel it (command {CMD_CANCEL})")
-    root_str = ls.workspace.root_path
-    root = Path(root_str) if root_str else path.parent
     settings = ls.settings_for(path.parent)
-    try:
-        relpath = path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        root, relpath = path.parent, path.name
+    root, relpath = await asyncio.to_thread(solve_root, ls.workspace.root_path, path)
     tests = await asyncio.to_thread(
         discover, root, relpath, target.name, docstring=target.docstring,
         test_paths=settings.editor.test_paths,

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pygls.uris import from_fs_path, to_fs_path
 
 from lsp_server.edits import plan_final_edit, supports_document_changes, text_edits, workspace_edit
+from lsp_server.locate import solve_root
 from lsp_server.preflight import check_docker
 from lsp_server.protocol import fail, invalid
 from lsp_server.report import build_report
@@ -88,11 +89,7 @@ async def start_solve_all(ls: PacoreLanguageServer, a: SolveAllArgs) -> SolveAll
         if a.version is not None and version is not None and a.version != version:
             raise fail(f"the document changed since the action was offered (version "
                        f"{a.version}, now {version}); ask for the code action again")
-        root = Path(root_str) if root_str else path.parent
-        try:
-            rel = path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            root, rel = path.parent, path.name
+        root, rel = await asyncio.to_thread(solve_root, root_str, path)
         texts[rel] = doc.text
         target_path, key = path, FunctionKey(a.uri, ALL_KEY)
     else:

@@ -36,7 +36,8 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
     async def main() -> T:
         task = asyncio.current_task()
-        assert task is not None
+        if task is None:  # asyncio.run runs main() as a task: never None
+            raise RuntimeError("run_async's main() is not running as a task")
         _main_tasks.append((asyncio.get_running_loop(), task))
         try:
             return await coro

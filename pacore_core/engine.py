@@ -353,7 +353,7 @@ class Engine:
         if previous is not None:
             groups, merge_cuts = reference_groups(
                 previous, problem.language, merge=cfg.include_verdicts,
-                rng=random.Random(f"{cfg.seed}:{round_index}"),
+                rng=random.Random(f"{cfg.seed}:{round_index}"),  # noqa: S311  (a reproducible shuffle, no secret)
             )
 
         def render(g: MessageGroup, level: int) -> str:

@@ -58,7 +58,7 @@ class Templates:
             keep_trailing_newline=False,
             trim_blocks=trim,
             lstrip_blocks=trim,
-            autoescape=False,
+            autoescape=False,  # noqa: S701  (prompts are plain text for a model, not HTML)
         )
 
     def render_statement(self, template_name: str, /, **values: Any) -> str:

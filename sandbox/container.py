@@ -33,6 +33,9 @@ POLL_S = 0.5
 # address space): a fork bomb held to 68 tasks inside measured 1,150-1,300 on the host,
 # and reaching the host limit crashes the sentry (exit 2, read as an infrastructure fault)
 GVISOR_PIDS_HEADROOM = 4096
+# the container's own tmpfs (mounted below, private to it): the host's /tmp is never seen
+CONTAINER_TMP = "/tmp"  # noqa: S108
+JOB_WORKDIR = f"{CONTAINER_TMP}/job"
 
 
 class ContainerSpec(BaseModel, frozen=True):
@@ -88,7 +91,7 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "labels": {LABEL: "1", OWNER_PID: str(os.getpid()), OWNER_HOST: socket.gethostname()},
         "network_mode": "none",
         "read_only": True,
-        "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={spec.tmpfs_mb}m,mode=1777"},
+        "tmpfs": {CONTAINER_TMP: f"rw,exec,nosuid,nodev,size={spec.tmpfs_mb}m,mode=1777"},
         "shm_size": "16m",
         # the supervisor starts as root with three capabilities and no file ones; each test
         # process takes its own user for good before it execs: the candidate's (65534) or,
@@ -110,8 +113,8 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
             Ulimit(name="fsize", soft=max(fsize, 256 << 20), hard=max(fsize, 256 << 20)),
             Ulimit(name="core", soft=0, hard=0),
         ],
-        "environment": {"LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},
-        "working_dir": "/tmp",
+        "environment": {"LANG": "C.UTF-8", "HOME": CONTAINER_TMP, "PYTHONDONTWRITEBYTECODE": "1"},
+        "working_dir": CONTAINER_TMP,
         "hostname": "sandbox",
     }
     if spec.runtime:

@@ -22,7 +22,14 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from sandbox.container import ContainerSpec, SupervisorGone, WarmContainer, nproc_limit, remove_stale
+from sandbox.container import (
+    JOB_WORKDIR,
+    ContainerSpec,
+    SupervisorGone,
+    WarmContainer,
+    nproc_limit,
+    remove_stale,
+)
 from sandbox.errors import SandboxError
 from sandbox.images import IMAGE, ImageError, ensure_image, image_state
 from sandbox.jobs import (
@@ -233,10 +240,10 @@ class DockerSandbox:
         try:
             if isinstance(suite, ProjectSuite):  # may pack the project: off the event loop
                 job = await asyncio.to_thread(
-                    build_job, candidate, suite, limits, workdir="/tmp/job", nproc=nproc
+                    build_job, candidate, suite, limits, workdir=JOB_WORKDIR, nproc=nproc
                 )
             else:
-                job = build_job(candidate, suite, limits, workdir="/tmp/job", nproc=nproc)
+                job = build_job(candidate, suite, limits, workdir=JOB_WORKDIR, nproc=nproc)
         except SandboxFailure as exc:
             return failure_verdict(suite, "sandbox_error", str(exc), backend=self.name,
                                    duration_s=0.0)  # fmt: skip

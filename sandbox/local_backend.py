@@ -160,7 +160,8 @@ class LocalSandbox:
         """Send the job; append progress lines (each moves the watchdog's deadline) to
         `progress` until the answer, which is returned (None: the supervisor ended without
         one). Raises TimeoutError when the deadline passes."""
-        assert proc.stdin is not None and proc.stdout is not None
+        if proc.stdin is None or proc.stdout is None:  # started with both piped (above)
+            raise RuntimeError("the local supervisor was started without its pipes")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._watchdog.first(suite, limits, candidate)
         with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # it died: read why below

@@ -73,8 +73,9 @@ def _opted_in(rel: str, include: list[str]) -> bool:
 def _git_files(root: Path) -> list[str] | None:
     """Tracked + untracked-not-ignored files, or None when `root` is not in a work tree."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        # fixed argv, no shell: the user's own git, found on PATH
+        done = subprocess.run(  # noqa: S603
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):

@@ -70,7 +70,9 @@ class InputGenerator:
         self.backend = backend
         self._cache: dict[str, InputSet] = {}
         source = resources.files("pacore_core.templates").joinpath(INPUTS_TEMPLATE).read_text()
-        self._template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source)
+        self._template = jinja2.Environment(
+            undefined=jinja2.StrictUndefined, autoescape=False  # noqa: S701  (a prompt, not HTML)
+        ).from_string(source)
 
     async def inputs(self, problem: Problem, *, seed: int, temperature: float = 0.7) -> InputSet:
         key = hashlib.sha256(f"{seed}\0{problem.statement}\0{problem.probe_entry_point}".encode()).hexdigest()
@@ -103,14 +105,13 @@ class InputGenerator:
                     seen.add(text)
                     out.inputs.append(ProbeInput(name=f"t{len(out.inputs)}", source="hypothesis", args=text))
         if self.settings.model_inputs and self.backend is not None and self.backend.name != "replay":
-            await self._ask_model(problem, sig, seed, temperature, out, seen)
+            await self._ask_model(self.backend, problem, sig, seed, temperature, out, seen)
         return out
 
     async def _ask_model(
-        self, problem: Problem, sig: FunctionSignature | None, seed: int, temperature: float,
-        out: InputSet, seen: set[str],
+        self, backend: Backend, problem: Problem, sig: FunctionSignature | None, seed: int,
+        temperature: float, out: InputSet, seen: set[str],
     ) -> None:  # fmt: skip
-        assert self.backend is not None
         if problem.mode == "function" and sig is None:
             return
         prompt = self._template.render(
@@ -123,7 +124,7 @@ class InputGenerator:
         )  # fmt: skip
         text = ""
         try:
-            async with aclosing(self.backend.sample(request)) as stream:
+            async with aclosing(backend.sample(request)) as stream:
                 async for traj in stream:
                     out.completion_tokens += traj.completion_tokens
                     out.prompt_tokens += traj.prompt_tokens
@@ -150,11 +151,10 @@ class InputGenerator:
                 why = "the arguments cannot be written back as literals"
             if why is None and literal is not None and len(literal) > self.settings.max_input_chars:
                 why = f"longer than {self.settings.max_input_chars} characters"
-            if why is not None:
+            if why is not None or literal is None:
                 rejected += 1
                 out.notes.append(f"model input {line[:80]!r} rejected: {why}")
                 continue
-            assert literal is not None
             if literal in seen or taken >= self.settings.model_inputs:
                 continue
             seen.add(literal)

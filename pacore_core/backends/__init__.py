@@ -76,7 +76,8 @@ def _discover_on_any(urls: list[str], api_key: str | None) -> str:
             return discover_model(url, api_key)
         except BackendConfigError as e:
             first = first or e
-    assert first is not None
+    if first is None:  # no endpoint at all (make_backend checks before)
+        raise BackendConfigError("no model server configured", setting="base_url", fix=_NO_SERVER_FIX)
     raise first
 
 

@@ -106,7 +106,7 @@ class OpenAIBackend:
         self._sem = asyncio.Semaphore(max_concurrency)
         self._tokenizer = ServerTokenizer(self._client, model, lambda: self.root_url, self._headers)
         self._n_supported: bool | None = None
-        self._token_param = "max_tokens"
+        self._length_param = "max_tokens"
         self._context_window: int | None = None
 
     # -- URLs and headers --------------------------------------------------------------------
@@ -270,8 +270,8 @@ class OpenAIBackend:
             ) from None
         if e.status == 404:
             raise await self._not_found_error(url, e.detail) from None
-        if e.status == 400 and self._token_param == "max_tokens" and wants_max_completion_tokens(e.detail):
-            self._token_param = "max_completion_tokens"
+        if e.status == 400 and self._length_param == "max_tokens" and wants_max_completion_tokens(e.detail):
+            self._length_param = "max_completion_tokens"
             return True
         overflow = parse_context_overflow(e.detail) if e.status == 400 else None
         if overflow is not None:
@@ -305,7 +305,7 @@ class OpenAIBackend:
             "messages": list(request.messages),
             "temperature": request.temperature,
             "top_p": request.top_p,
-            self._token_param: call.max_tokens,
+            self._length_param: call.max_tokens,
             "n": len(call.remaining),
         }
         if call.seed is not None:

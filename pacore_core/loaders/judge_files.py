@@ -81,7 +81,9 @@ def read_program(path: Path, convention: Convention, *, args: list[str] | None =
         files = {**siblings, path.name: read_text(path)}
         main = path.name
     language = language_of(Path(main))
-    assert language is not None  # _main_file picks a source of a known language
+    if language is None:  # _main_file picks a source of a known language
+        raise ProblemLoadError(f"{path / main}: cannot tell the language of this program; "
+                               f"use one of {_extensions()}")
     return JudgeProgram(convention=convention, language=language, files=files, main=main,
                         args=list(args or []))  # fmt: skip
 

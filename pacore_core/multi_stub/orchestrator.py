@@ -88,6 +88,13 @@ class SolveAll:
         self._snapshot: ProjectSnapshot | None = None
         self._run_suite = run_suite
 
+    @property
+    def snapshot(self) -> ProjectSnapshot:
+        """The project as `run` found it: taken first thing, before any stub's task starts."""
+        if self._snapshot is None:
+            raise RuntimeError("SolveAll.run takes the project snapshot before solving")
+        return self._snapshot
+
     # -- the run ----------------------------------------------------------------------------
 
     async def run(self) -> SolveAllReport:
@@ -141,9 +148,8 @@ class SolveAll:
             return StubOutcome.model_validate({"stub": ref.id, "file": ref.relpath,
                                                "function": ref.qualname, **base, **kw})
 
-        assert self._snapshot is not None
         try:
-            setup = await asyncio.to_thread(self._setup, refs, self._snapshot)
+            setup = await asyncio.to_thread(self._setup, refs, self.snapshot)
         except (NoTests, SpliceError) as e:
             return {r: outcome(r, status="error", error=str(e)) for r in refs}, None
         config = self.settings.run
@@ -205,10 +211,9 @@ class SolveAll:
     # -- the whole suite --------------------------------------------------------------------
 
     async def _suite(self, overlay: dict[str, str]) -> Verdict:
-        assert self._snapshot is not None
         suite = ProjectSuite(root=self.plan.root, overlay=overlay, node_ids=[],
                              include=self.settings.editor.project_include,
-                             snapshot=self._snapshot)
+                             snapshot=self.snapshot)
         return await self.sandbox.run(Candidate(code=""), suite, self.settings.run.limits)
 
     async def _final_suite(self, baseline: asyncio.Task[Verdict]) -> SuiteRun:

@@ -153,7 +153,8 @@ def splice(
     if cfn is None:
         raise SpliceError(f"the candidate defines no function named `{target.name}`")
     cblock = cfn.child_by_field_name("body")
-    assert cblock is not None
+    if cblock is None:
+        raise SpliceError(f"the candidate's `{target.name}` has no body")
     kept = list(cblock.named_children)
     if keep_docstring and kept and kept[0].type == "expression_statement" and \
             kept[0].named_children and kept[0].named_children[0].type in (

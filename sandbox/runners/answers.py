@@ -13,6 +13,7 @@ candidate patching this module's globals changes nothing.
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
 import os
 from collections.abc import Callable
@@ -184,13 +185,14 @@ _PROBES = (-987654321, "pacore: a value nothing equals", ("pacore",), [None, "pa
 def _equal_to_anything(value: Any, probes: tuple[Any, ...] = _PROBES, probe_type: Any = _Probe) -> bool:
     """Whether `value` claims to equal unrelated values (a fresh object, an odd int, a string,
     a tuple, a list): what an `__eq__` that returns True, or True for a type, does."""
-    for probe in (probe_type(), *probes):
-        try:
-            if (value == probe) is True or (value != probe) is False:
-                return True
-        except Exception:  # a comparison that raises claims nothing
-            continue
-    return False
+    return any(_claims_equal(value, probe) for probe in (probe_type(), *probes))
+
+
+def _claims_equal(value: Any, probe: Any) -> bool:
+    try:
+        return (value == probe) is True or (value != probe) is False
+    except Exception:  # a comparison that raises claims nothing
+        return False
 
 
 def watched(function: Any, alarm: Callable[[str], None], inspect: Any = faking_type) -> Callable[..., Any]:
@@ -208,10 +210,8 @@ def watched(function: Any, alarm: Callable[[str], None], inspect: Any = faking_t
         return result
 
     for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
-        try:
+        with contextlib.suppress(Exception):  # a callable object without the attribute
             setattr(candidate, attr, getattr(function, attr))
-        except Exception:  # a callable object without the attribute
-            continue
     candidate.__wrapped__ = function  # type: ignore[attr-defined]
     return candidate
 
