@@ -431,7 +431,8 @@ def supervise(
         child.reap(0)
     kill_descendants()
     status = child.exit_status
-    assert status is not None
+    if status is None:  # reap(0) above waits for it
+        raise RuntimeError(f"child {child.pid} ended without an exit status")
     peak_kb = memory.peak(child) if memory is not None else 0
     kept = bytes(stdout[:stdout_cap])
     return {
