@@ -23,7 +23,9 @@ nothing warmed up (median of three), per backend.
 Data mode (docs/sandbox.md, "Verdicts a candidate cannot forge") judges HumanEval checks on
 the host; rows `runc-inprocess` (the same checks kept in process, under the guard, by one
 inert line that makes them irreducible) and `runc-before` (in-process checks on an image
-built from the runners before the guard, `--before-image`) measure what it costs.
+built from the runners before the guard, `--before-image`, made by `bench/before_image.py`)
+measure what it costs; `bench/bench_guard_cpu.py` measures the same as CPU per job, which a
+loaded machine disturbs much less than throughput.
 `--repeat` runs the chosen rows that many times, interleaved, so a changing load hits all.
 """
 

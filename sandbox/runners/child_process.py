@@ -8,6 +8,7 @@ channel together, while feeding stdin, never deadlocks on a full pipe.
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import io
 import json
@@ -29,6 +30,7 @@ ALARM_FD = 4  # the guard's alarms (guard.py): whatever arrives here makes the r
 ALARM_KEEP = 4096
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 MEMORY_TICK_S = 0.01  # how often a watched test process's resident size is sampled
+LAZY_POLL_S = 0.02  # how often a lazily read result channel is drained while the test runs
 STDERR_KEEP = 64 * 1024  # head + tail of stderr kept per test process
 STDERR_FLOOD_KB = 8192  # default: stderr beyond this is a flood, cut off
 
@@ -157,9 +159,9 @@ def memory_watch(limits: dict[str, Any]) -> MemoryWatch:
 
 
 def _channel() -> tuple[int, int]:
-    """A one-way result channel: (supervisor's end, child's end) of a Unix socket pair."""
-    import _socket
-
+    """A one-way result channel: (supervisor's end, child's end) of a Unix socket pair.
+    `_socket` is imported with this module: a module loaded after the guard's walk makes the
+    next fork walk again (~130 ms, in the supervisor and in that test process)."""
     ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
     return ours.detach(), theirs.detach()
 
@@ -191,7 +193,7 @@ def spawn(
     if guard:
         import guard as guard_module
 
-        guard_module.TRUST.refresh()  # here, before the fork: children share the walk
+        guard_module.prepare()  # here, before the fork: children share the walk and the hook
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -295,6 +297,7 @@ def supervise(
     stderr_keep: int = STDERR_KEEP,
     on_event: Any = None,
     memory: MemoryWatch | None = None,
+    lazy_results: bool = False,
 ) -> dict:
     """Wait for the child under a wall-clock deadline and per-stream caps; never deadlock.
 
@@ -304,6 +307,9 @@ def supervise(
     `on_event(event)` may return a new deadline (a fresh per-test budget) or None.
     With `memory`, the process is stopped once its resident size passes the limit
     (`reason` "memory_limit"), and `peak_kb` / `over_memory` say what it used at its peak.
+    `lazy_results`: after the first event, the result channel is read every `LAZY_POLL_S` and
+    at the end rather than as each line arrives (one test made of many calls: a wake-up per
+    call cost more than the calls); the lines and their checks are the same.
     """
     start = time.monotonic()
     deadline = start + timeout_s
@@ -322,6 +328,7 @@ def supervise(
         os.close(stdin_fd)
         stdin_fd = -1
     open_fds = {fd: name for name, fd in child.fds.items()}
+    result_fd = child.fds.get("result", -1)
     for fd in open_fds:
         os.set_blocking(fd, False)
     pidfd = -1
@@ -352,7 +359,8 @@ def supervise(
             continue
         if now >= deadline and reason is not None:
             break
-        rlist = list(open_fds)
+        quiet = lazy_results and bool(events) and child.exit_status is None and result_fd in open_fds
+        rlist = [fd for fd in open_fds if not (quiet and fd == result_fd)]
         if pidfd >= 0 and child.exit_status is None:
             rlist.append(pidfd)
         wlist = [stdin_fd] if stdin_fd >= 0 else []
@@ -361,10 +369,14 @@ def supervise(
             wait = min(wait, 0.01)
         if memory is not None and child.exit_status is None:
             wait = min(wait, MEMORY_TICK_S)
+        if quiet:
+            wait = min(wait, LAZY_POLL_S)
         try:
             readable, writable, _ = select.select(rlist, wlist, [], wait)
         except InterruptedError:
             continue
+        if quiet:
+            readable = [*readable, result_fd]  # whatever queued meanwhile (a non-blocking read)
         if writable:
             try:
                 n = os.write(stdin_fd, pending[:65536])

@@ -29,13 +29,9 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-ALARM_FD = 4
-# whose classes a candidate or a test may not patch: the harness and the test framework
-GUARDED_PACKAGES = frozenset(
-    {"pytest", "_pytest", "pluggy", "guard", "protocol", "run_check", "run_pytest", "run_calls",
-     "run_probe", "child_process", "suite_runners", "supervisor", "plain_data"}
-)  # fmt: skip
+from trust import TRUST
 
+ALARM_FD = 4
 _ALWAYS = {
     "gc.get_objects": "gc.get_objects (a scan of the interpreter's objects)",
     "gc.get_referrers": "gc.get_referrers (a walk of the interpreter's objects)",
@@ -56,190 +52,32 @@ _WATCHED = frozenset(
 )  # fmt: skip
 
 
-class Trust:
-    """The code objects of the harness and of every module loaded before the candidate.
-
-    Taken in the supervisor (forks inherit it) once per set of loaded modules, because the
-    walk costs tens of milliseconds; a frame whose code is not here is candidate or test code.
-    """
-
-    def __init__(self) -> None:
-        self.codes: dict[int, types.CodeType] = {}
-        self.types: dict[int, type] = {}
-        self.guarded: dict[int, str] = {}  # the harness's and pytest's classes: never patched
-        self.modules = 0
-        self.allowed_frames: frozenset[int] = frozenset()
-        self.indirect: dict[int, frozenset[int]] = {}
-        # reporter code -> (codes that may call it, codes that may stand between, their callers)
-        self.emitters: dict[int, tuple[frozenset[int], frozenset[int], frozenset[int]]] = {}
-        self.trace_restorers: frozenset[int] = frozenset()
-
-    def refresh(self) -> None:
-        """Walk the loaded modules again if any were added (the consumers are loaded first)."""
-        if len(sys.modules) == self.modules:
-            return
-        import collections  # noqa: F401  # the frame consumers, so their code is known
-        import enum  # noqa: F401
-        import logging  # noqa: F401
-        import traceback  # noqa: F401
-        import typing  # noqa: F401
-
-        seen: set[int] = set()
-        for name, module in list(sys.modules.items()):
-            namespace = getattr(module, "__dict__", None)
-            if isinstance(namespace, dict):
-                before = set(self.types)
-                for value in list(namespace.values()):
-                    self._add(value, seen, 0)
-                if name.split(".", 1)[0] in GUARDED_PACKAGES:
-                    for ident in set(self.types) - before:
-                        self.guarded[ident] = self.types[ident].__qualname__
-        frame: types.FrameType | None = sys._getframe()
-        while frame is not None:  # the supervisor's own stack (its __main__ code included)
-            self._code(frame.f_code)
-            frame = frame.f_back
-        self.allowed_frames = frozenset(_frame_consumers())
-        self.indirect = _indirect_consumers()
-        self.trace_restorers = frozenset(_trace_restorers())
-        self.emitters = self._reporters()
-        self.modules = len(sys.modules)
-
-    def _reporters(self) -> dict[int, tuple[frozenset[int], frozenset[int], frozenset[int]]]:
-        """Which harness functions report, and from where they are called."""
-        import run_calls
-        import run_check
-        import run_probe
-        import run_pytest
-        import suite_runners
-
-        def lambdas(function: Any) -> frozenset[int]:
-            return frozenset(id(c) for c in _nested(function.__code__) if c.co_name == "<lambda>")
-
-        pytest_machinery = frozenset(
-            ident for ident, code in self.codes.items() if _package(code) in ("_pytest", "pytest", "pluggy")
-        )
-        none: frozenset[int] = frozenset()
-        out = {
-            id(run_check.main.__code__): (lambdas(suite_runners.run_check), none, none),
-            id(run_calls.harness.__code__): (lambdas(run_calls.run_calls), none, none),
-            id(run_probe.harness.__code__): (lambdas(run_probe.run_function), none, none),
-        }
-        session = (
-            frozenset({id(run_pytest.main.__code__)}),
-            pytest_machinery,
-            lambdas(suite_runners.run_pytest),
-        )
-        for code in _nested(run_pytest.main.__code__):
-            if code.co_name.startswith("pytest_"):
-                out[id(code)] = session
-        return out
-
-    def _code(self, code: types.CodeType) -> None:
-        if id(code) in self.codes:
-            return
-        self.codes[id(code)] = code
-        for const in code.co_consts:
-            if type(const) is types.CodeType:
-                self._code(const)
-
-    def _add(self, value: Any, seen: set[int], depth: int) -> None:
-        if depth > 4 or id(value) in seen:
-            return
-        seen.add(id(value))
-        kind = type(value)
-        if kind is types.FunctionType:
-            self._code(value.__code__)
-            wrapped = value.__dict__.get("__wrapped__")
-            if wrapped is not None:
-                self._add(wrapped, seen, depth + 1)
-            # lambdas in defaults (`fn=lambda x: ...`) and functions a closure keeps
-            for held in (*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values()):
-                self._add(held, seen, depth + 1)
-            for cell in value.__closure__ or ():
-                try:
-                    self._add(cell.cell_contents, seen, depth + 1)
-                except ValueError:  # an empty cell
-                    continue
-        elif isinstance(value, type):
-            self.types[id(value)] = value
-            for member in list(vars(value).values()):
-                self._add(member, seen, depth + 1)
-        elif kind is staticmethod or kind is classmethod or kind is types.MethodType:
-            self._add(value.__func__, seen, depth + 1)
-        elif kind is property:
-            for accessor in (value.fget, value.fset, value.fdel):
-                if accessor is not None:
-                    self._add(accessor, seen, depth + 1)
+_PREPARED: list[Any] = []  # (trust's module count, install): built in the supervisor, once
 
 
-TRUST = Trust()
-
-
-def _nested(code: types.CodeType) -> list[types.CodeType]:
-    out = [code]
-    for const in code.co_consts:
-        if type(const) is types.CodeType:
-            out += _nested(const)
-    return out
-
-
-def _package(code: types.CodeType) -> str:
-    """The top-level package a code object's file belongs to (for pytest's machinery)."""
-    path = code.co_filename.replace(os.sep, "/")
-    for name in ("_pytest", "pytest", "pluggy"):
-        if f"/{name}/" in path:
-            return name
-    return ""
-
-
-def _frame_consumers() -> list[int]:
-    """Standard-library code that takes a frame and keeps it to itself: it may ask."""
-    import collections
-    import enum
-    import traceback
-    import typing
-
-    summaries: Any = traceback.StackSummary
-    found = [collections.namedtuple, getattr(typing, "_caller", None),
-             getattr(enum.EnumType, "_create_", None), summaries._extract_from_extended_frame_gen,
-             summaries.extract]  # fmt: skip
-    return [id(getattr(f, "__code__", None)) for f in found if f is not None]
-
-
-def _trace_restorers() -> list[int]:
-    """Standard-library code that calls `sys.settrace` only to put back the tracer it found
-    (doctest's runner, around every docstring it runs): it installs nothing new."""
-    import doctest
-
-    return [id(doctest.DocTestRunner.run.__code__)]
-
-
-def _indirect_consumers() -> dict[int, frozenset[int]]:
-    """Frame producers that hand the frame to their caller: allowed only when that caller
-    is a consumer (logging's `currentframe` for `findCaller`, traceback's walkers for its
-    summaries)."""
-    import logging
-    import traceback
-
-    stack: Any = traceback.StackSummary
-    summaries = frozenset(id(f.__code__) for f in (stack._extract_from_extended_frame_gen, stack.extract))
-    out: dict[int, frozenset[int]] = {
-        id(logging.currentframe.__code__): frozenset({id(logging.Logger.findCaller.__code__)}),
-        id(traceback.walk_tb.__code__): summaries,
-        id(traceback.walk_stack.__code__): summaries,
-    }
-    walker = getattr(traceback, "_walk_tb_with_full_positions", None)
-    if walker is not None:
-        out[id(walker.__code__)] = summaries
-    return out
+def prepare() -> None:
+    """Build the hook in the supervisor, before the fork: every test process shares it (a
+    closure built in each fork cost ~0.3 ms of page faults), and only fills in its own
+    channel and token when it arms. Rebuilt when the trust was walked again."""
+    TRUST.refresh()
+    if not _PREPARED or _PREPARED[0] != TRUST.modules:
+        _PREPARED[:] = [TRUST.modules, _build()]
 
 
 def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
     """Install the hook. From here on reports leave only through `emit` from harness frames.
+    The prepared installer is dropped as it installs: afterwards no Python object refers to
+    the hook, its channel or the token."""
+    if not _PREPARED:  # the supervisor prepares before forking; never walk again in a test
+        _PREPARED[:] = [TRUST.modules, _build()]
+    install = _PREPARED.pop()
+    _PREPARED.clear()
+    install(result_fd, token, alarm_fd)
 
-    Everything the hook uses is bound here, before the candidate can patch a module.
-    """
-    TRUST.refresh()
+
+def _build() -> Callable[[int, str, int], None]:
+    """The hook and its installer. Everything the hook uses is bound here, in the supervisor,
+    long before any candidate can patch a module."""
     codes = TRUST.codes
     guarded_types = TRUST.guarded
     trusted_type_ids = TRUST.types
@@ -252,7 +90,7 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
     getframe, frepr, istr, sstr = sys._getframe, float.__repr__, int.__repr__, str.__str__
     issub, dict_items = issubclass, dict.items
     escape = _json_escape()
-    tail = (',"token":' + escape(token) + "}\n").encode()
+    channel: list[Any] = [-1, -1, b""]  # result fd, alarm fd, the line's tail with the token
     busy: set[int] = set()
 
     def text(value: Any) -> str:
@@ -281,7 +119,7 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
 
     def alarm(reason: str) -> None:
         try:
-            write(alarm_fd, (reason.replace("\n", " ") + "\n").encode())
+            write(channel[1], (reason.replace("\n", " ") + "\n").encode())
         except OSError:  # the channel was closed: the process does not get to go on
             kill(getpid(), 9)
 
@@ -354,10 +192,10 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
                 refuse(f"a test report from outside the harness ({why})", caller)
             event_data = args[0]
             if type(event_data) is dict:
-                body = encode(event_data)
+                body, tail = encode(event_data), channel[2]
                 data = body[:-1].encode() + tail if body != "{}" else tail.replace(b",", b"{", 1)
                 while data:
-                    data = data[write(result_fd, data) :]
+                    data = data[write(channel[0], data) :]
             return
         if event in _ALWAYS:
             refuse(_ALWAYS[event], caller)
@@ -402,7 +240,12 @@ def arm(result_fd: int, token: str, *, alarm_fd: int = ALARM_FD) -> None:
             if type(code) is types.CodeType and id(code) in codes and untrusted_frame(caller) is not None:
                 refuse("running the harness's code in another namespace", caller)
 
-    sys.addaudithook(hook)
+    def install(result_fd: int, token: str, alarm_fd: int) -> None:
+        channel[:] = [result_fd, alarm_fd, (',"token":' + escape(token) + "}\n").encode()]
+        add_hook(hook)
+
+    add_hook = sys.addaudithook
+    return install
 
 
 def _foreign_descriptors(path: str, me: int) -> bool:

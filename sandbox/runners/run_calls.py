@@ -22,6 +22,7 @@ from typing import Any
 from answers import NotPlain, decode, encode
 from child_process import guarded, spawn, stream_caps, supervise
 from proc_control import oom_kills
+from run_pytest import _CountingStream  # loaded in the supervisor: a fork compiling it cost ~4 ms
 from trim_text import trim
 
 Progress = Callable[[dict[str, Any]], None]
@@ -87,8 +88,6 @@ def harness(
 ) -> None:
     """In the child: import the candidate once, then one report per call, in order; each
     report says where in stdout its call's output ends (`out_pos`)."""
-    from run_pytest import _CountingStream
-
     sys.path[:0] = [".", "src"]
     sys.dont_write_bytecode = True
     out = _CountingStream(sys.stdout)
@@ -165,7 +164,7 @@ def run_calls(job: dict[str, Any], progress: Progress | None = None) -> list[dic
         oom_before = oom_kills()
         child = spawn(job, lambda emit, c=pending: harness(emit, suite, c), guard=guarded(job))
         run = supervise(child, timeout_s=timeout + (0.0 if grouped else 5.0), on_event=on_event,
-                        **stream_caps(limits))  # fmt: skip
+                        lazy_results=grouped, **stream_caps(limits))  # fmt: skip
         alarms += run["alarms"]
         raw: bytes = run["stdout_bytes"]
         begin = 0

@@ -175,10 +175,11 @@ def serve(scratch: list[str], *, preload: bool) -> None:
         # bigger parent makes every fork slower (measured: a HumanEval check round trip went
         # from ~6-16 ms to ~5-8 ms without it), and a container serves one kind of suite
         with contextlib.suppress(Exception):
+            import run_calls  # noqa: F401  # data mode, most HumanEval-style checks
             import run_check  # noqa: F401
         import guard  # the harness's code objects, walked once while the pool fills
 
-        guard.TRUST.refresh()
+        guard.prepare()
     _write({"ready": True, "pid": os.getpid()})
     kept: dict[str, bytes] = {}  # the project snapshot of the solve this container serves
     for line in sys.stdin:
