@@ -11,17 +11,19 @@ code, non-literal arguments) runs in-process as before, under the guard.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import math
 from functools import lru_cache
 from typing import Any, cast
 
 from sandbox.models import CallSuite, CallTest, CheckSuite, PytestSuite, TestResult, TestStatus, TestSuite
-from sandbox.runners.answers import NotPlain, decode, encode
+from sandbox.runners.answers import NotPlain, decode, encode, shown
 from sandbox.runners.trim_text import trim
 
 SHOWN = 1000
 RECORDED_CHARS = 200_000  # `record`: the largest answer kept as an oracle's expected value
+PROBE_SHOWN = 600  # characters of a probe's rendered answer kept in `actual`
 
 
 _BINOPS: dict[type, Any] = {
@@ -376,3 +378,39 @@ def judge(suite: CallSuite, raw_results: list[dict[str, Any]]) -> list[TestResul
                 )
             ]
     return [TestResult(name=suite.group, status="passed", duration_s=total, stdout=trim(stdout, 2000))]
+
+
+def probe_answer(raw: dict[str, Any]) -> dict[str, Any]:
+    """A probe result as execution agreement reads it (`actual`: the canonical text, trimmed;
+    `message`: a digest of all of it), rendered here from the plain data the sandbox returned:
+    the candidate's process never renders or compares a plain answer."""
+    if raw.get("status") != "passed" or "answer" not in raw:
+        return raw
+    try:
+        text = shown(raw["answer"])
+        if "after" in raw:  # an in-place function: what it did to its arguments (and instance)
+            text = f"None; arguments after the call: {shown(raw['after'])}"
+            if "instance" in raw:
+                text += f"; the instance after the call: {shown(raw['instance'])}"
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        return {**raw, "status": "sandbox_error", "message": f"the probe's answer is not plain data: {exc}"}
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+    return {**raw, "actual": trim(text, PROBE_SHOWN), "message": digest}
+
+
+def call_suite(
+    entry_point: str,
+    cases: list[tuple[str, tuple[Any, ...], Any]],
+    *,
+    compare: str = "eq",
+    group: str | None = None,
+    tolerance: float = 0.0,
+) -> CallSuite:
+    """Calls with expected values known as Python values (an oracle's answers, generated
+    cases: `(name, args, expected)`) as a data-mode suite: the arguments enter the sandbox,
+    the expected values stay on the host. Raises `NotPlain` for a value plain data cannot
+    carry (such a case cannot be judged outside the candidate's process)."""
+    calls = [CallTest(name=name, args=_text(list(args)), expected=_text(expected),
+                      compare=cast(Any, compare), tolerance=tolerance)
+             for name, args, expected in cases]  # fmt: skip
+    return CallSuite(entry_point=entry_point, calls=calls, group=group)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import languages
-from sandbox.call_suites import data_suite, judge, sandbox_suite
+from sandbox.call_suites import data_suite, judge, probe_answer, sandbox_suite
 from sandbox.compare import Rule, outputs_match
 from sandbox.errors import SandboxError
 from sandbox.judge_commands import program_job
@@ -227,6 +227,8 @@ def verdict_from_response(
     calls = data_suite(suite)
     if calls is not None:
         tests = judge(calls, response.get("results", []))
+    elif suite.kind == "probe":
+        tests = [_result(probe_answer(r), suite) for r in response.get("results", [])]
     else:
         tests = [_result(r, suite) for r in response.get("results", [])]
     seen = {t.name for t in tests}
@@ -242,5 +244,7 @@ def verdict_from_response(
         compile_output=trim(compile_output, 8000) or None,
         duration_s=duration_s,
         backend=backend,
-        probes=[_result(r, probes) for r in response.get("probe_results") or []] if probes else [],
+        probes=[_result(probe_answer(r), probes) for r in response.get("probe_results") or []]
+        if probes
+        else [],
     )

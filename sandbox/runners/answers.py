@@ -16,6 +16,7 @@ import collections
 import contextlib
 import math
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +91,60 @@ def encode(
     if kind is _dict or kind in _dict_like:
         return {"dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in dict.items(value)]}
     raise NotPlain(f"an object of type {type_name(kind)}")
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def canonical(value: Any, depth: int = 0) -> str:
+    """Text that is equal exactly when two outputs are equal in the ways tests compare (sets
+    and dicts sorted, floats to 9 significant digits, object addresses removed): how
+    execution agreement compares candidates' answers, on the host for plain data."""
+    if depth > 50:
+        return "..."
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        return format(value, ".9g")
+    if isinstance(value, list):
+        return "[" + ", ".join(canonical(v, depth + 1) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(canonical(v, depth + 1) for v in value)
+        return "(" + inner + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(canonical(v, depth + 1) for v in value)) + "}"
+    if isinstance(value, dict):
+        items = sorted(f"{canonical(k, depth + 1)}: {canonical(v, depth + 1)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    try:
+        text = repr(value)
+    except BaseException as exc:  # a broken __repr__ is behaviour too
+        text = f"<unprintable {type_name(type(value))}: {type_name(type(exc))}>"
+    return _ADDRESS.sub("", text)
+
+
+def answer_of(value: Any) -> dict[str, Any]:
+    """A probe's answer for the host: the value as plain data (`data`), which the host renders
+    and compares; anything else is its type's name and its text (`object`, `text`: what the
+    program says it is, never its own comparison, and never equal to a plain answer)."""
+    try:
+        return {"data": encode(value)}
+    except (NotPlain, RecursionError):
+        return {"object": type_name(type(value)), "text": canonical(value)}
+
+
+def shown(answer: Any) -> str:
+    """The text of an answer (on the host: plain data decoded, then rendered; a stdin
+    program's output, `text`, as it is)."""
+    if not isinstance(answer, dict):
+        raise ValueError("not a probe answer")
+    if "data" in answer:
+        return canonical(decode(answer["data"]))
+    text = answer.get("text")
+    if not isinstance(text, str):
+        raise ValueError("not a probe answer")
+    kind = answer.get("object")
+    return text if kind is None else f"{text} (not plain data: an object of type {kind})"
 
 
 def _compares_as(

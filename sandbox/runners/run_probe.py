@@ -4,59 +4,28 @@ it was right (there is no expected output; the host compares candidates with eac
 Why one process for all calls of a function: importing the candidate once and calling it
 N times costs one fork, so agreement adds one sandbox run per candidate, not one per input.
 A call that hangs is killed by the supervisor's per-call deadline and a fresh process
-carries on with the calls not yet made. Outputs are rendered canonically (sets and dicts
-sorted, floats to 9 significant digits, object addresses removed) so that equal behaviour
-gives equal text in every process; `actual` carries the trimmed text and `message` a digest
-of the whole of it.
+carries on with the calls not yet made. What a call returned travels as plain data
+(answers.answer_of): the host renders it canonically (sets and dicts sorted, floats to 9
+significant digits) and digests it (sandbox.call_suites.probe_answer), so no comparison and
+no rendering of a plain answer runs in the candidate's process; an object that is not plain
+data is only its text.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-import hashlib
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from answers import answer_of
 from child_process import guarded, spawn, stream_caps, supervise
 from proc_control import oom_kills
 from trim_text import trim
 
-SHOWN_CHARS = 600
 Progress = Callable[[dict[str, Any]], None]
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
-
-
-def canonical(value: Any, depth: int = 0) -> str:
-    """Text that is equal exactly when two outputs are equal in the ways tests compare."""
-    if depth > 50:
-        return "..."
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, float):
-        return format(value, ".9g")
-    if isinstance(value, list):
-        return "[" + ", ".join(canonical(v, depth + 1) for v in value) + "]"
-    if isinstance(value, tuple):
-        inner = ", ".join(canonical(v, depth + 1) for v in value)
-        return "(" + inner + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, set | frozenset):
-        return "{" + ", ".join(sorted(canonical(v, depth + 1) for v in value)) + "}"
-    if isinstance(value, dict):
-        items = sorted(f"{canonical(k, depth + 1)}: {canonical(v, depth + 1)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    try:
-        text = repr(value)
-    except BaseException as exc:  # a broken __repr__ is behaviour too
-        text = f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
-    return _ADDRESS.sub("", text)
 
 
 def harness(emit: Any, entry_point: str, calls: list[dict[str, str]], module: str = "solution") -> None:
@@ -87,13 +56,11 @@ def harness(emit: Any, entry_point: str, calls: list[dict[str, str]], module: st
             instance = owner() if owner is not None else None  # a fresh instance per call
             called = copy.deepcopy(args)
             out = (function if instance is None else getattr(instance, function))(*called)
-            text = canonical(out)
+            report = {"status": "passed", "answer": answer_of(out)}
             if out is None:  # in-place functions: what they did to their arguments counts
-                text = f"None; arguments after the call: {canonical(called)}"
+                report["after"] = answer_of(called)
                 if instance is not None:  # and a method's: what it did to its instance
-                    state = canonical(getattr(instance, "__dict__", None))
-                    text += f"; the instance after the call: {state}"
-            report = {"status": "passed", "actual": trim(text, SHOWN_CHARS), "message": digest(text)}
+                    report["instance"] = answer_of(getattr(instance, "__dict__", None))
         except RecursionError:
             report = {"status": "error", "error_type": "RecursionError", "message": "RecursionError"}
         except MemoryError:
@@ -180,8 +147,8 @@ def run_function(job: dict[str, Any], progress: Progress = _silent) -> list[dict
                     for c in suite["inputs"]
                 ], alarms)  # fmt: skip
             if event.get("event") == "report":
-                keep = ("status", "actual", "message", "error_type", "duration_s")
-                results[event["name"]] = {"name": event["name"], **{k: event.get(k) for k in keep}}
+                keep = ("status", "answer", "after", "instance", "message", "error_type", "duration_s")
+                results[event["name"]] = {"name": event["name"], **{k: event[k] for k in keep if k in event}}
                 progress(_brief(results[event["name"]]))
         current = state["current"]
         if current is not None and current not in results:
@@ -226,7 +193,9 @@ def _crash(run: dict[str, Any], oom_before: int) -> tuple[str, str]:
 
 
 def _brief(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: result[k] for k in ("name", "status", "message", "duration_s") if k in result}
+    """A progress line: with the answer, so a run cut short still compares what it returned."""
+    keys = ("name", "status", "message", "duration_s", "answer", "after", "instance")
+    return {k: result[k] for k in keys if k in result}
 
 
 def run_stdin(job: dict[str, Any], progress: Progress = _silent) -> list[dict[str, Any]]:
@@ -244,9 +213,8 @@ def run_stdin(job: dict[str, Any], progress: Progress = _silent) -> list[dict[st
             continue
         io_job = {**job, "limits": limits, "suite": {"kind": "io", "tests": [call]}}
         for r in run_io(io_job, progress):
-            if r.get("status") == "ran":
-                text = " ".join(str(r.get("stdout", "")).split())  # whitespace-insensitive, as tests compare
-                r.update(status="passed", actual=trim(text, SHOWN_CHARS), message=digest(text))
+            if r.get("status") == "ran":  # whitespace-insensitive, as tests compare; the host digests it
+                r.update(status="passed", answer={"text": " ".join(str(r.get("stdout", "")).split())})
             out.append(r)
     return out
 
