@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 # PACORE_SANDBOX_TAG: a checkout developing the runners builds and uses its own tag, so
 # parallel checkouts on one engine do not rebuild each other's image.
-IMAGE = os.environ.get("PACORE_SANDBOX_TAG") or "pacore-sandbox:latest"
+DEFAULT_IMAGE = "pacore-sandbox:latest"
+IMAGE = os.environ.get("PACORE_SANDBOX_TAG") or DEFAULT_IMAGE
 ALIASES = tuple(f"pacore-sandbox-{name}:latest" for name in languages.names())
 REGISTRY_BASE = "debian:bookworm-slim"
 SUITE = "bookworm"
@@ -125,24 +127,42 @@ def build_base_offline(client: Any, tag: str = BASE_IMAGE, mirror: str | None = 
             f"--include={','.join(PACKAGES)}", SUITE, rootfs, mirror,
         ]  # fmt: skip
         log.info("running %s", " ".join(cmd))
+        start = time.monotonic()
         done = subprocess.run(cmd, capture_output=True, text=True)  # noqa: S603  (fixed argv, no shell)
         if done.returncode != 0:
             raise ImageError(f"debootstrap failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        log.info("debootstrap: %.0f s", time.monotonic() - start)
         _prune(rootfs)
-        tarball = os.path.join(tmp, "rootfs.tar")
-        # the system's tar, found on PATH like debootstrap above; fixed argv, no shell
-        subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)  # noqa: S603, S607
-        repo, _, version = tag.partition(":")
-        client.api.import_image_from_file(
-            tarball, repository=repo, tag=version or "latest",
-            changes=[f"LABEL {PACKAGES_LABEL}={PACKAGES_HASH}"],
-        )  # fmt: skip
+        start = time.monotonic()
+        _import(client, rootfs, tag, tmp)
+        log.info("import: %.0f s", time.monotonic() - start)
+
+
+def _import(client: Any, rootfs: str, tag: str, tmp: str) -> None:
+    """`docker import` the root file system. Streamed from tar into the docker CLI when it
+    is there (no 1 GB tarball written and read back), else through a tarball file."""
+    repo, _, version = tag.partition(":")
+    label = f"LABEL {PACKAGES_LABEL}={PACKAGES_HASH}"
+    docker_cli = shutil.which("docker")
+    if docker_cli is not None:
+        # the system's tar and docker CLI, found on PATH like debootstrap; fixed argv, no shell
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)  # noqa: S603, S607
+        done = subprocess.run([docker_cli, "import", "--change", label, "-", f"{repo}:{version or 'latest'}"],  # noqa: S603
+                              stdin=tar.stdout, capture_output=True, text=True)  # fmt: skip
+        if tar.stdout is not None:
+            tar.stdout.close()
+        if tar.wait() != 0 or done.returncode != 0:
+            raise ImageError(f"docker import of {tag} failed: {done.stderr[-2000:]}")
+        return
+    tarball = os.path.join(tmp, "rootfs.tar")
+    subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)  # noqa: S603, S607
+    client.api.import_image_from_file(tarball, repository=repo, tag=version or "latest", changes=[label])
 
 
 def _prune(rootfs: str) -> None:
     """Remove `PRUNE` from a debootstrapped root file system before it is imported."""
     for pattern in PRUNE:
-        for path in glob.glob(rootfs + pattern):
+        for path in glob.glob(rootfs + pattern, recursive=True):
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -193,7 +213,7 @@ def build_image(
             "PACKAGES_HASH": PACKAGES_HASH}
     top = IMAGE if requirements else image
     _build(client, top, args)
-    if top == IMAGE:
+    if top == IMAGE == DEFAULT_IMAGE:  # a checkout's own tag leaves the shared aliases alone
         built = client.images.get(IMAGE)
         for alias in ALIASES:
             repo, _, version = alias.partition(":")

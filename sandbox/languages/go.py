@@ -23,8 +23,14 @@ LANGUAGE = LanguageSpec(
     address_space_limit=False,
     memory_markers=("runtime: out of memory",),
     # the toolchain's own precompiled packages (140 MB) and its test suite: `go build` of a
-    # program needs neither
-    image_prune=("/usr/lib/go-*/pkg/linux_amd64/cmd", "/usr/share/go-*/test"),
+    # program needs neither; nor the standard library's tests and their data (go/build skips
+    # both: ~100 MB), the API lists, and the tools that are not the compiler, linker,
+    # assembler, cgo, pack or buildid (profilers, tracer, vet, docs: ~50 MB)
+    image_prune=("/usr/lib/go-*/pkg/linux_amd64/cmd", "/usr/share/go-*/test", "/usr/share/go-*/api",
+                 "/usr/share/go-*/src/**/testdata", "/usr/share/go-*/src/**/*_test.go",
+                 *(f"/usr/lib/go-*/pkg/tool/linux_amd64/{tool}" for tool in (
+                     "addr2line", "api", "cover", "dist", "doc", "fix", "nm", "objdump", "pprof",
+                     "test2json", "trace", "vet"))),
     io_conventions="Write package main using only the standard library; read with "
     "bufio.NewReader(os.Stdin) (fmt.Fscan on it) and write through bufio.NewWriter(os.Stdout), "
     "flushing it before main returns.",

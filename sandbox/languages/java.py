@@ -65,6 +65,8 @@ LANGUAGE = LanguageSpec(
     fences=("java",),
     extensions=(".java",),
     packages=("openjdk-17-jdk-headless",),
+    # the JDK's module files are for jlink (75 MB); javac and java read lib/modules
+    image_prune=("/usr/lib/jvm/*/jmods",),
     # the JVM starts in ~0.3-0.5 s and warms up its JIT while the test runs
     time_multiplier=2.0,
     # the JVM reserves far more address space than it uses: RLIMIT_AS would stop it at

@@ -12,6 +12,9 @@ LANGUAGE = LanguageSpec(
     fences=("rust", "rs"),
     extensions=(".rs",),
     packages=("rustc",),
+    # the test harness crates (rustc --test links them; a judge build never does): ~28 MB
+    image_prune=("/usr/lib/rustlib/*/lib/libtest-*", "/usr/lib/rustlib/*/lib/libgetopts-*",
+                 "/usr/lib/x86_64-linux-gnu/libtest-*.so"),
     memory_markers=("memory allocation of",),
     io_conventions="Use only the standard library (no crates): read all of stdin with "
     "std::io::Read::read_to_string and write through a std::io::BufWriter over stdout "

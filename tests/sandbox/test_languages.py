@@ -70,9 +70,18 @@ def test_the_image_installs_every_languages_packages() -> None:
 
 
 def test_pruning_removes_what_no_run_reads_and_keeps_the_rest(tmp_path: Path) -> None:
-    keep = ["usr/lib/go-1.19/pkg/linux_amd64/fmt.a", "usr/share/doc-base/x", "usr/bin/go"]
+    keep = ["usr/lib/go-1.19/pkg/linux_amd64/fmt.a", "usr/share/doc-base/x", "usr/bin/go",
+            "usr/share/go-1.19/src/image/png/reader.go", "usr/lib/go-1.19/pkg/tool/linux_amd64/compile",
+            "usr/lib/jvm/java-17/lib/modules", "usr/lib/gcc/x86_64-linux-gnu/12/cc1plus",
+            "usr/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd-1.rlib"]
     drop = ["usr/lib/go-1.19/pkg/linux_amd64/cmd/go/internal.a", "usr/share/doc/gcc/copyright",
-            "var/cache/apt/archives/gcc_12_amd64.deb", "usr/share/locale/de/LC_MESSAGES/x.mo"]
+            "var/cache/apt/archives/gcc_12_amd64.deb", "usr/share/locale/de/LC_MESSAGES/x.mo",
+            # nested: the globs are recursive
+            "usr/share/go-1.19/src/image/png/reader_test.go",
+            "usr/share/go-1.19/src/image/png/testdata/a.png",
+            "usr/lib/go-1.19/pkg/tool/linux_amd64/pprof", "usr/lib/jvm/java-17/jmods/java.base.jmod",
+            "usr/lib/gcc/x86_64-linux-gnu/12/lto1", "usr/lib/x86_64-linux-gnu/libasan.so.8",
+            "usr/lib/rustlib/x86_64-unknown-linux-gnu/lib/libtest-1.rlib"]
     for rel in keep + drop:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
