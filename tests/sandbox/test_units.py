@@ -247,3 +247,42 @@ def test_supervisor_refuses_to_serve_outside_a_container() -> None:
     assert "keep" in out.stdout.split("rc=2", 1)[1]  # nothing was wiped
     assert "only as a sandbox container's main process" in out.stderr
     assert "--once WORKDIR" in out.stderr
+
+
+TRUST_PROBE = """
+import json, os, sys, tempfile
+sys.path.insert(0, RUNNERS)
+import supervisor
+supervisor.serve([], preload=True)  # its preload, then no job on stdin: it returns
+import guard, run_calls, run_check
+TRUST = guard.TRUST
+trusted = [id(f.__code__) in TRUST.codes for f in (run_calls.harness, run_check.main)]
+job = json.loads(JOB)
+job["workdir"] = tempfile.mkdtemp()
+response = supervisor.run_job(job)
+# the next fork walks again if a module was loaded since the walk
+print(json.dumps({"trusted": trusted, "walked_again": len(sys.modules) != TRUST.modules,
+                  "statuses": [r.get("status") for r in response["results"]]}))
+"""
+
+
+def test_the_trust_is_walked_once_and_covers_the_reporters() -> None:
+    """The supervisor walks the trust before the pool reports ready: the harness's reporters are
+    trusted then, and a job does not make the next fork walk again (a module imported after
+    the walk did: ~130 ms in the supervisor and in that test process)."""
+    import json
+    import subprocess
+    import sys
+
+    from sandbox.images import RUNNERS
+
+    suite = CheckSuite(test_code="def check(candidate):\n    assert candidate(1) == 2\n", entry_point="f")
+    job = build_job(Candidate(code="def f(x):\n    return x + 1\n"), suite, Limits(), workdir="/tmp/x",
+                    python=sys.executable)  # fmt: skip
+    runners = os.environ.get("PACORE_TEST_RUNNERS") or str(RUNNERS)  # another checkout's, to compare
+    code = f"RUNNERS = {runners!r}\nJOB = {json.dumps(job)!r}\n" + TRUST_PROBE
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report == {"trusted": [True, True], "walked_again": False, "statuses": ["ran"]}, report
