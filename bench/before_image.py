@@ -69,6 +69,9 @@ def main() -> None:
     args = parser.parse_args()
     from sandbox.images import BASE_IMAGE, IMAGES, PACKAGES_HASH
 
+    present = subprocess.run(["docker", "image", "inspect", BASE_IMAGE], capture_output=True)
+    if present.returncode != 0:
+        raise SystemExit(f"the base image {BASE_IMAGE} is missing: run `pacore sandbox build` first")
     with tempfile.TemporaryDirectory(prefix="pacore-before-") as ctx:
         runners = Path(ctx) / "runners"
         runners.mkdir()
