@@ -134,10 +134,12 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
         sandbox = open_sandbox(settings)
         try:
             await _validate_inputs(args, problem, sandbox)
-            problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox))
+            problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox),
+                                                backend)
             result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
                                        console, args.page)
             result.oracle = oracle
+            result.tally_costs()  # a model-written oracle's tokens are TTC too
         finally:
             await sandbox.close()
     finally:

@@ -9,9 +9,11 @@ import argparse
 from pathlib import Path
 
 from pacore_cli import run_warnings
+from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
 from pacore_core.errors import UsageError
 from pacore_core.function_oracle import BRUTE_SUFFIX, OracleError, function_oracle, module_brute
+from pacore_core.model_oracle import model_oracle_tests
 from pacore_core.oracle import oracle_tests
 from pacore_core.problem import Problem
 from pacore_core.project.selection import split_selector
@@ -57,11 +59,13 @@ def check_evidence_flags(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def check_oracle_target(args: argparse.Namespace, settings: Settings, problem: Problem) -> None:
-    """A stdin/stdout oracle needs a generator; a function stub's draws its inputs itself."""
+    """A stdin/stdout oracle needs a generator; a function stub's draws its inputs itself.
+    `--oracle on` without a brute force: the model writes one for a stdin/stdout problem."""
     if args.brute is None:
-        if settings.run.oracle == "on" and (problem.mode == "io" or _beside(args, problem) is None):
-            raise UsageError("--oracle on needs a brute force: give --brute FILE (with --gen FILE "
-                             "for a stdin/stdout problem), or write `<stub>_brute` by a stub")  # fmt: skip
+        if settings.run.oracle == "on" and problem.mode == "function" and _beside(args, problem) is None:
+            raise UsageError("--oracle on needs a brute force for a function stub: give --brute FILE, "
+                             "or write `<stub>_brute` by the stub (the model writes an oracle for "
+                             "stdin/stdout problems only)")  # fmt: skip
         return
     if problem.mode == "io" and args.gen is None:
         raise UsageError("--brute needs --gen for a stdin/stdout problem: the oracle runs the brute "
@@ -72,16 +76,17 @@ def check_oracle_target(args: argparse.Namespace, settings: Settings, problem: P
 
 
 async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Problem,
-                      sandbox: Sandbox, view: Sandbox | None = None,
+                      sandbox: Sandbox, view: Sandbox | None = None, backend: Backend | None = None,
                       ) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
-    """The problem with oracle tests when a brute force is given (and oracle is not off).
-    `view`: the sandbox as the problem's candidates see it (a stub spliced into its module)."""
+    """The problem with oracle tests when a brute force is given (and oracle is not off);
+    without one, the model's for a stdin/stdout problem (`_model_oracle`). `view`: the
+    sandbox as the problem's candidates see it (a stub spliced into its module)."""
     if settings.run.oracle == "off":
         return problem, None
     if problem.mode == "function" and (args.brute is not None or _beside(args, problem) is not None):
         return await _function_oracle(args, settings, problem, sandbox, view)
     if args.brute is None:
-        return problem, None
+        return await _model_oracle(settings, problem, sandbox, backend)
     brute = program_file(args.brute, "brute force")
     gen = program_file(args.gen, "generator")
     limit = max(10.0, 4 * settings.run.limits.timeout_s)
@@ -124,6 +129,20 @@ def _beside(args: argparse.Namespace, problem: Problem) -> str | None:
         return module_brute(path.read_text(encoding="utf-8"), problem.entry_point)
     except (OSError, UnicodeDecodeError):
         return None
+
+
+async def _model_oracle(settings: Settings, problem: Problem, sandbox: Sandbox,
+                        backend: Backend | None) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
+    """`on`: the model writes the oracle; `auto`: only when the samples alone choose (a
+    kept oracle is then used, none kept leaves the run as it was, without a warning)."""
+    mode = settings.run.oracle
+    if backend is None or problem.mode != "io" or (mode == "auto" and not problem.weak_verification):
+        return problem, None
+    with_tests, record, notes = await model_oracle_tests(problem, backend, sandbox, settings.run)
+    if record is not None or mode == "on":
+        for note in notes:
+            run_warnings.warn(note)
+    return with_tests, record
 
 
 def start_pool(

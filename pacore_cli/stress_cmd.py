@@ -18,10 +18,13 @@ from pacore_cli.config_flags import add_config_flags
 from pacore_cli.run_setup import open_sandbox, settings_from_args
 from pacore_cli.signals import run_async
 from pacore_cli.solve_evidence import program_file
+from pacore_cli.stress_model import check_model_can_write, model_writes, written_json, written_line
 from pacore_core.config import cli_flag
 from pacore_core.errors import PacoreError, UsageError
 from pacore_core.loaders import load_problem
 from pacore_core.loaders.judge_files import read_program
+from pacore_core.model_oracle import ModelOracle
+from pacore_core.problem import Problem
 from pacore_core.stress import StressConfig, StressResult, StressRun, StressToolError
 from sandbox import languages
 from sandbox.models import IOSuite, JudgeProgram, Limits
@@ -36,10 +39,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "SOLUTION read it on stdin. Exit 1 with the smallest counterexample, 0 when none.",
     )  # fmt: skip
     p.add_argument("solution", type=Path, metavar="SOLUTION", help="the program under test")
-    p.add_argument("--brute", type=Path, required=True, metavar="FILE",
-                   help="a slow but obviously correct program (the oracle)")
-    p.add_argument("--gen", type=Path, required=True, metavar="FILE",
-                   help="input generator: seed as argv[1], one input on stdout")
+    p.add_argument("--brute", type=Path, default=None, metavar="FILE",
+                   help="a slow but obviously correct program (the oracle); without it, with "
+                   "--problem and a model, the model writes one")  # fmt: skip
+    p.add_argument("--gen", type=Path, default=None, metavar="FILE",
+                   help="input generator: seed as argv[1], one input on stdout; without it, with "
+                   "--problem and a model, the model writes one")  # fmt: skip
     p.add_argument("--count", type=int, default=1000, help="inputs to try (default 1000)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--max-found", type=int, default=3,
@@ -57,7 +62,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="seconds per input for the solution (default 5, or the problem's)")
     p.add_argument("--language", choices=languages.names(), default=None,
                    help="language of SOLUTION (default: from its extension)")
-    add_config_flags(p, only=["sandbox", "sandbox_runtime", "image", "sandbox_parallelism"])
+    add_config_flags(p, only=["sandbox", "sandbox_runtime", "image", "sandbox_parallelism", "base_url",
+                              "model", "backend", "preset", "rounds"])  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
@@ -97,7 +103,7 @@ def _config(args: argparse.Namespace, samples: IOSuite | None, problem_limit: fl
     )  # fmt: skip
 
 
-def _samples(path: Path) -> IOSuite:
+def _problem(path: Path) -> tuple[Problem, IOSuite]:
     try:
         problem = load_problem(path, language="python")
     except PacoreError as e:
@@ -105,8 +111,9 @@ def _samples(path: Path) -> IOSuite:
     suites = [s for _, s in problem.suites() if isinstance(s, IOSuite)]
     if not suites:
         raise UsageError(f"{path} has no stdin/stdout samples to check the brute force with")
-    return IOSuite(tests=[t for s in suites for t in s.tests], comparison=suites[0].comparison,
-                   float_tolerance=suites[0].float_tolerance, checker=suites[0].checker)  # fmt: skip
+    samples = IOSuite(tests=[t for s in suites for t in s.tests], comparison=suites[0].comparison,
+                      float_tolerance=suites[0].float_tolerance, checker=suites[0].checker)  # fmt: skip
+    return problem, samples
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,13 +134,24 @@ def _fail(args: argparse.Namespace, message: str, extra: dict[str, Any] | None =
 
 async def _stress(args: argparse.Namespace) -> int:
     solution = program_file(args.solution, "solution", args.language)
-    brute = program_file(args.brute, "brute force")
-    generator = program_file(args.gen, "generator")
-    samples = _samples(args.problem) if args.problem is not None else None
+    brute = program_file(args.brute, "brute force") if args.brute is not None else None
+    generator = program_file(args.gen, "generator") if args.gen is not None else None
+    problem, samples = _problem(args.problem) if args.problem is not None else (None, None)
     settings = settings_from_args(args)
+    missing = [flag for flag, given in (("--brute FILE", brute), ("--gen FILE", generator)) if given is None]
+    if missing:
+        check_model_can_write(args, settings, missing)
     config = _config(args, samples, None)
     sandbox = open_sandbox(settings)
+    written: ModelOracle | None = None
     try:
+        if brute is None or generator is None:
+            assert problem is not None
+            written = await model_writes(settings, problem, sandbox, brute, generator, config)
+            brute, generator = written.brute, written.generator
+            assert brute is not None and generator is not None
+            if not args.json:
+                print(written_line(written, missing), file=sys.stderr)
         session = StressRun(sandbox, solution, brute, generator, config)
         if samples is not None:
             await session.check_brute(samples)
@@ -142,7 +160,7 @@ async def _stress(args: argparse.Namespace) -> int:
         await sandbox.close()
     if not args.json:
         print(file=sys.stderr)
-    _report(args, result)
+    _report(args, result, written)
     return EXIT_FOUND if result.status == "counterexample" else EXIT_NONE_FOUND
 
 
@@ -150,9 +168,12 @@ def _progress(inputs_run: int, found: int) -> None:
     print(f"\rpacore stress: {inputs_run} inputs, {found} counterexample(s)", end="", file=sys.stderr)
 
 
-def _report(args: argparse.Namespace, result: StressResult) -> None:
+def _report(args: argparse.Namespace, result: StressResult, written: ModelOracle | None) -> None:
     if args.json:
-        print(json.dumps(result.model_dump(mode="json")))
+        payload = result.model_dump(mode="json")
+        if written is not None:
+            payload["written_by_model"] = written_json(written, args)
+        print(json.dumps(payload))
         return
     found = result.counterexample
     if found is None:

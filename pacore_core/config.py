@@ -216,9 +216,10 @@ class RunConfig(BaseModel):
     oracle: Agreement = Field(
         default="auto", json_schema_extra=cli(const="on"),
         description="oracle tests: a brute force's outputs on generated inputs (`pacore solve "
-        "--brute FILE --gen FILE`) judge every candidate after the user's tests, and where a "
-        "candidate disagrees its message shows the input and both outputs. `auto`: when a brute "
-        "force is given; `on`: require one; `off`: ignore it")
+        "--brute FILE --gen FILE`, or the model's) judge every candidate after the user's tests, "
+        "and where a candidate disagrees its message shows the input and both outputs. `auto`: "
+        "when a brute force is given, or when only a statement's samples choose and the model's "
+        "oracle passes them; `on`: the given brute force, else the model's; `off`: none")
     oracle_inputs: int = Field(
         default=50, ge=1, le=2000, description="oracle: generated inputs run through the brute force")
     include_verdicts: bool = Field(

@@ -96,8 +96,9 @@ class SelectedCandidate(BaseModel):
 
 
 class OracleRecord(BaseModel):
-    """The brute force and generator a run used as its oracle (`pacore solve --brute --gen`);
-    a function stub's oracle has no generator (its inputs are drawn from the signature)."""
+    """The brute force and generator a run used as its oracle: the user's (`pacore solve
+    --brute --gen`) or the model's (`oracle = on`, pacore_core/model_oracle.py); a function
+    stub's oracle has no generator (its inputs are drawn from the signature)."""
 
     brute: str
     generator: str | None = None
@@ -107,7 +108,14 @@ class OracleRecord(BaseModel):
     inputs: int
     first_seed: int
     checked_on_samples: int  # samples (a stub's tests) the brute force passed first
-    notes: list[str] = Field(default_factory=list)  # e.g. inputs dropped (no answer from it)
+    # e.g. inputs dropped (no answer from it); a model's: why other samples were discarded
+    notes: list[str] = Field(default_factory=list)
+    source: Literal["user", "model"] = "user"
+    samples: int = 0  # model: oracle samples asked for (K)
+    agreeing: int = 0  # model: samples that agreed with the kept brute force
+    replayed: bool = False  # taken from a replayed run record, not written again
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class RunResult(BaseModel):
@@ -148,6 +156,10 @@ class RunResult(BaseModel):
             self.prompt_tokens += self.agreement.prompt_tokens
             self.model_calls += 1 if self.agreement.completion_tokens else 0
             # no sandbox time to add: the probes ran inside the verifications counted above
+        if self.oracle is not None and self.oracle.completion_tokens:  # the model wrote it
+            self.ttc_tokens += self.oracle.completion_tokens
+            self.prompt_tokens += self.oracle.prompt_tokens
+            self.model_calls += 1
 
 
 class RunRecord(BaseModel):

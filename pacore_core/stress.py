@@ -3,8 +3,9 @@
 What contestants do by hand with a shell loop (`gen $i > in; sol < in > a; brute < in > b;
 cmp a b`), with the three programs isolated and run in parallel batches. Each batch is
 three sandbox runs (generator on its seeds, brute force on the inputs, solution judged
-against the brute force's outputs), so a compiled language compiles once per batch, not
-once per input; batches grow so that long runs compile rarely.
+against the brute force's outputs); a compiled program is compiled once for the whole run
+(the sandbox keeps its build: sandbox/build_cache.py), and batches grow so that long runs
+pay few container round trips.
 
 Why the generator and the brute force are checked as carefully as the solution: a crash,
 a timeout or empty output of either is their fault, and blaming the solution for it would

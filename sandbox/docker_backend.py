@@ -22,6 +22,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from sandbox.build_cache import BuildCache
 from sandbox.container import (
     JOB_WORKDIR,
     ContainerSpec,
@@ -191,6 +192,7 @@ class DockerSandbox:
         self._closed = False
         self._build_missing = build_missing
         self._watchdog = watchdog
+        self.builds = BuildCache()
 
     @property
     def parallelism(self) -> int:
@@ -247,6 +249,12 @@ class DockerSandbox:
         except SandboxFailure as exc:
             return failure_verdict(suite, "sandbox_error", str(exc), backend=self.name,
                                    duration_s=0.0)  # fmt: skip
+        async with self.builds.job(job) as job:  # a program compiled once per sandbox
+            return await self._send(job, candidate, suite, limits)
+
+    async def _send(
+        self, job: dict[str, Any], candidate: Candidate, suite: TestSuite, limits: Limits
+    ) -> Verdict:
         async with self._sem:
             start = time.monotonic()  # the run's own time, not the wait for a slot
             try:
@@ -280,6 +288,7 @@ class DockerSandbox:
                 raise
             if archive_id and not response.get("sandbox_error"):
                 warm.archive = archive_id
+            self.builds.learn(job, response)
             verdict = verdict_from_response(
                 response, suite, backend=self.name, duration_s=time.monotonic() - start
             )

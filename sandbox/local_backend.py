@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sandbox.build_cache import BuildCache
 from sandbox.jobs import build_job, interrupted_verdict, verdict_from_response
 from sandbox.models import Candidate, Limits, TestSuite, Verdict
 from sandbox.watchdog import DEFAULT_WATCHDOG, Watchdog
@@ -81,6 +82,7 @@ class LocalSandbox:
         self._python = python or sys.executable
         self._workdir_root = workdir_root  # parent of the per-run temp dirs (default: $TMPDIR)
         self._watchdog = watchdog
+        self.builds = BuildCache()
         log.warning(
             "local sandbox: candidates run as host processes with rlimits only "
             "(no network, filesystem or PID isolation); use the docker backend for untrusted code"
@@ -109,44 +111,51 @@ class LocalSandbox:
                 nproc=nproc, env={key: value},
             )  # fmt: skip
             job["site_paths"] = _site_paths()
-            payload = await asyncio.to_thread(lambda: (json.dumps(job) + "\n").encode())
-            proc = await asyncio.create_subprocess_exec(
-                # -S: skip site processing (~30 ms per candidate); pytest's location is
-                # handed over in the job instead
-                self._python, "-S", str(SUPERVISOR), "--once", workdir,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL, start_new_session=True, cwd=workdir,
-                env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", key: value},
-                limit=RESPONSE_CAP,
-            )  # fmt: skip
-            progress: list[dict[str, Any]] = []  # per-test results streamed so far
-            try:
-                response = await self._exchange(proc, payload, progress, suite, limits, candidate)
-            except TimeoutError:
-                return interrupted_verdict(
-                    progress, suite, "timeout",
-                    "host watchdog: the run exceeded its time budget",
-                    backend=self.name, duration_s=time.monotonic() - start,
-                )  # fmt: skip
-            finally:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                await asyncio.to_thread(_kill_marked, marker.encode())
-                if proc.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.kill()
-                    await proc.wait()
-            if response is None:
-                return interrupted_verdict(
-                    progress, suite, "error",
-                    f"the supervisor ended without a result (exit {proc.returncode})",
-                    backend=self.name, duration_s=time.monotonic() - start,
-                )  # fmt: skip
-            return verdict_from_response(
-                response, suite, backend=self.name, duration_s=time.monotonic() - start
-            )
+            async with self.builds.job(job) as job:  # a program compiled once per sandbox
+                return await self._send(job, workdir, marker, suite, limits, candidate, start)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    async def _send(self, job: dict[str, Any], workdir: str, marker: str, suite: TestSuite, limits: Limits,
+                    candidate: Candidate, start: float) -> Verdict:  # fmt: skip
+        key, _, value = marker.partition("=")
+        payload = await asyncio.to_thread(lambda: (json.dumps(job) + "\n").encode())
+        proc = await asyncio.create_subprocess_exec(
+            # -S: skip site processing (~30 ms per candidate); pytest's location is
+            # handed over in the job instead
+            self._python, "-S", str(SUPERVISOR), "--once", workdir,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, start_new_session=True, cwd=workdir,
+            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", key: value},
+            limit=RESPONSE_CAP,
+        )  # fmt: skip
+        progress: list[dict[str, Any]] = []  # per-test results streamed so far
+        try:
+            response = await self._exchange(proc, payload, progress, suite, limits, candidate)
+        except TimeoutError:
+            return interrupted_verdict(
+                progress, suite, "timeout",
+                "host watchdog: the run exceeded its time budget",
+                backend=self.name, duration_s=time.monotonic() - start,
+            )  # fmt: skip
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await asyncio.to_thread(_kill_marked, marker.encode())
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        if response is None:
+            return interrupted_verdict(
+                progress, suite, "error",
+                f"the supervisor ended without a result (exit {proc.returncode})",
+                backend=self.name, duration_s=time.monotonic() - start,
+            )  # fmt: skip
+        self.builds.learn(job, response)
+        return verdict_from_response(
+            response, suite, backend=self.name, duration_s=time.monotonic() - start
+        )
 
     async def _exchange(
         self,

@@ -99,6 +99,51 @@ def _unpack_files(job: dict[str, Any], kept: dict[str, bytes]) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(content)
+    prebuilt = job.get("prebuilt") or {}
+    if prebuilt:  # what an earlier job's compiler made of these very files (sandbox/build_cache.py)
+        import base64
+
+        for rel, encoded in prebuilt.items():
+            path = os.path.normpath(os.path.join(workdir, rel))
+            if not path.startswith(os.path.join(os.path.normpath(workdir), "")):
+                continue
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as out:
+                out.write(base64.b64decode(encoded))
+            os.chmod(path, 0o755)
+
+
+BUILT_CAP = 16 << 20  # bytes of compiler output sent back to be reused; beyond: rebuilt each time
+
+
+def _listing(workdir: str) -> dict[str, tuple[int, int]]:
+    """Every file under `workdir`: relative path -> (size, mtime in ns)."""
+    out = {}
+    for root, _dirs, files in os.walk(workdir):
+        for name in files:
+            path = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                st = os.lstat(path)
+                if not os.path.islink(path):
+                    out[os.path.relpath(path, workdir)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _built(workdir: str, before: dict[str, tuple[int, int]]) -> dict[str, str] | None:
+    """The files the compiler made (new or changed since `before`), base64, or None when
+    they are too big to send back."""
+    import base64
+
+    out, total = {}, 0
+    for rel, stat in _listing(workdir).items():
+        if before.get(rel) == stat or any(part.startswith(".") for part in rel.split(os.sep)):
+            continue  # unchanged, or a tool's cache (Go's build cache under $HOME/.cache)
+        total += stat[0]
+        if total > BUILT_CAP:
+            return None
+        with open(os.path.join(workdir, rel), "rb") as fh:
+            out[rel] = base64.b64encode(fh.read()).decode()
+    return out
 
 
 def run_job(
@@ -114,10 +159,16 @@ def run_job(
     _unpack(job, {} if kept is None else kept)
     kind = job["suite"]["kind"]
     compile_output = None
+    built = None
     if (job.get("build") or {}).get("compile"):
+        # `return_build`: the host keeps the compiler's output and sends it with the next
+        # jobs of the same program (read now, before any of the candidate's code runs)
+        before = _listing(job["workdir"]) if job.get("return_build") else None
         ok, compile_output = compile_program(job)
         if not ok:
-            return {"compile_error": True, "compile_output": compile_output, "results": []}
+            return {"compile_error": True, "compile_output": compile_output, "results": [], "compiled": True}
+        if before is not None:
+            built = _built(job["workdir"], before)
     if kind == "io":
         results = run_io(job, progress)
     elif kind == "check":
@@ -133,6 +184,10 @@ def run_job(
     else:
         results = run_pytest(job, progress)
     response: dict[str, Any] = {"results": results, "compile_output": compile_output}
+    if compile_output is not None:
+        response["compiled"] = True
+    if built is not None:
+        response["built"] = built
     if job.get("probes"):  # execution agreement, same pass: the candidate is unpacked and built
         from run_probe import run_probe
 

@@ -226,3 +226,50 @@ def test_a_checker_accepts_any_valid_answer(docker_ready: None, tmp_path: Path) 
     rc, out, _ = _stress(tmp_path, "wrong.py", "--count", "40", "--checker", "checker.py")
     assert (rc, out["status"]) == (1, "counterexample")
     assert "is not a maximum" in (out["counterexample"]["message"] or "")
+
+
+MAXSUB_STATEMENT = ("# Maximum subarray\n\nPrint the largest sum of a non-empty contiguous subarray.\n\n"
+                    "## Sample Input\n```\n5\n-1 2 3 -2 4\n```\n\n## Sample Output\n```\n7\n```\n")
+
+
+def test_the_model_writes_the_missing_brute_force_and_generator(docker_ready: None, files: Path) -> None:
+    from pacore_core.model_oracle import ORACLE_MARKER
+    from tests.support import ScriptedServer
+    from tests.support.scripted_server import last_user_text
+
+    (files / "problem.md").write_text(MAXSUB_STATEMENT)
+    bad = "input(); print(sum(map(int, input().split())))\n"  # fails the sample
+    replies = [f"```python\n{bad}```\n```python\n{GEN}```", f"```python\n{BRUTE}```\n```python\n{GEN}```"]
+    with ScriptedServer(replies) as srv:
+        done = pacore(["stress", "wrong.py", "--problem", "problem.md", "--count", "60", "--json",
+                       "--base-url", srv.base_url, "--model", srv.model], cwd=files, timeout=300)  # fmt: skip
+        asked = list(srv.chat_requests)
+    out = json.loads(done.stdout)
+    assert done.code == 1, done.stderr
+    assert out["status"] == "counterexample" and out["counterexample"]["got"].strip() == "0"
+    written = out["written_by_model"]
+    assert written["brute"]["code"] == BRUTE and written["generator"]["code"] == GEN
+    assert written["agreeing"] == 2 and len(written["notes"]) == 2  # replies cycle: 1, 3 are bad
+    assert "oracle sample 1 discarded: the brute force fails sample" in written["notes"][0]
+    assert len(asked) == 1 and last_user_text(asked[0]).startswith(ORACLE_MARKER) and asked[0]["n"] == 4
+    # given the brute force, only the generator is the model's
+    with ScriptedServer(replies[1]) as srv:
+        done = pacore(["stress", "wrong.py", "--problem", "problem.md", "--brute", "brute.py", "--count",
+                       "30", "--json", "--base-url", srv.base_url, "--model", srv.model],
+                      cwd=files)  # fmt: skip
+    out = json.loads(done.stdout)
+    assert done.code == 1 and out["written_by_model"]["brute"] is None
+    assert out["written_by_model"]["generator"]["code"] == GEN
+
+
+def test_without_a_model_the_missing_flags_are_named(files: Path) -> None:
+    (files / "problem.md").write_text(MAXSUB_STATEMENT)
+    done = pacore(["stress", "wrong.py", "--problem", "problem.md", "--brute", "brute.py", "--json"],
+                  cwd=files)
+    error = json.loads(done.stdout)["error"]
+    assert done.code == 2 and error.startswith("--gen FILE missing and no model is configured")
+    assert "--base-url URL" in error
+    done = pacore(["stress", "wrong.py", "--json"], cwd=files)
+    error = json.loads(done.stdout)["error"]
+    assert done.code == 2 and error.startswith("--brute FILE and --gen FILE missing: give")
+    assert "--problem P" in error
