@@ -64,7 +64,7 @@ def check_oracle_target(args: argparse.Namespace, settings: Settings, problem: P
     if args.brute is None:
         if settings.run.oracle == "on" and problem.mode == "function" and _beside(args, problem) is None:
             raise UsageError("--oracle on needs a brute force for a function stub: give --brute FILE, "
-                             "or write `<stub>_brute` by the stub (the model writes an oracle for "
+                             "or write `<stub>_brute` by a stub (the model writes an oracle for "
                              "stdin/stdout problems only)")  # fmt: skip
         return
     if problem.mode == "io" and args.gen is None:

@@ -143,11 +143,3 @@ def test_auto_asks_no_oracle_when_the_users_tests_choose(tmp_path: Path, docker_
     payload = json.loads(out.stdout)
     assert payload["oracle"] is None and "best = cur = a[0]" in payload["code"]
 
-
-def test_oracle_on_for_a_stub_without_a_brute_force_is_a_usage_error(tmp_path: Path) -> None:
-    (tmp_path / "stub.py").write_text('def double(x: int) -> int:\n    """Twice x.\n\n'
-                                      '    >>> double(2)\n    4\n    """\n')
-    out = pacore(["solve", "stub.py", "--oracle", "on", "--json", "--base-url", "http://127.0.0.1:9",
-                  "--model", "m"], cwd=tmp_path)  # fmt: skip
-    assert out.code == 2
-    assert "--oracle on needs a brute force for a function stub" in json.loads(out.stdout)["error"]

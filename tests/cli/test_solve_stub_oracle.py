@@ -143,7 +143,9 @@ def test_oracle_on_without_a_brute_force_is_a_usage_error(tmp_path: Path) -> Non
     out = pacore(["solve", "maxsub.py", "--oracle", "on", "--json", "--base-url", "http://127.0.0.1:9",
                   "--model", "m"], cwd=tmp_path)  # fmt: skip
     assert out.code == 2
-    assert "write `<stub>_brute` by a stub" in json.loads(out.stdout)["error"]
+    error = json.loads(out.stdout)["error"]
+    assert "write `<stub>_brute` by a stub" in error
+    assert "--oracle on needs a brute force for a function stub" in error  # a statement's: the model's
 
 
 def test_an_answer_disagreeing_with_the_brute_force_is_never_solved(tmp_path: Path,
