@@ -106,22 +106,24 @@ async def ask_oracle(
         temperature=temperature, max_tokens=max_tokens, seed=None if seed is None else seed + 104729,
     )  # fmt: skip
     pairs: dict[int, tuple[Candidate, Candidate]] = {}
+    unusable: dict[int, str] = {}  # by sample, so that the notes read in sample order
     try:
         async with aclosing(backend.sample(request)) as stream:
             async for traj in stream:
                 out.prompt_tokens += traj.prompt_tokens
                 out.completion_tokens += traj.completion_tokens
                 if traj.error is not None:
-                    out.notes.append(f"oracle sample {traj.index + 1}: the model failed: {traj.error}")
+                    unusable[traj.index] = f"oracle sample {traj.index + 1}: the model failed: {traj.error}"
                     continue
                 parsed = parse_programs(traj.content)
                 if isinstance(parsed, str):
-                    out.notes.append(f"oracle sample {traj.index + 1} discarded: {parsed}")
+                    unusable[traj.index] = f"oracle sample {traj.index + 1} discarded: {parsed}"
                     continue
                 pairs[traj.index] = (brute or parsed[0], generator or parsed[1])
     except BackendError as e:
         out.notes.append(f"the model could not write an oracle: {e}")
         return out
+    out.notes.extend(unusable[i] for i in sorted(unusable))
     config = StressConfig(count=CHECK_INPUTS, brute_limits=limits or Limits(timeout_s=10.0))
     await _choose(problem, sandbox, dict(sorted(pairs.items())), config, out)
     return out
@@ -133,21 +135,22 @@ async def _choose(problem: Problem, sandbox: Sandbox, pairs: dict[int, tuple[Can
     sessions = {i: StressRun(sandbox, None, b, g, config) for i, (b, g) in pairs.items()}
     samples = problem.public_tests if isinstance(problem.public_tests, IOSuite) else None
 
-    async def vet(i: int) -> list[str] | None:
+    async def vet(i: int) -> list[str] | str:
+        """Its generator's inputs, or why it is discarded."""
         try:
             if samples is not None:
                 await sessions[i].check_brute(samples)
             return await sessions[i].inputs(list(range(1, CHECK_INPUTS + 1)))
         except StressToolError as e:
-            out.notes.append(f"oracle sample {i + 1} discarded: {str(e).splitlines()[0]}")
-            return None
+            return f"oracle sample {i + 1} discarded: {str(e).splitlines()[0]}"
 
     vetted = dict(zip(sessions, await asyncio.gather(*(vet(i) for i in sessions)), strict=True))
-    alive = [i for i, got in vetted.items() if got is not None]
+    out.notes.extend(why for why in vetted.values() if isinstance(why, str))  # in sample order
+    alive = [i for i, got in vetted.items() if not isinstance(got, str)]
     if not alive:
         out.notes.append("no oracle sample passed the samples: the run goes on without an oracle")
         return
-    inputs = list(dict.fromkeys(text for i in alive for text in vetted[i] or []))
+    inputs = list(dict.fromkeys(text for i in alive for text in vetted[i]))
     outputs = await asyncio.gather(*(_outputs(sandbox, pairs[i][0], inputs, config) for i in alive))
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, signature in zip(alive, outputs, strict=True):
