@@ -145,13 +145,13 @@ async def _stress(args: argparse.Namespace) -> int:
     sandbox = open_sandbox(settings)
     written: ModelOracle | None = None
     try:
-        if brute is None or generator is None:
-            assert problem is not None
+        if (brute is None or generator is None) and problem is not None:  # checked: --problem given
             written = await model_writes(settings, problem, sandbox, brute, generator, config)
-            brute, generator = written.brute, written.generator
-            assert brute is not None and generator is not None
+            brute, generator = written.programs()
             if not args.json:
                 print(written_line(written, missing), file=sys.stderr)
+        if brute is None or generator is None:
+            raise UsageError("a brute force and a generator are needed: give --brute FILE --gen FILE")
         session = StressRun(sandbox, solution, brute, generator, config)
         if samples is not None:
             await session.check_brute(samples)

@@ -66,10 +66,10 @@ def written_line(written: ModelOracle, missing: list[str]) -> str:
 
 def written_json(written: ModelOracle, args: argparse.Namespace) -> dict[str, Any]:
     """What the model wrote (only what the user did not give), and why others were dropped."""
-    assert written.brute is not None and written.generator is not None
+    brute, generator = written.programs()
     return {
-        "brute": None if args.brute is not None else written.brute.model_dump(),
-        "generator": None if args.gen is not None else written.generator.model_dump(),
+        "brute": None if args.brute is not None else brute.model_dump(),
+        "generator": None if args.gen is not None else generator.model_dump(),
         "samples": written.samples,
         "agreeing": written.agreeing,
         "notes": written.notes,

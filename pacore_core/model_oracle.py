@@ -52,10 +52,17 @@ class ModelOracle(BaseModel):
     def kept(self) -> bool:
         return self.brute is not None and self.generator is not None
 
+    def programs(self) -> tuple[Candidate, Candidate]:
+        """The kept brute force and generator (call only when `kept`)."""
+        if self.brute is None or self.generator is None:
+            raise ValueError("no model-written oracle was kept")
+        return self.brute, self.generator
+
 
 def oracle_prompt(problem: Problem, language: str = "python") -> str:
     source = resources.files("pacore_core.templates").joinpath(ORACLE_TEMPLATE).read_text()
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701  (a prompt, not HTML)
+    template = env.from_string(source)
     samples = io_examples_text(problem.public_tests) if isinstance(problem.public_tests, IOSuite) else ""
     spec = languages.get(language)
     return template.render(statement=problem.statement, samples=samples, language_name=spec.display,
@@ -230,9 +237,9 @@ async def model_oracle_tests(
     tokens = {"prompt_tokens": asked.prompt_tokens, "completion_tokens": asked.completion_tokens}
     if not asked.kept:
         return problem, None, ["no model-written oracle was kept: " + "; ".join(asked.notes)]
-    assert asked.brute is not None and asked.generator is not None
+    brute, generator = asked.programs()
     try:
-        with_tests, record = await oracle_tests(problem, sandbox, asked.brute, asked.generator,
+        with_tests, record = await oracle_tests(problem, sandbox, brute, generator,
                                                 count=config.oracle_inputs, limits=limits)  # fmt: skip
     except StressToolError as e:  # its generator or brute force failed beyond the checked inputs
         return problem, None, [f"the model-written oracle was discarded: {str(e).splitlines()[0]}"]
