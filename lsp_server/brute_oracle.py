@@ -20,7 +20,7 @@ from sandbox.base import Sandbox
 from sandbox.models import Limits
 
 if TYPE_CHECKING:
-    from lsp_server.solve import SolveContext
+    from lsp_server.solve_context import SolveContext
 
 
 async def with_brute_force(ctx: SolveContext, problem: Problem, sandbox: Sandbox, config: RunConfig,

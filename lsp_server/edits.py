@@ -1,11 +1,16 @@
 """Applying a solve's result: a versioned edit when the client allows it, never over a changed
 function; otherwise (stale document, refused edit, unverified best candidate) the result is
 written to a separate file under `.pacore/results/` and shown.
+
+`deliver` needs only an `EditorContext` (what it asks of the client), not the server: the
+solve builds the report and publishes the summary from the `Delivery` it returns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,10 +24,30 @@ from pacore_core.project.targeting import ParsedDocument, StubTarget, find_funct
 from pacore_core.record import RunResult
 
 if TYPE_CHECKING:
-    from lsp_server.server import PacoreLanguageServer
-    from lsp_server.solve import SolveContext
+    from lsp_server.solve_context import SolveContext
 
 log = logging.getLogger("pacore.lsp")
+
+
+@dataclass(frozen=True)
+class EditorContext:
+    """What applying a result asks of the editor (the server builds it: `editor_context`)."""
+
+    parsed: Callable[[str], tuple[ParsedDocument, int | None]]
+    show: Callable[[str, types.MessageType], None]
+    show_document: Callable[[types.ShowDocumentParams], Awaitable[types.ShowDocumentResult]]
+    apply_edit: Callable[[types.ApplyWorkspaceEditParams], Awaitable[types.ApplyWorkspaceEditResult]]
+    document_changes: bool  # the client takes versioned `TextDocumentEdit`s
+    encoding: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a result went (`applied`, `detail`) and the document its summary goes on."""
+
+    applied: Applied
+    detail: str
+    document: ParsedDocument
 
 
 def supports_document_changes(caps: types.ClientCapabilities | None) -> bool:
@@ -106,8 +131,7 @@ def _separate_file(ctx: SolveContext, text: str) -> Path:
     return path
 
 
-async def offer_separately(ls: PacoreLanguageServer, ctx: SolveContext, code: str,
-                           header: str) -> str:
+async def offer_separately(editor: EditorContext, ctx: SolveContext, code: str, header: str) -> str:
     """Write the result next to the project (never over the user's file) and show it."""
     try:
         body = standalone_text(splice(ctx.doc, ctx.target, code,
@@ -115,66 +139,62 @@ async def offer_separately(ls: PacoreLanguageServer, ctx: SolveContext, code: st
     except SpliceError:
         body = code.rstrip() + "\n"
     comment = "\n".join(f"# {line}" for line in header.splitlines())
-    path = _separate_file(ctx, f"{comment}\n\n{body}")
+    path = await asyncio.to_thread(_separate_file, ctx, f"{comment}\n\n{body}")
     uri = from_fs_path(str(path)) or path.as_uri()
     try:
-        await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+        await editor.show_document(types.ShowDocumentParams(uri=uri, take_focus=True))
     except Exception as e:  # showing is best effort; the file and the message remain
         log.warning("window/showDocument failed: %s", e)
     return str(path)
 
 
-async def finish(ls: PacoreLanguageServer, ctx: SolveContext, result: RunResult
-                 ) -> tuple[Applied, str]:
-    """Apply the verified result, or offer it separately; publish the report diagnostic."""
+async def deliver(editor: EditorContext, ctx: SolveContext, result: RunResult) -> Delivery:
+    """Plan the edit and apply it when the result passed; otherwise (or when the edit cannot
+    or may not be applied) offer the result separately. Says what happened to the user."""
     q = ctx.target.qualname
     ver = result.verification
-    applied: Applied = "none"
-    detail = ""
     if result.code is None:
         detail = result.error or result.selected.reason or "no candidate produced a program"
-        ls.show(f"PaCoRe found no implementation for `{q}`: {detail}", types.MessageType.Warning)
-    elif result.status != "solved":
+        editor.show(f"PaCoRe found no implementation for `{q}`: {detail}", types.MessageType.Warning)
+        return Delivery("none", detail, editor.parsed(ctx.uri)[0])
+    if result.status != "solved":
         path = await offer_separately(
-            ls, ctx, result.code,
+            editor, ctx, result.code,
             f"PaCoRe: best candidate for {q} passed {ver.passed}/{ver.total} tests; "
             "NOT applied to your file.")
-        applied, detail = "separate_document", f"best candidate written to {path}"
-        ls.show(f"PaCoRe: no candidate for `{q}` passed every test (best {ver.passed}/"
-                f"{ver.total}); the best one is in {path}", types.MessageType.Warning)
-    else:
-        current, current_version = ls.parsed(ctx.uri)
-        plan = plan_final_edit(ctx.doc, ctx.version, ctx.target, current, current_version,
-                               result.code, keep_docstring=ctx.settings.editor.keep_docstring)
-        applied_ok = False
-        if plan.result is not None and plan.doc is not None:
-            edit = workspace_edit(
-                ctx.uri, current_version, text_edits(plan.doc, plan.result.edits),
-                document_changes=supports_document_changes(ls.client_capabilities))
-            try:
-                resp = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-                    edit=edit, label=f"PaCoRe: {q}"))
-                applied_ok = bool(resp.applied)
-                if not applied_ok:
-                    detail = f"the editor refused the edit: {resp.failure_reason or 'no reason'}"
-            except Exception as e:  # the client failed the request: keep the result safe
-                detail = f"workspace/applyEdit failed: {e}"
-        else:
-            detail = plan.stale_reason or "the document changed"
-        if applied_ok:
-            applied = "edit"
-            after = ParsedDocument.parse(plan.result.module_text, encoding=ls.encoding) \
-                if plan.result is not None else current
-            ls.publish_summary(ctx.uri, after, ctx.report(result, result.status, applied))
-            return applied, detail
-        path = await offer_separately(
-            ls, ctx, result.code,
-            f"PaCoRe: implementation of {q} (passed {ver.passed}/{ver.total} tests).\n"
-            f"Not applied to {ctx.relpath}: {detail}.")
-        applied = "separate_document"
-        detail = f"{detail}; result written to {path}"
-        ls.show(f"PaCoRe solved `{q}` but did not edit your file ({detail})",
+        editor.show(f"PaCoRe: no candidate for `{q}` passed every test (best {ver.passed}/"
+                    f"{ver.total}); the best one is in {path}", types.MessageType.Warning)
+        return Delivery("separate_document", f"best candidate written to {path}",
+                        editor.parsed(ctx.uri)[0])
+    after, detail = await _apply(editor, ctx, result.code)
+    if after is not None:
+        return Delivery("edit", "", after)
+    path = await offer_separately(
+        editor, ctx, result.code,
+        f"PaCoRe: implementation of {q} (passed {ver.passed}/{ver.total} tests).\n"
+        f"Not applied to {ctx.relpath}: {detail}.")
+    detail = f"{detail}; result written to {path}"
+    editor.show(f"PaCoRe solved `{q}` but did not edit your file ({detail})",
                 types.MessageType.Warning)
-    current, _ = ls.parsed(ctx.uri)
-    ls.publish_summary(ctx.uri, current, ctx.report(result, result.status, applied, detail))
-    return applied, detail
+    return Delivery("separate_document", detail, editor.parsed(ctx.uri)[0])
+
+
+async def _apply(editor: EditorContext, ctx: SolveContext, code: str
+                 ) -> tuple[ParsedDocument | None, str]:
+    """Splice `code` into the document as it is now and ask the editor to apply it: the
+    document after the edit, or None and why it was not applied."""
+    current, current_version = editor.parsed(ctx.uri)
+    plan = plan_final_edit(ctx.doc, ctx.version, ctx.target, current, current_version, code,
+                           keep_docstring=ctx.settings.editor.keep_docstring)
+    if plan.result is None or plan.doc is None:
+        return None, plan.stale_reason or "the document changed"
+    edit = workspace_edit(ctx.uri, current_version, text_edits(plan.doc, plan.result.edits),
+                          document_changes=editor.document_changes)
+    try:
+        resp = await editor.apply_edit(types.ApplyWorkspaceEditParams(
+            edit=edit, label=f"PaCoRe: {ctx.target.qualname}"))
+    except Exception as e:  # the client failed the request: keep the result safe
+        return None, f"workspace/applyEdit failed: {e}"
+    if not resp.applied:
+        return None, f"the editor refused the edit: {resp.failure_reason or 'no reason'}"
+    return ParsedDocument.parse(plan.result.module_text, encoding=editor.encoding), ""

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lsp_server import agreed_tests, run_commands
 from lsp_server.protocol import (
@@ -44,6 +44,8 @@ from pacore_core.config import editor_setting
 from pacore_core.doctor import run_checks_async
 from pacore_core.project.targeting import stub_at, written_function_at
 
+M = TypeVar("M", bound=BaseModel)
+
 
 def create_server(
     backend_factory: BackendFactory = default_backend_factory,
@@ -52,12 +54,21 @@ def create_server(
 ) -> PacoreLanguageServer:
     """A server with every feature registered; factories choose the model and sandbox."""
     ls = PacoreLanguageServer(backend_factory, sandbox_factory, env)
+    _register_lifecycle(ls)
+    _register_documents(ls)
+    _register_solves(ls)
+    _register_queries(ls)
+    run_commands.register(ls)
+    return ls
+
+
+def _register_lifecycle(ls: PacoreLanguageServer) -> None:
+    """Start (settings layers from the editor), configuration changes, shutdown."""
 
     @ls.feature(types.INITIALIZE)
     def initialize(ls: PacoreLanguageServer, params: types.InitializeParams) -> None:
         ls.install_signal_handlers()
-        ls._init_layer = params.initialization_options
-        ls.refresh_settings(announce=False)
+        ls.use_initialization_options(params.initialization_options)
 
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: PacoreLanguageServer, params: types.InitializedParams) -> None:
@@ -72,8 +83,16 @@ def create_server(
         if caps is not None and caps.configuration:
             await ls.pull_configuration_soon()
         else:
-            ls._config_layer = params.settings
-            ls.refresh_settings()
+            ls.use_pushed_settings(params.settings)
+
+    @ls.feature(types.SHUTDOWN)
+    async def shutdown(ls: PacoreLanguageServer, *args: Any) -> None:
+        await ls.jobs.cancel(ls.jobs.all())
+        await ls.close_sandboxes()
+
+
+def _register_documents(ls: PacoreLanguageServer) -> None:
+    """Document changes (summaries follow the code) and the code actions at the cursor."""
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PacoreLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -91,45 +110,11 @@ def create_server(
     def code_action(
         ls: PacoreLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
-        """Pure and cheap: a cached parse and a walk up from the cursor."""
-        only = params.context.only
-        if only and not any(types.CodeActionKind.RefactorRewrite.value.startswith(k)
-                            for k in only):
-            return None
-        uri = params.text_document.uri
-        if not uri.endswith(".py"):
-            return None  # `.pyi` stubs are declarations: there is nothing to implement
-        try:
-            doc, version = ls.parsed(uri)
-        except (OSError, UnicodeDecodeError) as e:
-            raise fail(f"cannot read {uri}: {e}") from None
-        pos = params.range.start
-        target = stub_at(doc, pos.line, pos.character)
-        agreed = agreed_tests.code_action(ls, uri)  # after a solve by agreement
-        arg = {"uri": uri, "position": {"line": pos.line, "character": pos.character},
-               "version": version}
-        if target is None:
-            # a written function, the cursor on its signature: repair it (the tests run first)
-            written = written_function_at(doc, pos.line, pos.character, header_only=True)
-            fix = [types.CodeAction(
-                title=fix_title(written.name), kind=types.CodeActionKind.RefactorRewrite,
-                command=types.Command(title=fix_title(written.name), command=CMD_FIX, arguments=[arg]),
-            )] if written is not None else []  # fmt: skip
-            actions = fix + ([agreed] if agreed is not None else [])
-            return actions or None
-        actions = [types.CodeAction(
-            title=TITLE,
-            kind=types.CodeActionKind.RefactorRewrite,
-            command=types.Command(title=TITLE, command=CMD_SOLVE, arguments=[arg]),
-        )]
-        if (n := solvable_count(doc)) > 1:  # every stub of the file, callees first
-            actions.append(types.CodeAction(
-                title=title_all(n), kind=types.CodeActionKind.RefactorRewrite,
-                command=types.Command(title=title_all(n), command=CMD_SOLVE_ALL,
-                                      arguments=[{"uri": uri, "version": version}])))
-        return actions + ([agreed] if agreed is not None else [])
+        return code_actions(ls, params)
 
-    run_commands.register(ls)
+
+def _register_solves(ls: PacoreLanguageServer) -> None:
+    """The commands that start and stop work: solve, fix, solve all, cancel, agreed tests."""
 
     @ls.command(agreed_tests.CMD_WRITE_AGREED)
     async def write_agreed_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, str]:
@@ -140,58 +125,39 @@ def create_server(
         if len(args) != 1:
             raise invalid(f"{CMD_SOLVE} takes one argument {{uri, position, version?}}, "
                           f"got {len(args)}")
-        try:
-            a = SolveArgs.model_validate(args[0])
-        except ValidationError as e:
-            raise invalid(f"{CMD_SOLVE}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") \
-                from None
+        a = _validated(SolveArgs, CMD_SOLVE, args[0])
         return (await start_solve(ls, a)).model_dump(mode="json")
 
     @ls.command(CMD_FIX)
     async def fix_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
         if len(args) != 1:
             raise invalid(f"{CMD_FIX} takes one argument {{uri, position, version?}}, got {len(args)}")
-        try:
-            a = SolveArgs.model_validate(args[0])
-        except ValidationError as e:
-            raise invalid(f"{CMD_FIX}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from None
+        a = _validated(SolveArgs, CMD_FIX, args[0])
         return (await start_solve(ls, a, fix=True)).model_dump(mode="json")
 
     @ls.command(CMD_SOLVE_ALL)
     async def solve_all_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
         if len(args) > 1:
             raise invalid(f"{CMD_SOLVE_ALL} takes [] (the workspace) or [{{uri, version?}}]")
-        try:
-            a = SolveAllArgs.model_validate(args[0] if args else {})
-        except ValidationError as e:
-            raise invalid(f"{CMD_SOLVE_ALL}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") \
-                from None
+        a = _validated(SolveAllArgs, CMD_SOLVE_ALL, args[0] if args else {})
         return (await start_solve_all(ls, a)).model_dump(mode="json")
 
     @ls.command(CMD_CANCEL)
     async def cancel_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any]:
-        if len(args) > 1:
-            raise invalid(f"{CMD_CANCEL} takes [] or [{{solveId}}] or [{{uri, position}}]")
-        if not args:
-            cancelled = await ls.jobs.cancel(ls.jobs.all())
+        return (await cancel(ls, args)).model_dump(mode="json")
+
+    @ls.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    async def progress_cancel(
+        ls: PacoreLanguageServer, params: types.WorkDoneProgressCancelParams
+    ) -> None:
+        job = ls.jobs.by_token(params.token)
+        if job is not None:
+            await ls.jobs.cancel([job])
             await ls.close_sandboxes_if_idle()
-            return CancelResult(cancelled=cancelled).model_dump(mode="json")
-        try:
-            a = CancelArgs.model_validate(args[0])
-        except ValidationError as e:
-            raise invalid(f"{CMD_CANCEL}: {e.errors()[0]['msg']}") from None
-        if a.solveId is not None:
-            job = ls.jobs.get(a.solveId)
-        elif a.uri is not None and a.position is not None:
-            doc, _ = ls.parsed(a.uri)
-            line, character = a.position.line, a.position.character
-            target = stub_at(doc, line, character) or written_function_at(doc, line, character)
-            job = ls.jobs.running_on(FunctionKey(a.uri, target.qualname)) if target else None
-        else:
-            raise invalid(f"{CMD_CANCEL} needs solveId, or uri and position")
-        cancelled = await ls.jobs.cancel([job] if job else [])
-        await ls.close_sandboxes_if_idle()
-        return CancelResult(cancelled=cancelled).model_dump(mode="json")
+
+
+def _register_queries(ls: PacoreLanguageServer) -> None:
+    """The commands that only read: a solve's report, the doctor's checks."""
 
     @ls.command(CMD_REPORT)
     def report_command(ls: PacoreLanguageServer, *args: Any) -> dict[str, Any] | None:
@@ -221,21 +187,78 @@ def create_server(
                    types.MessageType.Info if c.ok else types.MessageType.Warning)
         return report.model_dump()
 
-    @ls.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
-    async def progress_cancel(
-        ls: PacoreLanguageServer, params: types.WorkDoneProgressCancelParams
-    ) -> None:
-        job = ls.jobs.by_token(params.token)
-        if job is not None:
-            await ls.jobs.cancel([job])
-            await ls.close_sandboxes_if_idle()
 
-    @ls.feature(types.SHUTDOWN)
-    async def shutdown(ls: PacoreLanguageServer, *args: Any) -> None:
-        await ls.jobs.cancel(ls.jobs.all())
-        await ls.close_sandboxes()
+def _validated(model: type[M], command: str, value: Any) -> M:
+    """A command's argument as its model, or an InvalidParams reply naming the bad field."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as e:
+        raise invalid(f"{command}: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from None
 
-    return ls
+
+def code_actions(ls: PacoreLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    """Pure and cheap: a cached parse and a walk up from the cursor."""
+    only = params.context.only
+    if only and not any(types.CodeActionKind.RefactorRewrite.value.startswith(k) for k in only):
+        return None
+    uri = params.text_document.uri
+    if not uri.endswith(".py"):
+        return None  # `.pyi` stubs are declarations: there is nothing to implement
+    try:
+        doc, version = ls.parsed(uri)
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(f"cannot read {uri}: {e}") from None
+    pos = params.range.start
+    target = stub_at(doc, pos.line, pos.character)
+    agreed = agreed_tests.code_action(ls, uri)  # after a solve by agreement
+    arg = {"uri": uri, "position": {"line": pos.line, "character": pos.character},
+           "version": version}
+    if target is None:
+        # a written function, the cursor on its signature: repair it (the tests run first)
+        written = written_function_at(doc, pos.line, pos.character, header_only=True)
+        fix = [types.CodeAction(
+            title=fix_title(written.name), kind=types.CodeActionKind.RefactorRewrite,
+            command=types.Command(title=fix_title(written.name), command=CMD_FIX, arguments=[arg]),
+        )] if written is not None else []  # fmt: skip
+        actions = fix + ([agreed] if agreed is not None else [])
+        return actions or None
+    actions = [types.CodeAction(
+        title=TITLE,
+        kind=types.CodeActionKind.RefactorRewrite,
+        command=types.Command(title=TITLE, command=CMD_SOLVE, arguments=[arg]),
+    )]
+    if (n := solvable_count(doc)) > 1:  # every stub of the file, callees first
+        actions.append(types.CodeAction(
+            title=title_all(n), kind=types.CodeActionKind.RefactorRewrite,
+            command=types.Command(title=title_all(n), command=CMD_SOLVE_ALL,
+                                  arguments=[{"uri": uri, "version": version}])))
+    return actions + ([agreed] if agreed is not None else [])
+
+
+async def cancel(ls: PacoreLanguageServer, args: tuple[Any, ...]) -> CancelResult:
+    """`pacore.cancel`: every solve, one by id, or the one on the function at a position."""
+    if len(args) > 1:
+        raise invalid(f"{CMD_CANCEL} takes [] or [{{solveId}}] or [{{uri, position}}]")
+    if not args:
+        cancelled = await ls.jobs.cancel(ls.jobs.all())
+        await ls.close_sandboxes_if_idle()
+        return CancelResult(cancelled=cancelled)
+    try:
+        a = CancelArgs.model_validate(args[0])
+    except ValidationError as e:
+        raise invalid(f"{CMD_CANCEL}: {e.errors()[0]['msg']}") from None
+    if a.solveId is not None:
+        job = ls.jobs.get(a.solveId)
+    elif a.uri is not None and a.position is not None:
+        doc, _ = ls.parsed(a.uri)
+        line, character = a.position.line, a.position.character
+        target = stub_at(doc, line, character) or written_function_at(doc, line, character)
+        job = ls.jobs.running_on(FunctionKey(a.uri, target.qualname)) if target else None
+    else:
+        raise invalid(f"{CMD_CANCEL} needs solveId, or uri and position")
+    cancelled = await ls.jobs.cancel([job] if job else [])
+    await ls.close_sandboxes_if_idle()
+    return CancelResult(cancelled=cancelled)
 
 
 def serve(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:

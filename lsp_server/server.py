@@ -20,6 +20,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lsp_server.diagnostics import SummaryDiagnostics
+from lsp_server.edits import EditorContext, supports_document_changes
 from lsp_server.report import SolveReport, summary
 from lsp_server.rpc import PacoreProtocol
 from lsp_server.runs import RunStore
@@ -87,6 +88,17 @@ class PacoreLanguageServer(LanguageServer):
             self._announce([p for p in problems if p not in self._announced])
             self._announced = set(problems)
 
+    def use_initialization_options(self, options: Any) -> None:
+        """The editor's settings from `initialize` (its `initializationOptions`)."""
+        self._init_layer = options
+        self.refresh_settings(announce=False)
+
+    def use_pushed_settings(self, settings: Any) -> None:
+        """Settings pushed with `workspace/didChangeConfiguration` by a client that cannot
+        answer `workspace/configuration`."""
+        self._config_layer = settings
+        self.refresh_settings()
+
     def settings_for(self, folder: Path) -> Settings:
         """The settings for a solve in `folder`: the nearest `[tool.pacore]` is re-read, so an
         edited pyproject applies at once; problems not shown before are announced."""
@@ -153,6 +165,15 @@ class PacoreLanguageServer(LanguageServer):
     def parsed(self, uri: str) -> tuple[ParsedDocument, int | None]:
         doc = self.workspace.get_text_document(uri)
         return self.docs.get(uri, doc.version, doc.source, self.encoding), doc.version
+
+    def editor_context(self) -> EditorContext:
+        """What applying a result needs of this client (`edits.deliver`)."""
+        return EditorContext(
+            parsed=self.parsed, show=self.show, show_document=self.window_show_document_async,
+            apply_edit=self.workspace_apply_edit_async,
+            document_changes=supports_document_changes(self.client_capabilities),
+            encoding=self.encoding,
+        )
 
     # -- sandboxes --------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Solve orchestration: validate a `pacore.solve` request, find the stub and its tests, then
-run the engine as a cancellable job with `$/progress`, and hand the result to `edits.finish`.
+run the engine as a cancellable job with `$/progress`, then deliver the result (`edits`),
+report it and publish its summary, in that order (`run_solve`).
 """
 
 from __future__ import annotations
@@ -7,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import textwrap
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from lsp_server.brute_oracle import with_brute_force
-from lsp_server.edits import finish
+from lsp_server.edits import deliver
 from lsp_server.generated_tests import GENERATED_TEST_FILE, test_names, write_tests
 from lsp_server.locate import solve_root
 from lsp_server.preflight import (
@@ -30,16 +29,16 @@ from lsp_server.preflight import (
 )
 from lsp_server.progress import SolveProgress
 from lsp_server.protocol import CMD_CANCEL, TITLE, SolveArgs, SolveStarted, fail, invalid
-from lsp_server.report import Applied, SolveReport, SolveStatus, build_report
+from lsp_server.report import SolveReport
 from lsp_server.runs import Run, RunStore
+from lsp_server.solve_context import SolveContext
 from lsp_server.solve_registry import AlreadyRunning, FunctionKey
-from pacore_core.agreement.regression import regression_tests
 from pacore_core.backends.base import Backend
 from pacore_core.config import Settings, editor_setting
 from pacore_core.errors import PacoreError
 from pacore_core.events import Event
 from pacore_core.problem import Problem
-from pacore_core.project.context import agreement_obstacle, build_problem, method_owner
+from pacore_core.project.context import agreement_obstacle, build_problem
 from pacore_core.project.splicing import SplicingSandbox
 from pacore_core.project.targeting import ParsedDocument, StubTarget, stub_at, written_function_at
 from pacore_core.project.workspace_tests import DiscoveredTests, discover, doctest_runner_source, module_name
@@ -57,49 +56,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("pacore.lsp")
 
 DOCTEST_FILE = "test_pacore_doctests.py"
-
-
-@dataclass
-class SolveContext:
-    """Everything a running solve needs, fixed when it starts."""
-
-    solve_id: str
-    uri: str
-    version: int | None
-    doc: ParsedDocument
-    target: StubTarget
-    root: Path
-    relpath: str
-    tests: DiscoveredTests
-    settings: Settings
-    weak: bool
-    token: str
-    agreement: bool = False  # no workspace tests: candidates are compared on generated inputs
-    fix: bool = False  # "Fix with PaCoRe": a written function, round 1 starts from it
-    started: float = field(default_factory=time.monotonic)
-    generated_tests: str | None = None  # model-written tests, when the user allowed them
-
-    def tests_label(self) -> str:
-        if self.generated_tests is not None:
-            return "model-written tests only (weaker verification)"
-        if self.agreement and not self.tests.doctest:
-            return "no tests (agreement only)"
-        if self.weak:
-            return "doctests only (weaker verification)"
-        return f"{len(self.tests.node_ids)} workspace test(s)"
-
-    def report(self, result: RunResult | None, status: SolveStatus, applied: Applied,
-               detail: str = "") -> SolveReport:
-        agreed = None
-        owner = method_owner(self.doc, self.target)
-        if result is not None and (self.target.class_name is None or owner is not None):
-            agreed = regression_tests(result.agreement, module=module_name(self.relpath),
-                                      entry_point=self.target.name,
-                                      method_of=owner[0] if owner is not None else None)
-        return build_report(solve_id=self.solve_id, uri=self.uri, qualname=self.target.qualname,
-                            tests_label=self.tests_label(), weak=self.weak, started=self.started,
-                            result=result, status=status, applied=applied, detail=detail,
-                            agreed_tests=agreed)
 
 
 def no_tests_message(target: StubTarget, relpath: str, tests: DiscoveredTests) -> str:
@@ -147,6 +103,42 @@ def _fix_target(doc: ParsedDocument, a: SolveArgs) -> StubTarget:
 async def start_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool = False) -> SolveStarted:
     """Validate, find the stub (`fix`: the written function) and its tests, then start the
     solve task and return at once."""
+    path, doc, version, target = await _function_to_solve(ls, a, fix=fix)
+    key = FunctionKey(a.uri, target.qualname)
+    if (other := ls.jobs.running_on(key)) is not None:
+        raise fail(f"a PaCoRe solve ({other.solve_id}) is already running on "
+                   f"`{target.qualname}`; wait for it or cancel it (command {CMD_CANCEL})")
+    settings = ls.settings_for(path.parent)
+    root, relpath = await asyncio.to_thread(solve_root, ls.workspace.root_path, path)
+    tests = await asyncio.to_thread(
+        discover, root, relpath, target.name, docstring=target.docstring,
+        test_paths=settings.editor.test_paths,
+    )
+    weak, agreement = await _evidence(ls, settings, doc, target, root, relpath, tests, fix=fix)
+    try:
+        check_sources(doc.text, relpath, tests.sources)
+    except PacoreError as e:
+        raise fail(e.render(editor_setting)) from None
+    solve_id = ls.jobs.new_id()
+    ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
+                       root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
+                       token=f"pacore/{solve_id}", agreement=agreement, fix=fix)
+    backend, inner = await _model_and_sandbox(ls, settings)
+    try:
+        ls.jobs.start(solve_id, key, ctx.token, run_solve(ls, ctx, backend, inner))
+    except AlreadyRunning as e:
+        await backend.close()
+        raise fail(str(e)) from None
+    ls.clear_summary(a.uri, target.qualname)
+    ls.log(f"PaCoRe {solve_id}: {'fixing' if fix else 'solving'} `{target.qualname}` in {relpath} with "
+           f"{len(tests.node_ids)} test(s){' + doctests' if tests.doctest else ''}")
+    return SolveStarted(solveId=solve_id, function=target.qualname)
+
+
+async def _function_to_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool
+                             ) -> tuple[Path, ParsedDocument, int | None, StubTarget]:
+    """The file, the document as the action saw it, and the function at the position: a
+    stub, or (`fix`) a written function. Each refusal says what to do instead."""
     if not a.uri.startswith("file:"):
         raise invalid(f"only file: URIs can be solved, got {a.uri!r}")
     path_str = to_fs_path(a.uri)
@@ -168,49 +160,44 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool = Fal
     if target is None:
         raise fail(f"no function stub at {a.position.line + 1}:{a.position.character + 1}; "
                    f"PaCoRe solves functions whose body is {STUB_DEFINITION}")
-    key = FunctionKey(a.uri, target.qualname)
-    if (other := ls.jobs.running_on(key)) is not None:
-        raise fail(f"a PaCoRe solve ({other.solve_id}) is already running on "
-                   f"`{target.qualname}`; wait for it or cancel it (command {CMD_CANCEL})")
-    settings = ls.settings_for(path.parent)
-    root, relpath = await asyncio.to_thread(solve_root, ls.workspace.root_path, path)
-    tests = await asyncio.to_thread(
-        discover, root, relpath, target.name, docstring=target.docstring,
-        test_paths=settings.editor.test_paths,
-    )
-    weak = agreement = False
-    if fix and not tests.has_workspace_tests:
+    return path, doc, version, target
+
+
+async def _evidence(ls: PacoreLanguageServer, settings: Settings, doc: ParsedDocument,
+                    target: StubTarget, root: Path, relpath: str, tests: DiscoveredTests,
+                    *, fix: bool) -> tuple[bool, bool]:
+    """What a solve without workspace tests may rely on, as (weak, agreement): doctests,
+    tests the model writes, or agreement on generated inputs, as the settings allow; a
+    refusal (no model request) when none applies."""
+    if tests.has_workspace_tests:
+        return False, False
+    if fix:
         if not tests.doctest:
             raise fail(f"No tests of `{target.qualname}` found: \"Fix with PaCoRe\" repairs a "
                        "function whose tests fail, and starts by running them. Add a pytest test "
                        "that calls it (or list test files in pacore.testPaths), or docstring "
                        "examples (doctests). No model request was made.")
-        weak = True  # its doctests are the tests
-    elif not tests.has_workspace_tests:
-        broken = await asyncio.to_thread(unparsable_tests, root, target.name)
-        if broken:
-            raise fail(f"{'; '.join(broken)}. Fix the test file first: its tests of "
-                       f"`{target.qualname}` cannot be read. No model request was made.")
-        if settings.editor.allow_weak_tests:
-            weak = True  # doctests if there are any, else tests the model writes first
-        elif settings.editor.solve_by_agreement:
-            weak = agreement = True  # doctests if there are any, and agreement on generated inputs
-            if not tests.doctest and (why := agreement_obstacle(doc, target)) is not None:
-                raise fail(f"No tests found for `{target.qualname}`, and pacore.solveByAgreement "
-                           f"cannot choose without them: {why}. Add a pytest test or docstring "
-                           "examples (doctests). No model request was made.")
-        else:
-            msg = no_tests_message(target, relpath, tests)
-            ls.show(msg, types.MessageType.Warning)
-            raise fail(msg)
-    try:
-        check_sources(doc.text, relpath, tests.sources)
-    except PacoreError as e:
-        raise fail(e.render(editor_setting)) from None
-    solve_id = ls.jobs.new_id()
-    ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
-                       root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
-                       token=f"pacore/{solve_id}", agreement=agreement, fix=fix)
+        return True, False  # its doctests are the tests
+    broken = await asyncio.to_thread(unparsable_tests, root, target.name)
+    if broken:
+        raise fail(f"{'; '.join(broken)}. Fix the test file first: its tests of "
+                   f"`{target.qualname}` cannot be read. No model request was made.")
+    if settings.editor.allow_weak_tests:
+        return True, False  # doctests if there are any, else tests the model writes first
+    if settings.editor.solve_by_agreement:  # doctests if any, and agreement on generated inputs
+        if not tests.doctest and (why := agreement_obstacle(doc, target)) is not None:
+            raise fail(f"No tests found for `{target.qualname}`, and pacore.solveByAgreement "
+                       f"cannot choose without them: {why}. Add a pytest test or docstring "
+                       "examples (doctests). No model request was made.")
+        return True, True
+    msg = no_tests_message(target, relpath, tests)
+    ls.show(msg, types.MessageType.Warning)
+    raise fail(msg)
+
+
+async def _model_and_sandbox(ls: PacoreLanguageServer, settings: Settings) -> tuple[Backend, Sandbox]:
+    """The backend and the shared sandbox for `settings`, the sandbox's engine, image and
+    runtime checked before any token is spent; errors name the editor setting to fix."""
     try:  # the factory may ask the endpoint for its model: off the event loop
         backend = await asyncio.to_thread(ls.backend_factory, settings)
         inner = ls.sandbox_for(settings)
@@ -218,22 +205,14 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool = Fal
         raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
     except Exception as e:
         raise fail(f"PaCoRe cannot start: {e}") from None
-    try:  # the sandbox's engine, image and runtime, before any token is spent
+    try:
         if settings.server.sandbox == "docker":
             await check_docker(settings.server.image, settings.server.sandbox_runtime)
     except PacoreError as e:
         await backend.close()
         await ls.close_sandboxes_if_idle()
         raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
-    try:
-        ls.jobs.start(solve_id, key, ctx.token, run_solve(ls, ctx, backend, inner))
-    except AlreadyRunning as e:
-        await backend.close()
-        raise fail(str(e)) from None
-    ls.clear_summary(a.uri, target.qualname)
-    ls.log(f"PaCoRe {solve_id}: {'fixing' if fix else 'solving'} `{target.qualname}` in {relpath} with "
-           f"{len(tests.node_ids)} test(s){' + doctests' if tests.doctest else ''}")
-    return SolveStarted(solveId=solve_id, function=target.qualname)
+    return backend, inner
 
 
 def suite_node_ids(ctx: SolveContext) -> tuple[list[str], dict[str, str]]:
@@ -264,10 +243,12 @@ async def run_solve(ls: PacoreLanguageServer, ctx: SolveContext, backend: Backen
                                 model=getattr(backend, "model", None)))
         result = await _run_engine(ctx, backend, inner, progress, run, ls.runs)
         await ls.runs.finish(ctx.solve_id, result)
-        applied, detail = await finish(ls, ctx, result)
+        # one pass: plan and apply the edit (or offer the result), report, publish the summary
+        delivery = await deliver(ls.editor_context(), ctx, result)
+        rep = ctx.report(result, result.status, delivery.applied, delivery.detail)
+        ls.publish_summary(ctx.uri, delivery.document, rep)
         progress.end(f"{result.status}: {result.verification.passed}/"
                      f"{result.verification.total} tests")
-        rep = ctx.report(result, result.status, applied, detail)
     except asyncio.CancelledError:
         if not [j for j in ls.jobs.all() if j.solve_id != ctx.solve_id]:
             await ls.close_sandboxes()  # the last solve: "cancelled" means nothing runs any more
