@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,8 @@ class EditorContext:
     apply_edit: Callable[[types.ApplyWorkspaceEditParams], Awaitable[types.ApplyWorkspaceEditResult]]
     document_changes: bool  # the client takes versioned `TextDocumentEdit`s
     encoding: str
+    edit_turn: Callable[[str], AbstractAsyncContextManager[None]]  # `EditTurns.turn` of a uri
+    edit_applied: Callable[[str, int | None], None]  # `EditTurns.applied`
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,12 @@ async def _apply(editor: EditorContext, ctx: SolveContext, code: str
                  ) -> tuple[ParsedDocument | None, str]:
     """Splice `code` into the document as it is now and ask the editor to apply it: the
     document after the edit, or None and why it was not applied."""
+    async with editor.edit_turn(ctx.uri):
+        return await _apply_in_turn(editor, ctx, code)
+
+
+async def _apply_in_turn(editor: EditorContext, ctx: SolveContext, code: str
+                         ) -> tuple[ParsedDocument | None, str]:  # fmt: skip
     current, current_version = editor.parsed(ctx.uri)
     plan = plan_final_edit(ctx.doc, ctx.version, ctx.target, current, current_version, code,
                            keep_docstring=ctx.settings.editor.keep_docstring)
@@ -197,4 +206,5 @@ async def _apply(editor: EditorContext, ctx: SolveContext, code: str
         return None, f"workspace/applyEdit failed: {e}"
     if not resp.applied:
         return None, f"the editor refused the edit: {resp.failure_reason or 'no reason'}"
+    editor.edit_applied(ctx.uri, current_version)
     return ParsedDocument.parse(plan.result.module_text, encoding=editor.encoding), ""

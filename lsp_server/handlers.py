@@ -96,6 +96,7 @@ def _register_documents(ls: PacoreLanguageServer) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PacoreLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.edit_turns.changed(params.text_document.uri)
         ls.follow_edit(params.text_document.uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lsp_server.diagnostics import SummaryDiagnostics
+from lsp_server.edit_turns import EditTurns
 from lsp_server.edits import EditorContext, supports_document_changes
 from lsp_server.report import SolveReport, summary
 from lsp_server.rpc import PacoreProtocol
@@ -61,6 +63,7 @@ class PacoreLanguageServer(LanguageServer):
         self.backend_factory = backend_factory
         self.sandbox_factory = sandbox_factory
         self.docs = DocumentCache()
+        self.edit_turns = EditTurns()
         self.jobs = JobRegistry(on_idle=self._schedule_idle_close)
         self._background: set[asyncio.Task[None]] = set()
         self.reports: dict[str, SolveReport] = {}
@@ -172,8 +175,12 @@ class PacoreLanguageServer(LanguageServer):
             parsed=self.parsed, show=self.show, show_document=self.window_show_document_async,
             apply_edit=self.workspace_apply_edit_async,
             document_changes=supports_document_changes(self.client_capabilities),
-            encoding=self.encoding,
+            encoding=self.encoding, edit_turn=self.edit_turn, edit_applied=self.edit_turns.applied,
         )
+
+    def edit_turn(self, uri: str) -> AbstractAsyncContextManager[None]:
+        """One edit of `uri` at a time, planned on the version the editor has (`EditTurns`)."""
+        return self.edit_turns.turn(uri, lambda: self.workspace.get_text_document(uri).version)
 
     # -- sandboxes --------------------------------------------------------------------------
 

@@ -258,6 +258,21 @@ class AllRun:
 
     async def _edit(self, ref: StubRef, spliced: SpliceResult, code: str) -> str:
         uri = self.uri(ref.relpath)
+        async with self.ls.edit_turn(uri):
+            detail = await self._edit_in_turn(ref, uri, code)
+        if detail is None:
+            return "edit"
+        path = results_path(self.plan.root, ref)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# PaCoRe: implementation of {ref.qualname} (verified). Not applied "
+                        f"to {ref.relpath}: {detail}.\n\n{standalone_text(spliced)}",
+                        encoding="utf-8")
+        self.ls.show(f"PaCoRe solved `{ref.qualname}` but did not edit your file ({detail}); "
+                     f"the result is in {path}", types.MessageType.Warning)
+        return path.relative_to(self.plan.root).as_posix()
+
+    async def _edit_in_turn(self, ref: StubRef, uri: str, code: str) -> str | None:
+        """Apply `ref`'s result to the document as it is now: None, or why it was not applied."""
         start_doc, start_version = self._start_docs[ref.relpath]
         start_target: StubTarget = self.plan.inventory.stubs[ref]
         keep = self.ls.settings.editor.keep_docstring
@@ -273,18 +288,12 @@ class AllRun:
                 resp = await self.ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
                     edit=edit, label=f"PaCoRe: {ref.qualname}"))
                 if resp.applied:
-                    return "edit"
+                    self.ls.edit_turns.applied(uri, version)
+                    return None
                 detail = f"the editor refused the edit: {resp.failure_reason or 'no reason'}"
             except Exception as e:  # the client failed the request: keep the result safe
                 detail = f"workspace/applyEdit failed: {e}"
-        path = results_path(self.plan.root, ref)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# PaCoRe: implementation of {ref.qualname} (verified). Not applied "
-                        f"to {ref.relpath}: {detail}.\n\n{standalone_text(spliced)}",
-                        encoding="utf-8")
-        self.ls.show(f"PaCoRe solved `{ref.qualname}` but did not edit your file ({detail}); "
-                     f"the result is in {path}", types.MessageType.Warning)
-        return path.relative_to(self.plan.root).as_posix()
+        return detail
 
     async def finish(self, texts: dict[str, str]) -> dict[str, str]:
         return {}

@@ -133,11 +133,14 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
     try:
         sandbox = open_sandbox(settings)
         try:
+            progress = SolveProgress(console)
+            # built first: a template that does not load fails before the oracle spends tokens
+            engine = Engine(backend, target.view(sandbox), settings.run, on_event=progress, pool=pool,
+                            name_setting=cli_flag)  # fmt: skip
             await _validate_inputs(args, problem, sandbox)
             problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox),
                                                 backend)
-            result = await _run_engine(problem, settings, backend, target.view(sandbox), pool,
-                                       console, args.page)
+            result = await _run_engine(engine, problem, backend, progress, console, args.page)
             result.oracle = oracle
             result.tally_costs()  # a model-written oracle's tokens are TTC too
         finally:
@@ -173,11 +176,8 @@ def _load_pool(path: Path) -> TrajectoryPool:
         raise UsageError(e.render(cli_flag)) from None
 
 
-async def _run_engine(problem: Problem, settings: Settings, backend: Backend, sandbox: Sandbox,
-                      pool: TrajectoryPool | None, console: Console,
-                      page: RunPage | None = None) -> RunResult:
-    progress = SolveProgress(console)
-    engine = Engine(backend, sandbox, settings.run, on_event=progress, pool=pool, name_setting=cli_flag)
+async def _run_engine(engine: Engine, problem: Problem, backend: Backend, progress: SolveProgress,
+                      console: Console, page: RunPage | None = None) -> RunResult:
     if page is not None:
         page.attach(engine)
     with progress:

@@ -245,7 +245,7 @@ def test_pacore_solve_all_fills_every_stub_of_the_buffer(tmp_path: Path) -> None
     text = data["text"]
     for fragment in ("re.findall('[a-z]+', text.lower())", "dict(Counter(words(text)))",
                      "freq = word_freq(text)"):
-        assert fragment in text
+        assert fragment in text, data["notifications"]
     assert "    ...\n" not in text and data["modified"] is True
     assert core.read_text() == before, "the edits go to the buffer, the user saves them"
     ends = [p for p in data["progress"] if p["kind"] == "end"]
