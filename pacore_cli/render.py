@@ -10,6 +10,7 @@ from types import TracebackType
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
@@ -194,3 +195,8 @@ def bench_row_line(row: BenchRow, skipped: bool) -> str:
     return (f"{row.problem} {row.strategy} #{row.repeat}: {outcome} "
             f"({row.score_passed}/{row.score_total} {row.scored_on}, {row.ttc_tokens:,} tokens, "
             f"{row.model_calls} calls, {row.wall_s:.2f}s)")
+
+
+def say_error(console: Console, prog: str, message: str) -> None:
+    """One error line: the message verbatim (no markup, e.g. `[tool.pacore]`; no wrapping)."""
+    console.print(f"[bold red]{prog}:[/] {escape(message)}", highlight=False, soft_wrap=True)

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pacore_cli import run_warnings
+from pacore_cli.render import say_error
 from pacore_cli.run_setup import (
     EXIT_SOLVED,
     EXIT_UNSOLVED,
@@ -26,7 +27,6 @@ from pacore_cli.run_setup import (
     settings_from_args,
 )
 from pacore_cli.signals import run_async
-from pacore_cli.solve_cmd import say_error
 from pacore_core.config import cli_flag
 from pacore_core.errors import PacoreError, UsageError
 from pacore_core.events import RoundStarted, RunFinished

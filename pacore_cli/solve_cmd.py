@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pacore_cli import run_warnings
-from pacore_cli.render import SolveProgress, run_summary
+from pacore_cli.render import SolveProgress, run_summary, say_error
 from pacore_cli.run_setup import (
     EXIT_SOLVED,
     EXIT_UNSOLVED,
@@ -98,11 +98,6 @@ def run(args: argparse.Namespace) -> int:
             return run_async(_solve(args, console))
         except UsageError as e:
             return _fail(args, console, str(e), EXIT_USAGE)
-
-
-def say_error(console: Console, prog: str, message: str) -> None:
-    """One error line: the message verbatim (no markup, e.g. `[tool.pacore]`; no wrapping)."""
-    console.print(f"[bold red]{prog}:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _fail(args: argparse.Namespace, console: Console, message: str, code: int) -> int:

@@ -42,6 +42,7 @@ from pacore_core.record import (
     TrajectoryPool,
     TrajectoryRecord,
     Verification,
+    round_failure,
 )
 from pacore_core.selection import Leader, SelectionResult, passed_own_tests, select
 from pacore_core.verification import verify_code
@@ -235,15 +236,7 @@ class Engine:
             remaining = k - len(pooled)
             if remaining <= 0:
                 return
-            request = SampleRequest(
-                messages=[{"role": "user", "content": prompt}],
-                n=remaining,
-                round_index=round_index,
-                temperature=cfg.temperature,
-                top_p=cfg.top_p,
-                max_tokens=max_tokens or cfg.max_tokens,
-                seed=None if cfg.seed is None else cfg.seed + 1000 * round_index,
-            )
+            request = self._sample_request(prompt, remaining, round_index, max_tokens)
             nonlocal failure
             try:
                 async with aclosing(self.backend.sample(request, on_event=self._emit)) as stream:
@@ -259,26 +252,24 @@ class Engine:
         rec.wall_s = time.perf_counter() - start
         if not rec.generation_s:
             rec.generation_s = rec.wall_s
-        if failure is not None:
-            raise RoundFailedError(
-                f"round {round_index}: {failure.message}", rec, setting=failure.setting, fix=failure.fix
-            )
-        if rec.trajectories and all(t.error for t in rec.trajectories):
-            first = rec.trajectories[0].error
-            where = getattr(self.backend, "base_url", None) or self.backend.name
-            raise RoundFailedError(
-                f"round {round_index}: all {len(rec.trajectories)} trajectories failed on {where}: {first}",
-                rec,
-                setting="base_url",
-                fix="check that the model server set in {base_url} is up and generating"
-                + (
-                    "; a server that is only slow needs a larger {first_token_timeout_s} (streaming) "
-                    "or {request_timeout_s}"
-                    if first and "timed out" in first
-                    else ""
-                ),
-            )
+        where = getattr(self.backend, "base_url", None) or self.backend.name
+        if (error := round_failure(rec, failure, where=where)) is not None:
+            raise error
         return rec
+
+    def _sample_request(self, prompt: str, n: int, round_index: int, max_tokens: int | None
+                        ) -> SampleRequest:
+        """The backend request for `n` trajectories of a round (seeded per round)."""
+        cfg = self.config
+        return SampleRequest(
+            messages=[{"role": "user", "content": prompt}],
+            n=n,
+            round_index=round_index,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_tokens=max_tokens or cfg.max_tokens,
+            seed=None if cfg.seed is None else cfg.seed + 1000 * round_index,
+        )
 
     def snapshot(self) -> RunResult | None:
         """The run so far, its round in progress included: a page drawn while it runs or after

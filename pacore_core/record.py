@@ -224,3 +224,22 @@ class RoundFailedError(BackendError):
     def __init__(self, message: str, record: RoundRecord, *, setting: str | None, fix: str | None) -> None:
         super().__init__(message, setting=setting, fix=fix)
         self.record = record
+
+
+def round_failure(rec: RoundRecord, failure: BackendError | None, *, where: str) -> RoundFailedError | None:
+    """Why a finished round gives the next nothing to build on: the backend failed, or every
+    trajectory did (on `where`, the endpoint; the error names the setting to look at)."""
+    if failure is not None:
+        return RoundFailedError(
+            f"round {rec.round}: {failure.message}", rec, setting=failure.setting, fix=failure.fix
+        )
+    if not rec.trajectories or not all(t.error for t in rec.trajectories):
+        return None
+    first = rec.trajectories[0].error
+    slow = ("; a server that is only slow needs a larger {first_token_timeout_s} (streaming) "
+            "or {request_timeout_s}") if first and "timed out" in first else ""
+    return RoundFailedError(
+        f"round {rec.round}: all {len(rec.trajectories)} trajectories failed on {where}: {first}",
+        rec, setting="base_url",
+        fix="check that the model server set in {base_url} is up and generating" + slow,
+    )

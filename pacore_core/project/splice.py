@@ -152,58 +152,14 @@ def splice(
     cfn = _find_candidate_function(croot, target)
     if cfn is None:
         raise SpliceError(f"the candidate defines no function named `{target.name}`")
-    cblock = cfn.child_by_field_name("body")
-    if cblock is None:
-        raise SpliceError(f"the candidate's `{target.name}` has no body")
-    kept = list(cblock.named_children)
-    if keep_docstring and kept and kept[0].type == "expression_statement" and \
-            kept[0].named_children and kept[0].named_children[0].type in (
-                "string", "concatenated_string"):
-        kept = kept[1:]
-    if kept:
-        body_src = cdata[kept[0].start_byte:cblock.end_byte].decode("utf-8")
-        line_start = cdata.rfind(b"\n", 0, kept[0].start_byte) + 1
-        prefix = cdata[line_start:kept[0].start_byte].decode("utf-8")
-        old_indent = prefix if not prefix.strip() else ""
-        verbatim = _string_continuation_lines(cblock, kept[0].start_point.row)
-    else:
-        body_src, old_indent, verbatim = "pass", "", set()
-    new_body = "\n" + _reindent(body_src.rstrip(), old_indent, target.body_indent, verbatim)
-
+    new_body = "\n" + _new_body(cdata, cfn, target, keep_docstring=keep_docstring)
     start = target.docstring_end if (keep_docstring and target.docstring_end is not None) \
         else target.header_end
     edits: list[ByteEdit] = []
-
-    existing = {
-        _norm(doc.slice(n.start_byte, n.end_byte))
-        for n in doc.tree.root_node.children
-        if n.type in ("import_statement", "import_from_statement", "future_import_statement")
-    }
-    imports: list[str] = []
-    for n in croot.named_children:
-        if n.type in ("import_statement", "import_from_statement"):
-            text = cdata[n.start_byte:n.end_byte].decode("utf-8").strip()
-            if _norm(text) not in existing and text not in imports:
-                imports.append(text)
+    imports = _missing_imports(doc, croot, cdata)
     if imports:
-        point, after = _import_point(doc, target.top_level_start)
-        block = "\n".join(imports)
-        text = "\n" + block if after else block + "\n"
-        if not after and point == target.top_level_start:
-            text += "\n\n"
-        edits.append(ByteEdit(point, point, text))
-
-    module_names = {_name(n) for n in doc.tree.root_node.named_children} - {None}
-    helpers: list[str] = []
-    for n in croot.named_children:
-        if _definition(n) == cfn or n.type not in (*_DEF_TYPES, "expression_statement"):
-            continue
-        name = _name(n)
-        if name is None or name in module_names or name == target.name:
-            continue
-        if target.class_name is not None and name == target.class_name:
-            continue
-        helpers.append(cdata[n.start_byte:n.end_byte].decode("utf-8").rstrip())
+        edits.append(_import_edit(doc, target, imports))
+    helpers = _new_helpers(doc, croot, cdata, cfn, target)
     if helpers:
         edits.append(ByteEdit(target.top_level_start, target.top_level_start,
                               "\n\n\n".join(helpers) + "\n\n\n"))
@@ -217,6 +173,71 @@ def splice(
                      + ftext[rel_end:].decode("utf-8"))
     return SpliceResult(edits=edits, module_text=module_text, function_text=function_text,
                         indent=target.def_indent, imports=imports, helpers=helpers)
+
+
+def _new_body(cdata: bytes, cfn: Node, target: StubTarget, *, keep_docstring: bool) -> str:
+    """The candidate function's body (its docstring dropped when the stub's is kept),
+    re-indented to the stub's body indent; `pass` when nothing is left."""
+    cblock = cfn.child_by_field_name("body")
+    if cblock is None:
+        raise SpliceError(f"the candidate's `{target.name}` has no body")
+    kept = list(cblock.named_children)
+    if keep_docstring and kept and kept[0].type == "expression_statement" and \
+            kept[0].named_children and kept[0].named_children[0].type in (
+                "string", "concatenated_string"):
+        kept = kept[1:]
+    if not kept:
+        return _reindent("pass", "", target.body_indent, set())
+    body_src = cdata[kept[0].start_byte:cblock.end_byte].decode("utf-8")
+    line_start = cdata.rfind(b"\n", 0, kept[0].start_byte) + 1
+    prefix = cdata[line_start:kept[0].start_byte].decode("utf-8")
+    old_indent = prefix if not prefix.strip() else ""
+    verbatim = _string_continuation_lines(cblock, kept[0].start_point.row)
+    return _reindent(body_src.rstrip(), old_indent, target.body_indent, verbatim)
+
+
+def _missing_imports(doc: ParsedDocument, croot: Node, cdata: bytes) -> list[str]:
+    """The candidate's top-level imports the module does not have yet, in order, once each."""
+    existing = {
+        _norm(doc.slice(n.start_byte, n.end_byte))
+        for n in doc.tree.root_node.children
+        if n.type in ("import_statement", "import_from_statement", "future_import_statement")
+    }
+    imports: list[str] = []
+    for n in croot.named_children:
+        if n.type in ("import_statement", "import_from_statement"):
+            text = cdata[n.start_byte:n.end_byte].decode("utf-8").strip()
+            if _norm(text) not in existing and text not in imports:
+                imports.append(text)
+    return imports
+
+
+def _import_edit(doc: ParsedDocument, target: StubTarget, imports: list[str]) -> ByteEdit:
+    """`imports` inserted after the module's imports (or at its top)."""
+    point, after = _import_point(doc, target.top_level_start)
+    block = "\n".join(imports)
+    text = "\n" + block if after else block + "\n"
+    if not after and point == target.top_level_start:
+        text += "\n\n"
+    return ByteEdit(point, point, text)
+
+
+def _new_helpers(doc: ParsedDocument, croot: Node, cdata: bytes, cfn: Node,
+                 target: StubTarget) -> list[str]:
+    """The candidate's other top-level definitions the module does not define (helper
+    functions, classes, constants), inserted above the stub."""
+    module_names = {_name(n) for n in doc.tree.root_node.named_children} - {None}
+    helpers: list[str] = []
+    for n in croot.named_children:
+        if _definition(n) == cfn or n.type not in (*_DEF_TYPES, "expression_statement"):
+            continue
+        name = _name(n)
+        if name is None or name in module_names or name == target.name:
+            continue
+        if target.class_name is not None and name == target.class_name:
+            continue
+        helpers.append(cdata[n.start_byte:n.end_byte].decode("utf-8").rstrip())
+    return helpers
 
 
 def apply_edits(data: bytes, edits: list[ByteEdit]) -> str:

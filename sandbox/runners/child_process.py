@@ -288,7 +288,7 @@ def _kb(n: int) -> str:
     return f"{n // 1024} KB" if n % 1024 == 0 else f"{n} bytes"
 
 
-def supervise(
+def supervise(  # noqa: C901  (sandbox runner, grandfathered: the child's poll loop (limits, output caps, exit))
     child: Child,
     *,
     timeout_s: float,

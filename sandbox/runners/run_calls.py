@@ -137,7 +137,7 @@ def harness(
             return
 
 
-def run_calls(job: dict[str, Any], progress: Progress | None = None) -> list[dict[str, Any]]:
+def run_calls(job: dict[str, Any], progress: Progress | None = None) -> list[dict[str, Any]]:  # noqa: C901  (sandbox runner, grandfathered: one call test's run and comparison)
     """Every call in as few processes as possible. Grouped calls share one time limit (as
     one `check` did); otherwise each call has the per-test limit. Results in call order,
     only for the calls that produced one (the host reports the rest)."""
