@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.uris import to_fs_path
 from pytest_lsp import LanguageClient
 
 from tests.lsp.conftest import (
@@ -100,6 +101,11 @@ def editor(tmp_path: Path) -> Callable[..., Any]:
                 ed.edits.append(params)
                 change = params.edit.document_changes[0]  # type: ignore[index]
                 assert isinstance(change, types.TextDocumentEdit)
+                if change.text_document.uri != ed.uri:  # a file not open: edited on disk
+                    other = Path(to_fs_path(change.text_document.uri) or "")
+                    other.write_text(apply_text_edits(other.read_text(),
+                                                      change.edits))  # type: ignore[arg-type]
+                    return types.ApplyWorkspaceEditResult(applied=True)
                 sent = change.text_document.version
                 if ed.late_changes_s is not None and sent is not None and sent < ed.version:
                     ed.dropped.append(sent)
@@ -206,6 +212,35 @@ async def test_every_edit_lands_in_an_editor_that_reports_changes_late(
                                    for v in ed.progress(token)), 180, "the end of the run")
         assert ed.dropped == []
         assert ed.text == solved_text(TEXTSTATS_CORE, ("words", "word_freq", "top_k"))
+
+
+EXTRA = ('"""Shouting."""\n\n\ndef shout(text: str) -> str:\n'
+         '    """`text` upper-cased, with "!"."""\n    ...\n')
+EXTRA_TESTS = "from textstats.extra import shout\n\n\ndef test_shout():\n    assert shout('hi') == 'HI!'\n"
+SHOUT = "def shout(text: str) -> str:\n    return text.upper() + '!'\n"
+
+
+async def test_workspace_command_solves_every_stub_of_every_file(
+        editor: Callable[..., Any], require_docker_engine: None) -> None:
+    """`pacore.solveAll` without a file (VS Code's "Solve all stubs in the workspace"): the
+    stubs of the open buffer and of a file not open, each edit landing in its own file."""
+    async with editor(code_responder({**TEXTSTATS_CODE, "shout": SHOUT})) as (ed, _):
+        root = Path(to_fs_path(ed.uri) or "").parents[1]
+        (root / "textstats" / "extra.py").write_text(EXTRA)
+        (root / "tests" / "test_extra.py").write_text(EXTRA_TESTS)
+        started = await ed.command("pacore.solveAll", {})
+        assert sorted(started["stubs"]) == sorted(
+            [f"textstats/core.py::{n}" for n in ("words", "word_freq", "top_k")]
+            + ["textstats/extra.py::shout"])
+        token = f"pacore/{started['solveId']}"
+        await wait_for(lambda: any(isinstance(v, types.WorkDoneProgressEnd)
+                                   for v in ed.progress(token)), 180, "the end of the run")
+        assert ed.progress(token)[-1].message == "4/4 stubs solved"
+        assert ed.text == solved_text(TEXTSTATS_CORE, ("words", "word_freq", "top_k"))
+        shouting = EXTRA.replace("    ...\n", "    return text.upper() + '!'\n")
+        assert (root / "textstats" / "extra.py").read_text() == shouting
+        assert (root / "textstats" / "core.py").read_text() == TEXTSTATS_CORE, "edits go to the buffer"
+        assert not (root / ".pacore" / "results").exists()
 
 
 async def test_changed_function_is_not_overwritten_and_cancel_stops_all(
