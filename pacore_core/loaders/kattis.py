@@ -147,6 +147,9 @@ def _tests(data: Path, part: str, with_flags: bool) -> list[IOTest]:
         ans = inp.with_suffix(".ans")
         if not ans.is_file():
             raise ProblemLoadError(f"{inp} has no matching {ans.name}")
+        if inp.with_suffix(".files").is_dir():  # better refused than judged without its files
+            raise ProblemLoadError(f"{inp.with_suffix('.files')}: input given through files (a "
+                                   f"test's .files directory) is not supported; only stdin input is")
         flags: list[str] = []
         if with_flags:
             chain = [p for p in reversed(inp.relative_to(data).parents) if p != Path(".")]

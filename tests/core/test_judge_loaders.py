@@ -95,6 +95,8 @@ def test_default_validator_flags_become_a_builtin_comparison(tmp_path: Path) -> 
          "float_tolerance needs a number"),
         (lambda d: (d / "problem.yaml").write_text("type: submit-answer\n"), "not supported"),
         (lambda d: (d / "data" / "secret" / "02-big.ans").unlink(), "no matching 02-big.ans"),
+        (lambda d: (d / "data" / "secret" / "02-big.files").mkdir(), "02-big.files: input given "
+         "through files"),
         (lambda d: (d / "problem.yaml").write_text("limits:\n  time_limit: soon\n"),
          "time_limit must be seconds"),
         (lambda d: (d / "output_validators" / "split_validator" / "validate.cpp").rename(
