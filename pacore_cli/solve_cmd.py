@@ -43,6 +43,7 @@ from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError, UsageError, run_failure
 from pacore_core.files import atomic_write
 from pacore_core.loaders.advice import TESTS_PLACEHOLDER
+from pacore_core.oracle import attach_oracle
 from pacore_core.problem import Problem
 from pacore_core.record import RunRecord, RunResult, TrajectoryPool
 from sandbox.base import Sandbox
@@ -136,7 +137,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
             problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox),
                                                 backend)
             result = await _run_engine(engine, problem, backend, progress, console, args.page)
-            result.oracle = oracle
+            attach_oracle(result, oracle)
             result.tally_costs()  # a model-written oracle's tokens are TTC too
         finally:
             await sandbox.close()

@@ -13,6 +13,7 @@ from pacore_core.backends.base import Backend
 from pacore_core.config import Settings
 from pacore_core.errors import UsageError
 from pacore_core.function_oracle import BRUTE_SUFFIX, OracleError, function_oracle, module_brute
+from pacore_core.model_function_oracle import model_function_oracle_tests
 from pacore_core.model_oracle import model_oracle_tests
 from pacore_core.oracle import oracle_tests
 from pacore_core.problem import Problem
@@ -60,12 +61,12 @@ def check_evidence_flags(args: argparse.Namespace, settings: Settings) -> None:
 
 def check_oracle_target(args: argparse.Namespace, settings: Settings, problem: Problem) -> None:
     """A stdin/stdout oracle needs a generator; a function stub's draws its inputs itself.
-    `--oracle on` without a brute force: the model writes one for a stdin/stdout problem."""
+    `--oracle on` without a brute force: the model writes one (a method's: not supported)."""
     if args.brute is None:
-        if settings.run.oracle == "on" and problem.mode == "function" and _beside(args, problem) is None:
-            raise UsageError("--oracle on needs a brute force for a function stub: give --brute FILE, "
-                             "or write `<stub>_brute` by a stub (the model writes an oracle for "
-                             "stdin/stdout problems only)")  # fmt: skip
+        if settings.run.oracle == "on" and problem.method_of is not None:
+            raise UsageError(f"--oracle on: `{problem.method_of}.{problem.entry_point}` is a method, and "
+                             "a brute force is supported for module-level functions only; give "
+                             "--oracle auto or off")  # fmt: skip
         return
     if problem.mode == "io" and args.gen is None:
         raise UsageError("--brute needs --gen for a stdin/stdout problem: the oracle runs the brute "
@@ -86,7 +87,8 @@ async def with_oracle(args: argparse.Namespace, settings: Settings, problem: Pro
     if problem.mode == "function" and (args.brute is not None or _beside(args, problem) is not None):
         return await _function_oracle(args, settings, problem, sandbox, view)
     if args.brute is None:
-        return await _model_oracle(settings, problem, sandbox, backend)
+        where = (view or sandbox) if problem.mode == "function" else sandbox  # a stub: in its module
+        return await _model_oracle(settings, problem, where, backend)
     brute = program_file(args.brute, "brute force")
     gen = program_file(args.gen, "generator")
     limit = max(10.0, 4 * settings.run.limits.timeout_s)
@@ -133,12 +135,14 @@ def _beside(args: argparse.Namespace, problem: Problem) -> str | None:
 
 async def _model_oracle(settings: Settings, problem: Problem, sandbox: Sandbox,
                         backend: Backend | None) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
-    """`on`: the model writes the oracle; `auto`: only when the samples alone choose (a
-    kept oracle is then used, none kept leaves the run as it was, without a warning)."""
+    """`on`: the model writes the oracle (a stub's: a brute-force function); `auto`: only
+    when a statement's samples alone choose (a kept oracle is then used, none kept leaves the
+    run as it was, without a warning)."""
     mode = settings.run.oracle
-    if backend is None or problem.mode != "io" or (mode == "auto" and not problem.weak_verification):
+    if backend is None or (mode == "auto" and (problem.mode != "io" or not problem.weak_verification)):
         return problem, None
-    with_tests, record, notes = await model_oracle_tests(problem, backend, sandbox, settings.run)
+    written = model_function_oracle_tests if problem.mode == "function" else model_oracle_tests
+    with_tests, record, notes = await written(problem, backend, sandbox, settings.run)
     if record is not None or mode == "on":
         for note in notes:
             run_warnings.warn(note)

@@ -70,3 +70,11 @@ def apply_oracle(result: RunResult) -> None:
     else:
         note = f"matched the brute force on {oracle.total} generated inputs"
     result.assurance = f"{result.assurance} + {note}" if result.assurance else note
+
+
+def attach_oracle(result: RunResult, oracle: OracleRecord | None) -> None:
+    """The oracle's record on the result; a model-written one is named as such in the
+    assurance (it is weaker evidence than the user's own brute force)."""
+    result.oracle = oracle
+    if oracle is not None and oracle.source == "model" and result.assurance:
+        result.assurance = result.assurance.replace(" the brute force on ", " the model's brute force on ")

@@ -73,7 +73,7 @@ def test_a_model_oracle_overrules_a_wrong_synthesis(recorded: Recorded) -> None:
     assert out["_exit"] == 0, out["_stderr"]
     assert out["status"] == "solved" and "best = cur = a[0]" in out["code"]
     assert "disagreed with the brute force" in out["selected"]["reason"]
-    assert out["assurance"].endswith("+ matched the brute force on 50 generated inputs")
+    assert out["assurance"].endswith("+ matched the model's brute force on 50 generated inputs")
     assert out["verification"]["oracle"] == {"passed": 50, "total": 50}
     oracle = out["oracle"]
     assert oracle["source"] == "model" and oracle["brute"] == BRUTE and oracle["generator"] == GEN
@@ -91,15 +91,24 @@ def test_a_model_oracle_overrules_a_wrong_synthesis(recorded: Recorded) -> None:
 
 def test_replay_reuses_the_recorded_oracle_without_asking(recorded: Recorded) -> None:
     d, first, _ = recorded
-    with ScriptedServer(model([oracle_reply(SUM_BRUTE)], FIRST, WRONG_PY)) as srv:
-        out = solve(d, srv, "--oracle", "on", "--backend", "replay", "--replay", "run.json")
-        assert srv.chat_requests == []  # neither the rounds nor the oracle asked a model
+    # a live model (the configured --base-url) that would write another valid oracle if asked;
+    # a replay never opens it, so the checks that can fail are on the replayed result itself
+    other = BRUTE.replace("print(max(", "best = max(").rstrip()[:-1] + "\nprint(best)\n"
+    with ScriptedServer(model([oracle_reply(other)], FIRST, WRONG_PY)) as srv:
+        out = solve(d, srv, "--oracle", "on", "--replay", "run.json")
+        assert srv.chat_requests == []
     assert out["_exit"] == 0, out["_stderr"]
     assert out["replayed"] is True and out["code"] == first["code"]
     oracle = out["oracle"]
     assert oracle["replayed"] is True and oracle["source"] == "model" and oracle["brute"] == BRUTE
+    assert (oracle["samples"], oracle["agreeing"]) == (4, 4)
+    assert oracle["completion_tokens"] == 0 and oracle["prompt_tokens"] == 0  # nothing spent on it now
+    # the replay served the recorded rounds only: the oracle request is not among its calls
+    assert out["model_calls"] == first["model_calls"] - 1
+    # the recorded oracle ran again: its 50 tests have verdicts in this result
+    ran = [t for t in out["verification"]["tests"] if t["name"].startswith("oracle:seed ")]
+    assert len(ran) == 50 and all(t["status"] == "passed" for t in ran)
     assert out["verification"]["oracle"] == {"passed": 50, "total": 50}
-    assert oracle["completion_tokens"] == 0  # nothing was spent on it this time
 
 
 def test_auto_keeps_the_majority_oracle_and_discards_the_others(tmp_path: Path, docker_ready: None) -> None:

@@ -138,14 +138,19 @@ def test_a_brute_beside_the_stub_is_used_without_flags(tmp_path: Path, docker_re
     assert off["oracle"] is None and "best = cur = 0" in off["code"]  # off: ignored
 
 
-def test_oracle_on_without_a_brute_force_is_a_usage_error(tmp_path: Path) -> None:
-    _files(tmp_path)
-    out = pacore(["solve", "maxsub.py", "--oracle", "on", "--json", "--base-url", "http://127.0.0.1:9",
-                  "--model", "m"], cwd=tmp_path)  # fmt: skip
-    assert out.code == 2
+def test_oracle_on_for_a_method_is_a_usage_error(tmp_path: Path) -> None:
+    """A brute force (the user's or the model's) is for module-level functions only: `on` for
+    a method is refused before any model request (the model writes a function's: see
+    test_stub_model_oracle.py)."""
+    (tmp_path / "shapes.py").write_text("class Box:\n    def area(self, w: int, h: int) -> int:\n"
+                                        '        """w times h."""\n        ...\n')  # fmt: skip
+    (tmp_path / "test_shapes.py").write_text("from shapes import Box\n\n\ndef test_area():\n"
+                                             "    assert Box().area(2, 3) == 6\n")  # fmt: skip
+    out = pacore(["solve", "shapes.py::Box.area", "--oracle", "on", "--json", "--base-url",
+                  "http://127.0.0.1:9", "--model", "m"], cwd=tmp_path)  # fmt: skip
+    assert out.code == 2, out.stderr
     error = json.loads(out.stdout)["error"]
-    assert "write `<stub>_brute` by a stub" in error
-    assert "--oracle on needs a brute force for a function stub" in error  # a statement's: the model's
+    assert "`Box.area` is a method" in error and "module-level functions only" in error
 
 
 def test_an_answer_disagreeing_with_the_brute_force_is_never_solved(tmp_path: Path,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pacore_core.model_oracle import ORACLE_MARKER
 from tests.lsp import conftest
 from tests.lsp.conftest import apply_text_edits, wait_for
 from tests.support.scripted_server import Reply, is_synthesis, last_user_text
@@ -126,3 +127,43 @@ async def test_fix_repairs_a_function_that_passes_my_tests_but_not_the_brute_for
         shown = next(last_user_text(r) for r in s.server.chat_requests if is_synthesis(r))
         assert "best = cur = 0" in shown and "1/1 public tests passed (all passed)" in shown
         assert "this program:    '0'" in shown
+
+
+MODEL_BRUTE = MODULE.split("\n\n\n")[-1].replace("max_subarray_brute", "max_subarray")  # same body
+NO_BRUTE = MODULE.split("\n\n\ndef max_subarray_brute(")[0] + "\n"
+
+
+def _model_brute_responder(_latency: Any = None) -> Any:
+    """The oracle request: the brute force (named like the stub); the rounds as `_responder`."""
+    rounds = _responder()
+
+    def answer(request: dict[str, Any], choice: int, call: int) -> Reply:
+        if last_user_text(request).startswith(ORACLE_MARKER):
+            return Reply(f"```python\n{MODEL_BRUTE}```\n")
+        return rounds(request, choice, call)
+    return answer
+
+
+@pytest.mark.docker
+async def test_oracle_on_without_a_brute_asks_the_model_for_one(
+        session_factory: Any, require_docker_engine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "responder", _model_brute_responder)
+    files = {"pkg/mathx.py": NO_BRUTE, "tests/test_mathx.py": TESTS}
+    async with session_factory(files=files, settings={"oracle": "on"}) as s:
+        started = await s.solve("def max_subarray(")
+        report = await s.wait_report("max_subarray", 240)
+        assert "solved" in report, report
+        full = await s.report(started["solveId"])
+        m = re.fullmatch(r"passed your tests \+ matched the model's brute force on (\d+) generated inputs",
+                         full["assurance"])
+        assert m is not None, full["assurance"]
+        n = int(m.group(1))
+        assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
+        assert "disagreed with the brute force" in full["selected"]["reason"]
+        assert "max_subarray([]): raised ValueError" in full["detail"]
+        asked = [r for r in s.server.chat_requests if last_user_text(r).startswith(ORACLE_MARKER)]
+        assert len(asked) == 1 and asked[0]["n"] == 2 and s.server.chat_requests[0] is asked[0]
+        assert "def test_mixed" in last_user_text(asked[0])  # it was shown the stub's tests
+        await wait_for(lambda: s.edits, 30, "the edit")
+        new = apply_text_edits(s.text, list(s.edits[0].edit.document_changes[0].edits))
+        assert "best = cur = nums[0]" in new and "max_subarray_brute" not in new
