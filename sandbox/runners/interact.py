@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from child_process import Child, MemoryWatch, StderrKeeper, memory_watch, spawn, stream_caps
+from child_process import Child, StderrKeeper, spawn, stream_caps
 from identity import JUDGE
 from judge_programs import (
     Built,
@@ -38,6 +38,7 @@ from judge_programs import (
     read_file,
     remove,
 )
+from memory_watch import MemoryWatch, memory_watch
 from proc_control import kill_all_but, kill_descendants, kill_tree, oom_kills
 from trim_text import trim
 

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from child_process import guarded, memory_watch, spawn, stream_caps, supervise
+from child_process import guarded, spawn, stream_caps, supervise
+from memory_watch import memory_watch
 from node_select import NOT_COLLECTED, expand, selects
 from proc_control import oom_kills
 from trim_text import trim

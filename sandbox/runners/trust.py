@@ -14,10 +14,13 @@ import sys
 import types
 from typing import Any
 
+from fork_handlers import import_deferred
+
 # whose classes a candidate or a test may not patch: the harness and the test framework
 GUARDED_PACKAGES = frozenset(
     {"pytest", "_pytest", "pluggy", "guard", "protocol", "run_check", "run_pytest", "run_calls",
-     "run_probe", "child_process", "suite_runners", "supervisor", "answers", "trust"}
+     "run_probe", "child_process", "suite_runners", "supervisor", "answers", "trust",
+     "fork_handlers"}
 )  # fmt: skip
 
 
@@ -45,6 +48,7 @@ class Trust:
         when loaded (a suite's runner is imported with its first job, and the walk follows)."""
         if len(sys.modules) == self.modules:
             return
+        import_deferred()  # logging (a frame consumer) and its threading, without their at-fork cost
         import collections  # noqa: F401  # the frame consumers, so their code is known
         import doctest  # noqa: F401
         import enum  # noqa: F401
