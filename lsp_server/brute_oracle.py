@@ -41,14 +41,7 @@ async def with_brute_force(ctx: SolveContext, problem: Problem, sandbox: Sandbox
     top_level = ctx.target.class_name is None and "." not in ctx.target.qualname
     brute = module_brute(ctx.doc.text, name) if top_level else None
     if brute is None:
-        if config.oracle != "on":
-            return problem, None, []
-        if not top_level:
-            raise PreflightError(f"pacore.oracle is on and `{ctx.target.qualname}` is not a module-level "
-                                 "function: a brute force is supported for module-level functions "
-                                 "only; set pacore.oracle to auto")  # fmt: skip
-        say(f"asking the model for a brute force of {name}")
-        return await model_function_oracle_tests(problem, backend, sandbox, config)
+        return await _models(ctx, problem, sandbox, config, backend, say)
     say(f"running the brute force {brute_name}")
     limits = Limits(timeout_s=max(10.0, 4 * config.limits.timeout_s))
     try:
@@ -57,3 +50,26 @@ async def with_brute_force(ctx: SolveContext, problem: Problem, sandbox: Sandbox
     except OracleError as e:
         raise PreflightError(f"the brute force `{brute_name}`: {e}. No model request was made.") from None
     return problem.model_copy(update={"oracle_tests": oracle.suite}), oracle.record, oracle.notes
+
+
+async def _models(ctx: SolveContext, problem: Problem, sandbox: Sandbox, config: RunConfig,
+                  backend: Backend, say: Callable[[str], None],
+                  ) -> tuple[Problem, OracleRecord | None, list[str]]:  # fmt: skip
+    """No brute force of the user's: the model's, with `on`, or with `auto` when only weak
+    tests (doctests, model-written ones) choose; `auto` with none kept is said nowhere. "Fix
+    with PaCoRe" asks the model nothing before the function's own tests have failed."""
+    weak_only = config.oracle == "auto" and problem.weak_verification and not ctx.fix
+    if config.oracle != "on" and not weak_only:
+        return problem, None, []
+    q = ctx.target.qualname
+    if ctx.target.class_name is not None or "." in q or ctx.fix:
+        if weak_only:
+            return problem, None, []
+        where = (f"write `{ctx.target.name}{BRUTE_SUFFIX}` with the same signature beside it (Fix "
+                 "asks no model before its tests fail)") if ctx.fix else \
+            "a brute force is supported for module-level functions only"  # fmt: skip
+        raise PreflightError(f"pacore.oracle is on and `{q}` has no brute force: {where}, or set "
+                             "pacore.oracle to auto")  # fmt: skip
+    say(f"asking the model for a brute force of {ctx.target.name}")
+    with_tests, record, said = await model_function_oracle_tests(problem, backend, sandbox, config)
+    return with_tests, record, said if record is not None or not weak_only else []

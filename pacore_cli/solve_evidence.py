@@ -136,10 +136,10 @@ def _beside(args: argparse.Namespace, problem: Problem) -> str | None:
 async def _model_oracle(settings: Settings, problem: Problem, sandbox: Sandbox,
                         backend: Backend | None) -> tuple[Problem, OracleRecord | None]:  # fmt: skip
     """`on`: the model writes the oracle (a stub's: a brute-force function); `auto`: only
-    when a statement's samples alone choose (a kept oracle is then used, none kept leaves the
-    run as it was, without a warning)."""
+    when weak tests alone choose (a statement's samples, a stub's doctests): a kept oracle is
+    then used, none kept leaves the run as it was, without a warning."""
     mode = settings.run.oracle
-    if backend is None or (mode == "auto" and (problem.mode != "io" or not problem.weak_verification)):
+    if backend is None or problem.method_of is not None or (mode == "auto" and not problem.weak_verification):
         return problem, None
     written = model_function_oracle_tests if problem.mode == "function" else model_oracle_tests
     with_tests, record, notes = await written(problem, backend, sandbox, settings.run)

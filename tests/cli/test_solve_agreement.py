@@ -76,7 +76,9 @@ def test_examples_only_use_agreement_by_default(tmp_path: Path, docker_ready: No
     stub = tmp_path / "dedupe.py"
     stub.write_text(DOCTEST_STUB)
     with ScriptedServer(responder) as srv:
-        common = ["--rounds", "4", "--base-url", srv.base_url, "--model", srv.model, "--json"]
+        # agreement alone: `oracle = auto` would also ask the model for a brute force here
+        common = ["--rounds", "4", "--oracle", "off", "--base-url", srv.base_url, "--model", srv.model,
+                  "--json"]
         plain = pacore(["solve", stub, "--agreement", "off", *common], cwd=tmp_path)
         agreed = pacore(["solve", stub, *common], cwd=tmp_path)
     assert plain.code == 0, plain.stdout + plain.stderr

@@ -146,3 +146,30 @@ def test_on_with_no_brute_force_kept_goes_on_and_says_so(tmp_path: Path, docker_
     assert "oracle sample 1 discarded: the brute force fails the stub's test" in warning
     assert "oracle sample 2 discarded: it has no Python code block" in warning
     assert "best = cur = 0" in out["code"]  # without an oracle the wrong synthesis passes my test
+
+
+DOCTEST_STUB = STUB.replace("""(which is not empty).\"\"\"""", """(which is not empty).
+
+    >>> max_subarray([-1, 2, 3, -2, 4])
+    7
+    \"\"\"""")
+
+
+def test_auto_asks_the_model_when_only_doctests_choose(tmp_path: Path, docker_ready: None) -> None:
+    weak, strong = tmp_path / "weak", tmp_path / "strong"
+    weak.mkdir(), strong.mkdir()
+    (weak / "maxsub.py").write_text(DOCTEST_STUB)
+    (strong / "maxsub.py").write_text(STUB)
+    (strong / "test_maxsub.py").write_text(TESTS)
+    with ScriptedServer(model([BRUTE])) as srv:
+        doctests = solve(weak, srv)  # oracle = auto (the default)
+        asked_weak = sum(is_oracle(r) for r in srv.chat_requests)
+        tested = solve(strong, srv)
+        asked_strong = sum(is_oracle(r) for r in srv.chat_requests) - asked_weak
+    # only the docstring's example chooses: the model's brute force is asked for and used
+    assert asked_weak == 1 and doctests["_exit"] == 0, doctests["_stderr"]
+    assert doctests["oracle"]["source"] == "model" and doctests["oracle"]["checked_on_samples"] == 1
+    assert "best = cur = nums[0]" in doctests["code"]
+    assert "+ matched the model's brute force on" in doctests["assurance"]
+    # the user's own test chooses: auto asks no oracle, and the wrong synthesis passing it stays
+    assert asked_strong == 0 and tested["oracle"] is None and "best = cur = 0" in tested["code"]

@@ -12,6 +12,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from pacore_core.model_oracle import ORACLE_MARKER
 from tests.lsp.conftest import (
     apply_text_edits,
     child_processes,
@@ -272,14 +273,20 @@ async def test_weak_tests_opt_in_solves_on_doctests(session_factory: Any,
         rep = await s.report(started["solveId"])
         assert rep["status"] == "solved" and rep["weak_verification"] is True
         assert "doctests only" in rep["verification"]["tests"]
-        assert rep["verification"]["passed"] == rep["verification"]["total"] == 1
+        # doctests alone choose: `pacore.oracle` auto asks the model for a brute force too, once
+        n = rep["verification"]["total"] - 1  # the doctest, and the oracle's generated inputs
+        assert n >= 10 and rep["verification"]["passed"] == rep["verification"]["total"]
+        assert rep["assurance"].endswith(f"+ matched the model's brute force on {n} generated inputs")
+        prompts = [r["messages"][-1]["content"] for r in s.server.chat_requests]
+        assert sum(p.startswith(ORACLE_MARKER) for p in prompts) == 1
+        assert prompts[0].startswith("Write a brute force for the function `square`")
         assert len(s.edits) == 1
 
 
 @pytest.mark.docker
 async def test_weak_tests_opt_in_has_the_model_write_tests_first(session_factory: Any,
                                                                  require_docker_engine: None) -> None:
-    async with session_factory(settings={"allowWeakTests": True}) as s:
+    async with session_factory(settings={"allowWeakTests": True, "oracle": "off"}) as s:  # tests only
         started = await s.solve("def lonely(")
         await s.wait_report("lonely")
         rep = await s.report(started["solveId"])
