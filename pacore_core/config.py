@@ -217,9 +217,10 @@ class RunConfig(BaseModel):
         default="auto", json_schema_extra=cli(const="on"),
         description="oracle tests: a brute force's outputs on generated inputs (`pacore solve "
         "--brute FILE --gen FILE`, or the model's) judge every candidate after the user's tests, "
-        "and where a candidate disagrees its message shows the input and both outputs. `auto`: "
-        "when a brute force is given, or when only a statement's samples choose and the model's "
-        "oracle passes them; `on`: the given brute force, else the model's; `off`: none")
+        "and where a candidate disagrees its message shows the input and both outputs (a stub's: "
+        "a `<stub>_brute` function beside it, or the model's). `auto`: when a brute force is "
+        "given, or when only weak tests choose (a statement's samples, a stub's doctests) and "
+        "the model's oracle passes them; `on`: the given brute force, else the model's; `off`: none")
     oracle_inputs: int = Field(
         default=50, ge=1, le=2000, description="oracle: generated inputs run through the brute force")
     include_verdicts: bool = Field(
