@@ -17,13 +17,14 @@ import tokenize
 from dataclasses import dataclass, field
 
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator
+from pacore_core.agreement.models import ProbeInput
 from pacore_core.errors import PacoreError
 from pacore_core.problem import Problem
 from pacore_core.record import OracleRecord
 from pacore_core.verification import verify_code
 from sandbox.base import Sandbox
 from sandbox.models import CallSuite, CallTest, Candidate, Limits, TestResult
-from sandbox.runners.answers import NotPlain, encode
+from sandbox.runners.answers import NotPlain, decode, encode
 
 MAX_INPUTS = 200  # what the typed-input generator draws at most
 FLOAT_TOLERANCE = 1e-9  # a float answer matches within this (relative and absolute)
@@ -112,10 +113,12 @@ async def function_oracle(  # noqa: C901  (grandfathered: check the brute force,
     count: int = 50,
     seed: int = 0,
     limits: Limits | None = None,
+    inputs: list[ProbeInput] | None = None,
 ) -> FunctionOracle:
     """The oracle tests for `problem`'s stub. The brute force runs where a candidate would:
     `sandbox` is the stub's view (spliced into its module, in its project), first on the stub's
-    tests, then called on the generated inputs. Raises OracleError naming what is wrong."""
+    tests, then called on `inputs` (default: `count` drawn with `seed`, `draw_inputs`). Raises
+    OracleError naming what is wrong."""
     entry = problem.entry_point
     if problem.mode != "function" or entry is None:
         raise OracleError("a Python brute force needs a function stub")
@@ -137,15 +140,10 @@ async def function_oracle(  # noqa: C901  (grandfathered: check the brute force,
             raise OracleError(f"the brute force fails the stub's test {what}; it must pass every "
                               "test of the stub before it is trusted as the oracle")  # fmt: skip
         checked = verdict.total
-    wanted = min(count, MAX_INPUTS)
-    notes = [] if wanted == count else [f"{count} oracle inputs asked, {MAX_INPUTS} drawn at most"]
-    generator = InputGenerator(AgreementSettings(typed_inputs=wanted, model_inputs=0))
-    drawn = await generator.inputs(problem, seed=seed)
-    inputs = [p for p in drawn.inputs if p.args is not None]
-    if not inputs:
-        why = "; ".join(drawn.notes) or "nothing could be drawn"
-        raise OracleError(f"no inputs could be generated for `{entry}` ({why}): give its parameters "
-                          "type hints (or docstring examples) so that inputs can be drawn")  # fmt: skip
+    if inputs is None:
+        inputs, notes = await draw_inputs(problem, count=count, seed=seed)
+    else:
+        notes = []
     try:
         calls = [CallTest(name=f"input {i}", args=_call_args(p.args or "()"), compare="record")
                  for i, p in enumerate(inputs, start=1)]  # fmt: skip
@@ -176,6 +174,29 @@ async def function_oracle(  # noqa: C901  (grandfathered: check the brute force,
                           inputs=len(tests), first_seed=seed, checked_on_samples=checked,
                           notes=notes)  # fmt: skip
     return FunctionOracle(suite=CallSuite(entry_point=entry, calls=tests), record=record, notes=notes)
+
+
+async def draw_inputs(problem: Problem, *, count: int, seed: int) -> tuple[list[ProbeInput], list[str]]:
+    """The inputs an oracle is called on, drawn from the stub's signature (seeded, but drawing
+    has a time budget: draw once and share them where answers are compared), and notes."""
+    entry = problem.entry_point
+    wanted = min(count, MAX_INPUTS)
+    notes = [] if wanted == count else [f"{count} oracle inputs asked, {MAX_INPUTS} drawn at most"]
+    generator = InputGenerator(AgreementSettings(typed_inputs=wanted, model_inputs=0))
+    drawn = await generator.inputs(problem, seed=seed)
+    inputs = [p for p in drawn.inputs if p.args is not None]
+    if not inputs:
+        why = "; ".join(drawn.notes) or "nothing could be drawn"
+        raise OracleError(f"no inputs could be generated for `{entry}` ({why}): give its parameters "
+                          "type hints (or docstring examples) so that inputs can be drawn")  # fmt: skip
+    return inputs, notes
+
+
+def recorded_inputs(suite: CallSuite) -> list[ProbeInput]:
+    """The inputs of recorded oracle tests, so that a replay calls the brute force on exactly
+    those (drawing again could give fewer under load)."""
+    return [ProbeInput(name=call.name, source="hypothesis", args=repr(tuple(decode(json.loads(call.args)))))
+            for call in suite.calls]  # fmt: skip
 
 
 def _why(result: TestResult | None) -> str:

@@ -15,7 +15,14 @@ import asyncio
 
 from pacore_core.backends.base import Backend
 from pacore_core.config import RunConfig
-from pacore_core.function_oracle import FunctionOracle, OracleError, brute_function, function_oracle
+from pacore_core.function_oracle import (
+    FunctionOracle,
+    OracleError,
+    brute_function,
+    draw_inputs,
+    function_oracle,
+    recorded_inputs,
+)
 from pacore_core.model_oracle import (
     ModelOracle,
     as_replayed,
@@ -32,7 +39,7 @@ from pacore_core.model_oracle import (
 from pacore_core.problem import Problem
 from pacore_core.record import OracleRecord
 from sandbox.base import Sandbox
-from sandbox.models import Candidate, Limits
+from sandbox.models import CallSuite, Candidate, Limits
 
 NO_ANSWER = "\x00no answer"  # an input a sample raised or timed out on (never a JSON answer)
 
@@ -62,10 +69,16 @@ async def ask_function_oracle(problem: Problem, backend: Backend, sandbox: Sandb
                                   temperature=temperature, max_tokens=max_tokens, seed=seed)  # fmt: skip
     if parsed is None:
         return out, None
+    try:  # drawn once: every sample answers the same inputs
+        inputs, drawn_notes = await draw_inputs(problem, count=count, seed=seed)
+    except OracleError as e:
+        out.notes.append(str(e))
+        return out, None
 
     async def vet(brute: Candidate) -> FunctionOracle | str:
         try:
-            return await function_oracle(problem, sandbox, brute.code, count=count, seed=seed, limits=limits)
+            return await function_oracle(problem, sandbox, brute.code, seed=seed, limits=limits,
+                                         inputs=inputs)  # fmt: skip
         except OracleError as e:
             return str(e).splitlines()[0]
 
@@ -81,6 +94,7 @@ async def ask_function_oracle(problem: Problem, backend: Backend, sandbox: Sandb
     if kept is None:
         return out, None
     out.brute = parsed[kept]
+    alive[kept].notes[:0] = drawn_notes
     return out, alive[kept]
 
 
@@ -92,12 +106,13 @@ async def model_function_oracle_tests(
     limits = oracle_limits(config)
     if backend.name == "replay":
         run, recorded = recorded_run(backend, problem), recorded_oracle(backend, problem)
-        if run is None or recorded is None or recorded.brute_function is None:
+        calls = run.problem.oracle_tests if run is not None else None
+        if recorded is None or recorded.brute_function is None or not isinstance(calls, CallSuite):
             return problem, None, ["the replayed record has no brute force for this stub, and replay "
                                    "asks no model for one"]  # fmt: skip
-        try:
-            again = await function_oracle(problem, sandbox, recorded.brute, count=run.config.oracle_inputs,
-                                          seed=recorded.first_seed, limits=limits)  # fmt: skip
+        try:  # on the recorded inputs (drawing again could give fewer, under load)
+            again = await function_oracle(problem, sandbox, recorded.brute, seed=recorded.first_seed,
+                                          limits=limits, inputs=recorded_inputs(calls))  # fmt: skip
         except OracleError as e:
             return problem, None, [f"the recorded oracle no longer works: {e}"]
         return (problem.model_copy(update={"oracle_tests": again.suite}),

@@ -102,7 +102,7 @@ def test_replay_reruns_the_recorded_brute_force_without_a_model(recorded: Record
     d, first, _ = recorded
     # a live model that would write another (valid) brute force, were it asked
     with ScriptedServer(model([OTHER_BRUTE])) as srv:
-        out = solve(d, srv, "--oracle", "on", "--replay", "run.json")
+        out = solve(d, srv, "--oracle", "on", "--replay", "run.json", "--record", "replayed.json")
         assert srv.chat_requests == []
     assert out["_exit"] == 0, out["_stderr"]
     assert out["replayed"] is True and out["code"] == first["code"]
@@ -117,6 +117,10 @@ def test_replay_reruns_the_recorded_brute_force_without_a_model(recorded: Record
     ran = [t for t in out["verification"]["tests"] if t["name"].startswith("oracle:input ")]
     assert len(ran) == n and all(t["status"] == "passed" for t in ran)
     assert out["verification"]["oracle"] == {"passed": n, "total": n}
+    # on the recorded inputs, not drawn again (drawing has a time budget: fewer under load)
+    calls = [[c["args"] for c in json.loads((d / f).read_text())["problem"]["oracle_tests"]["calls"]]
+             for f in ("run.json", "replayed.json")]  # fmt: skip
+    assert calls[0] == calls[1] and len(calls[0]) == n
 
 
 def test_samples_failing_my_test_or_the_majority_are_discarded(tmp_path: Path, docker_ready: None) -> None:
