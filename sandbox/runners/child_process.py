@@ -323,9 +323,10 @@ def supervise(  # noqa: C901  (sandbox runner, grandfathered: the child's poll l
             kill_descendants(keep=child.pid)
             deadline = time.monotonic() + 5.0
 
+    swept = False  # every descendant killed and reaped once the test process ended
     while True:
         if child.exit_status is None and child.reap():
-            kill_descendants()  # grandchildren holding our pipes die with the test
+            swept = kill_descendants()  # grandchildren holding our pipes die with the test
         if memory is not None and child.exit_status is None and reason is None and memory.sample(child):
             reason, limit_message = "memory_limit", memory.message(memory.peak_kb)
             kill_descendants(keep=child.pid)
@@ -422,7 +423,9 @@ def supervise(  # noqa: C901  (sandbox runner, grandfathered: the child's poll l
         with contextlib.suppress(OSError):
             os.kill(child.pid, signal.SIGKILL)
         child.reap(0)
-    kill_descendants()
+        swept = False
+    if not swept:  # (a /proc scan: not twice when nothing can have started since)
+        kill_descendants()
     status = child.exit_status
     if status is None:  # reap(0) above waits for it
         raise RuntimeError(f"child {child.pid} ended without an exit status")
