@@ -215,8 +215,12 @@ class WarmContainer:
             exc.progress = progress
             raise
 
-    def ended_how(self, wait_s: float = 3.0) -> tuple[int, bool] | None:
-        """(exit code, OOM-killed) of a container whose stream closed; None if unknown."""
+    def ended_how(self, wait_s: float = 30.0) -> tuple[int, bool] | None:
+        """(exit code, OOM-killed) of a container whose stream closed; None if unknown.
+
+        A closed stream means the container is ending; under gVisor, after a fork bomb on a
+        busy machine, that took more than 3 s (CI judged it "sandbox_error" instead of the
+        memory limit), so the wait is long: only an ending container is waited for."""
         try:
             self.container.wait(timeout=wait_s)
             self.container.reload()

@@ -63,7 +63,8 @@ def _why_gone(warm: WarmContainer, exc: SupervisorGone) -> tuple[TestStatus, str
         return "memory_limit", "the sandbox ran out of memory and was stopped (container limit)"
     if ended is not None and ended[0] == 137:
         return "error", "the sandbox's supervisor was killed during the run (by the candidate)"
-    return "sandbox_error", str(exc)
+    how = "still running" if ended is None else f"exit code {ended[0]}"
+    return "sandbox_error", f"{exc} (the container: {how})"
 
 
 class _Pool:
