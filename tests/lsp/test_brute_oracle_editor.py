@@ -133,13 +133,17 @@ MODEL_BRUTE = MODULE.split("\n\n\n")[-1].replace("max_subarray_brute", "max_suba
 NO_BRUTE = MODULE.split("\n\n\ndef max_subarray_brute(")[0] + "\n"
 
 
+FAILS_THE_TEST = "def max_subarray(nums: list[int]) -> int:\n    return sum(nums)\n"  # 6, not 7
+
+
 def _model_brute_responder(_latency: Any = None) -> Any:
-    """The oracle request: the brute force (named like the stub); the rounds as `_responder`."""
+    """The oracle request (K = 2): one brute force failing the user's test, then the right one
+    (named like the stub); the rounds as `_responder`."""
     rounds = _responder()
 
     def answer(request: dict[str, Any], choice: int, call: int) -> Reply:
         if last_user_text(request).startswith(ORACLE_MARKER):
-            return Reply(f"```python\n{MODEL_BRUTE}```\n")
+            return Reply(f"```python\n{FAILS_THE_TEST if choice == 0 else MODEL_BRUTE}```\n")
         return rounds(request, choice, call)
     return answer
 
@@ -161,6 +165,9 @@ async def test_oracle_on_without_a_brute_asks_the_model_for_one(
         assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
         assert "disagreed with the brute force" in full["selected"]["reason"]
         assert "max_subarray([]): raised ValueError" in full["detail"]
+        # the sample that failed the user's test was discarded, and the report says so
+        assert ("warning: model-written oracle: oracle sample 1 discarded: the brute force fails the "
+                "stub's test") in full["detail"]
         asked = [r for r in s.server.chat_requests if last_user_text(r).startswith(ORACLE_MARKER)]
         assert len(asked) == 1 and asked[0]["n"] == 2 and s.server.chat_requests[0] is asked[0]
         assert "def test_mixed" in last_user_text(asked[0])  # it was shown the stub's tests
