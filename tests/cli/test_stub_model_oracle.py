@@ -65,13 +65,13 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     (d / "maxsub.py").write_text(STUB)
     (d / "test_maxsub.py").write_text(TESTS)
     with ScriptedServer(model([BRUTE])) as srv:
-        out = solve(d, srv, "--oracle", "on", "--record", "run.json")
+        out = solve(d, srv, "--oracle", "on", "--record", "run.json", "--html", "run.html")
         requests = list(srv.chat_requests)
     return d, out, requests
 
 
 def test_the_models_brute_force_overrules_a_wrong_synthesis(recorded: Recorded) -> None:
-    _, out, requests = recorded
+    d, out, requests = recorded
     assert out["_exit"] == 0, out["_stderr"]
     assert out["status"] == "solved" and "best = cur = nums[0]" in out["code"]
     assert "disagreed with the brute force" in out["selected"]["reason"]
@@ -83,6 +83,8 @@ def test_the_models_brute_force_overrules_a_wrong_synthesis(recorded: Recorded) 
     assert oracle["brute_function"] == "max_subarray" and oracle["checked_on_samples"] == 1
     assert (oracle["samples"], oracle["agreeing"], oracle["inputs"]) == (4, 4, n)
     assert oracle["completion_tokens"] > 0  # its tokens count in the run's TTC
+    page = (d / "run.html").read_text()
+    assert f"Oracle: the model-written brute force <code>max_subarray</code> (python) on {n} inputs" in page
     # the empty list (where it raises) was dropped, in its notes and the run's warnings
     assert any("max_subarray([])" in note and "raised ValueError" in note for note in oracle["notes"])
     assert any("max_subarray([])" in w for w in out["warnings"])
