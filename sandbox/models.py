@@ -25,6 +25,7 @@ Comparison = Literal["exact", "whitespace", "float", "float_abs_rel", "unordered
 # kattis_input: a Kattis input validator, `prog [args] < INPUT`, exit 42 valid, 43 invalid
 # (run as a checker of a program that prints nothing: pacore_core/input_validation.py)
 Convention = Literal["testlib", "kattis", "kattis_input"]
+LONE_MODULE = "solution"  # the module a lone candidate file runs as (tests import it by this name)
 MIN_MEMORY_MB = 32  # below this not even the interpreter starts: a usage error, not a verdict
 
 TestStatus = Literal[
@@ -112,7 +113,7 @@ class ProbeSuite(BaseModel):
     kind: Literal["probe"] = "probe"
     mode: Literal["function", "io"] = "function"
     entry_point: str | None = None
-    module: str = "solution"  # what the probe imports (project mode: the stub's own module)
+    module: str = LONE_MODULE  # what the probe imports (project mode: the stub's own module)
     inputs: list[ProbeCall]
     per_call_s: float = 2.0
     # calls that may time out before the rest are not run (and count as timeouts): a program
@@ -235,7 +236,7 @@ class CallSuite(_Tests):
 
     kind: Literal["calls"] = "calls"
     entry_point: str
-    module: str = "solution"
+    module: str = LONE_MODULE
     calls: list[CallTest]
     group: str | None = None
     owner: str | None = None

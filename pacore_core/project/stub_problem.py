@@ -31,6 +31,7 @@ from pacore_core.project.targeting import ParsedDocument, StubTarget
 from pacore_core.project.workspace_tests import DiscoveredTests, discover, module_name
 from pacore_core.prompting import Templates
 from sandbox.base import Sandbox
+from sandbox.models import LONE_MODULE
 
 DOCTEST_FILE = "test_pacore_doctests.py"
 
@@ -69,15 +70,17 @@ def doctest_suite(relpath: str, target: StubTarget) -> tuple[str, dict[str, str]
             {DOCTEST_FILE: doctest_runner_source(module_name(relpath), target.qualname)})
 
 
-def _imports_bare(test: Path, stem: str) -> bool:
+def _imports_bare(test: Path, names: set[str]) -> bool:
+    """Whether `test` imports one of `names` as a top-level module: the contest layout (the
+    stub's file name, or `solution`, the name a lone file runs under)."""
     try:
         tree = ast.parse(test.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError):
         return False
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == stem and not node.level:
+        if isinstance(node, ast.ImportFrom) and node.module in names and not node.level:
             return True
-        if isinstance(node, ast.Import) and any(a.name == stem for a in node.names):
+        if isinstance(node, ast.Import) and any(a.name in names for a in node.names):
             return True
     return False
 
@@ -106,7 +109,7 @@ def prepare_stub(path: Path, selector: str | None, *, tests: Path | None,
     target = select_stub(doc, path, selector)
     root = project_root(path)
     lone = lone_test_files(path, tests)
-    if root is not None and not (lone and all(_imports_bare(t, path.stem) for t in lone)):
+    if root is not None and not (lone and all(_imports_bare(t, {path.stem, LONE_MODULE}) for t in lone)):
         prepared = _project_mode(path, doc, target, root, tests, templates, require_tests,
                                  keep_docstring, include or [], context_budget)
         if prepared is not None:
