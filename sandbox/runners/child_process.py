@@ -1,9 +1,8 @@
 """One test process: forked from the warm supervisor with fresh pipes, rlimits and a
-scrubbed environment, then watched under a wall-clock deadline and an output cap.
+scrubbed environment (then watched by `supervision.supervise`).
 
 Why fork: forking a warm interpreter costs ~2 ms where `docker exec` costs ~55 ms and
-cannot kill what it started. Why one select loop: reading stdout, stderr and the result
-channel together, while feeding stdin, never deadlocks on a full pipe.
+cannot kill what it started.
 """
 
 from __future__ import annotations
@@ -12,28 +11,18 @@ import _signal
 import _socket
 import contextlib
 import io
-import json
 import math
 import os
 import resource
-import select
-import signal
 import sys
-import time
 from typing import Any
 
 import identity
 from fork_handlers import register_deferred
-from memory_watch import MemoryWatch
-from proc_control import kill_descendants
 from protocol import CHANNEL, Emitter
 
 RESULT_FD = 3  # the child's result channel is moved here; only harness code writes it
 ALARM_FD = 4  # the guard's alarms (guard.py): whatever arrives here makes the run `tampered`
-ALARM_KEEP = 4096
-MEMORY_TICK_S = 0.01  # how often a watched test process's resident size is sampled
-LAZY_POLL_S = 0.02  # how often a lazily read result channel is drained while the test runs
-STDERR_KEEP = 64 * 1024  # head + tail of stderr kept per test process
 STDERR_FLOOD_KB = 8192  # default: stderr beyond this is a flood, cut off
 
 
@@ -233,217 +222,3 @@ def spawn(
     child = Child(pid, fds, stdin_data, token)
     child.fds["stdin"] = in_w
     return child
-
-
-class StderrKeeper:
-    """Drains a stream keeping only its head and tail (DOMjudge-style): a program's debug
-    output never blocks it, never fills memory and never decides a verdict by itself."""
-
-    def __init__(self, keep: int) -> None:
-        self.keep = keep
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.keep // 2 - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if data:
-            self.tail += data
-            if len(self.tail) > self.keep:  # amortised: cut only when twice the tail
-                del self.tail[: len(self.tail) - self.keep // 2]
-
-    def text(self) -> str:
-        tail = bytes(self.tail[-(self.keep // 2) :]) if self.keep >= 2 else b""
-        dropped = self.total - len(self.head) - len(tail)
-        if dropped <= 0:
-            return (bytes(self.head) + tail).decode("utf-8", "replace")
-        middle = f"\n... [{dropped} bytes of stderr dropped] ...\n"
-        return bytes(self.head).decode("utf-8", "replace") + middle + tail.decode("utf-8", "replace")
-
-
-def _kb(n: int) -> str:
-    return f"{n // 1024} KB" if n % 1024 == 0 else f"{n} bytes"
-
-
-def supervise(  # noqa: C901  (sandbox runner, grandfathered: the child's poll loop (limits, output caps, exit))
-    child: Child,
-    *,
-    timeout_s: float,
-    stdout_cap: int,
-    stderr_cap: int,
-    stderr_keep: int = STDERR_KEEP,
-    on_event: Any = None,
-    memory: MemoryWatch | None = None,
-    lazy_results: bool = False,
-) -> dict:
-    """Wait for the child under a wall-clock deadline and per-stream caps; never deadlock.
-
-    stdout (the answer) is kept whole up to `stdout_cap`; stderr is drained, only its head
-    and tail kept; either stream passing its cap (`stderr_cap`: a flood) stops the test at
-    once with `output_limit` and a message naming the stream and the limit.
-    `on_event(event)` may return a new deadline (a fresh per-test budget) or None.
-    With `memory`, the process is stopped once its resident size passes the limit
-    (`reason` "memory_limit"), and `peak_kb` / `over_memory` say what it used at its peak.
-    `lazy_results`: after the first event, the result channel is read every `LAZY_POLL_S` and
-    at the end rather than as each line arrives (one test made of many calls: a wake-up per
-    call cost more than the calls); the lines and their checks are the same.
-    """
-    start = time.monotonic()
-    deadline = start + timeout_s
-    stdout = bytearray()
-    stderr = StderrKeeper(stderr_keep)
-    res_buf = bytearray()
-    alarms = bytearray()
-    events: list[dict[str, Any]] = []
-    token = child.token
-    reason: str | None = None
-    limit_message: str | None = None
-    stdin_fd = child.fds.pop("stdin")
-    pending = memoryview(child.stdin_data)
-    os.set_blocking(stdin_fd, False)
-    if not pending:
-        os.close(stdin_fd)
-        stdin_fd = -1
-    open_fds = {fd: name for name, fd in child.fds.items()}
-    result_fd = child.fds.get("result", -1)
-    for fd in open_fds:
-        os.set_blocking(fd, False)
-    pidfd = -1
-    with contextlib.suppress(Exception):
-        pidfd = os.pidfd_open(child.pid)
-
-    def cut(message: str) -> None:
-        nonlocal reason, limit_message, deadline
-        if reason is None:
-            reason, limit_message = "output_limit", message
-            kill_descendants(keep=child.pid)
-            deadline = time.monotonic() + 5.0
-
-    swept = False  # every descendant killed and reaped once the test process ended
-    while True:
-        if child.exit_status is None and child.reap():
-            swept = kill_descendants()  # grandchildren holding our pipes die with the test
-        if memory is not None and child.exit_status is None and reason is None and memory.sample(child):
-            reason, limit_message = "memory_limit", memory.message(memory.peak_kb)
-            kill_descendants(keep=child.pid)
-            deadline = time.monotonic() + 5.0
-        if child.exit_status is not None and not open_fds:
-            break
-        now = time.monotonic()
-        if now >= deadline and reason is None and child.exit_status is None:
-            reason = "timeout"
-            kill_descendants(keep=child.pid)
-            deadline = now + 5.0
-            continue
-        if now >= deadline and reason is not None:
-            break
-        quiet = lazy_results and bool(events) and child.exit_status is None and result_fd in open_fds
-        rlist = [fd for fd in open_fds if not (quiet and fd == result_fd)]
-        if pidfd >= 0 and child.exit_status is None:
-            rlist.append(pidfd)
-        wlist = [stdin_fd] if stdin_fd >= 0 else []
-        wait = max(0.0, deadline - now)
-        if pidfd < 0:
-            wait = min(wait, 0.01)
-        if memory is not None and child.exit_status is None:
-            wait = min(wait, MEMORY_TICK_S)
-        if quiet:
-            wait = min(wait, LAZY_POLL_S)
-        try:
-            readable, writable, _ = select.select(rlist, wlist, [], wait)
-        except InterruptedError:
-            continue
-        if quiet:
-            readable = [*readable, result_fd]  # whatever queued meanwhile (a non-blocking read)
-        if writable:
-            try:
-                n = os.write(stdin_fd, pending[:65536])
-                pending = pending[n:]
-            except BlockingIOError:
-                pass
-            except OSError:  # the program closed stdin or exited: drop the rest
-                pending = memoryview(b"")
-            if len(pending) == 0:
-                os.close(stdin_fd)
-                stdin_fd = -1
-        for fd in readable:
-            if fd == pidfd:
-                continue
-            try:
-                data = os.read(fd, 65536)
-            except BlockingIOError:
-                continue
-            except OSError:
-                data = b""
-            name = open_fds[fd]
-            if not data:
-                os.close(fd)
-                del open_fds[fd]
-                continue
-            if name == "result":
-                res_buf += data
-                if len(res_buf) > 8 * 1024 * 1024:
-                    cut("the result channel exceeded 8 MB")
-                *lines, rest = res_buf.split(b"\n")  # every whole line at once (lazily read: many)
-                res_buf = rest
-                for line in lines:
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        continue
-                    if not isinstance(event, dict) or event.pop("token", None) != token:
-                        continue  # forged or garbled: ignore
-                    event["stdout_offset"] = len(stdout)
-                    events.append(event)
-                    if on_event is not None:
-                        new_budget = on_event(event)
-                        if new_budget is not None and reason is None:
-                            deadline = time.monotonic() + new_budget
-            elif name == "alarm":
-                alarms += data[: max(0, ALARM_KEEP - len(alarms))]
-            elif name == "stdout":
-                stdout += data
-                if len(stdout) > stdout_cap:
-                    cut(f"stdout exceeded the output limit of {_kb(stdout_cap)}")
-            else:
-                stderr.add(data)
-                if stderr.total > stderr_cap:
-                    cut(f"stderr exceeded its flood limit of {_kb(stderr_cap)}")
-    for fd in list(open_fds):
-        os.close(fd)
-    if stdin_fd >= 0:
-        os.close(stdin_fd)
-    if pidfd >= 0:
-        os.close(pidfd)
-    if child.exit_status is None:
-        with contextlib.suppress(OSError):
-            os.kill(child.pid, signal.SIGKILL)
-        child.reap(0)
-        swept = False
-    if not swept:  # (a /proc scan: not twice when nothing can have started since)
-        kill_descendants()
-    status = child.exit_status
-    if status is None:  # reap(0) above waits for it
-        raise RuntimeError(f"child {child.pid} ended without an exit status")
-    peak_kb = memory.peak(child) if memory is not None else 0
-    kept = bytes(stdout[:stdout_cap])
-    return {
-        "reason": reason,
-        "limit_message": limit_message,
-        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "stdout": kept.decode("utf-8", "replace"),
-        "stdout_bytes": kept,
-        "stderr": stderr.text(),
-        "stderr_bytes": stderr.total,
-        "events": events,
-        "alarms": [line for line in alarms.decode("utf-8", "replace").splitlines() if line.strip()]
-        or (["the program wrote to the guard's alarm channel"] if alarms else []),
-        "duration_s": time.monotonic() - start,
-        "peak_kb": peak_kb,
-        "over_memory": memory.message(peak_kb) if memory is not None and peak_kb > memory.limit_kb else None,
-    }

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from child_process import Child, StderrKeeper, spawn, stream_caps
+from child_process import Child, spawn, stream_caps
 from identity import JUDGE
 from judge_programs import (
     Built,
@@ -40,6 +40,7 @@ from judge_programs import (
 )
 from memory_watch import MemoryWatch, memory_watch
 from proc_control import kill_all_but, kill_descendants, kill_tree, oom_kills
+from supervision import StderrKeeper
 from trim_text import trim
 
 RELAY_BUFFER = 1 << 20  # bytes waiting for a side that is not reading: stop reading the other

@@ -30,9 +30,10 @@ import signal
 import tempfile
 from typing import Any
 
-from child_process import spawn, supervise
+from child_process import spawn
 from identity import JUDGE, acting_as
 from proc_control import kill_descendants
+from supervision import supervise
 from trim_text import trim
 
 FEEDBACK_TRIM = 2000

@@ -20,9 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 from answers import NotPlain, decode, encode
-from child_process import guarded, spawn, stream_caps, supervise
+from child_process import guarded, spawn, stream_caps
 from proc_control import oom_kills
 from run_pytest import _CountingStream  # loaded in the supervisor: a fork compiling it cost ~4 ms
+from supervision import supervise
 from trim_text import trim
 
 Progress = Callable[[dict[str, Any]], None]

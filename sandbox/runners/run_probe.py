@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from answers import answer_of
-from child_process import guarded, spawn, stream_caps, supervise
+from child_process import guarded, spawn, stream_caps
 from proc_control import oom_kills
+from supervision import supervise
 from trim_text import trim
 
 Progress = Callable[[dict[str, Any]], None]

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from child_process import guarded, spawn, stream_caps, supervise
+from child_process import guarded, spawn, stream_caps
 from memory_watch import memory_watch
 from node_select import NOT_COLLECTED, expand, selects
 from proc_control import oom_kills
+from supervision import supervise
 from trim_text import trim
 
 Progress = Callable[[dict[str, Any]], None]
