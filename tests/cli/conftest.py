@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,18 @@ def pacore(args: Sequence[str | Path], *, cwd: Path, env: dict[str, str] | None 
         capture_output=True, text=True, timeout=timeout,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+def solve_json(problem: str, d: Path, srv: Any, *extra: str | Path) -> dict[str, Any]:
+    """`pacore solve PROBLEM --rounds 4 --agreement off --json` against the scripted server
+    `srv`: the JSON object, with the exit code and stderr as `_exit` and `_stderr`."""
+    out = pacore(["solve", problem, "--rounds", "4", "--agreement", "off", "--base-url", srv.base_url,
+                  "--model", srv.model, "--json", *extra], cwd=d)  # fmt: skip
+    lines = out.stdout.strip().splitlines()
+    assert lines, out.stderr
+    payload: dict[str, Any] = json.loads(lines[-1])
+    payload["_exit"], payload["_stderr"] = out.code, out.stderr
+    return payload
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pacore_core.model_oracle import ORACLE_MARKER
-from tests.cli.conftest import pacore
+from tests.cli.conftest import pacore, solve_json
 from tests.cli.test_solve_oracle import STATEMENT, fence
 from tests.cli.test_stress import BRUTE, GEN, RIGHT_PY, WRONG_PY
 from tests.conftest import require_docker
@@ -40,16 +40,6 @@ def model(oracle: list[str], first: list[str], final: str) -> Any:
     return answer
 
 
-def solve(d: Path, srv: ScriptedServer, *extra: str) -> dict[str, Any]:
-    out = pacore(["solve", "maxsub.md", "--rounds", "4", "--agreement", "off", "--base-url", srv.base_url,
-                  "--model", srv.model, "--json", *extra], cwd=d)  # fmt: skip
-    lines = out.stdout.strip().splitlines()
-    assert lines, out.stderr
-    payload: dict[str, Any] = json.loads(lines[-1])
-    payload["_exit"], payload["_stderr"] = out.code, out.stderr
-    return payload
-
-
 # round 1: one right program among wrong ones that pass the sample; the synthesis is wrong
 FIRST = [WRONG_PY, RIGHT_PY, WRONG_PY, WRONG_PY]
 
@@ -60,7 +50,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     d = tmp_path_factory.mktemp("model-oracle")
     (d / "maxsub.md").write_text(STATEMENT)
     with ScriptedServer(model([oracle_reply(BRUTE)], FIRST, WRONG_PY)) as srv:
-        out = solve(d, srv, "--oracle", "on", "--record", "run.json")
+        out = solve_json("maxsub.md", d, srv, "--oracle", "on", "--record", "run.json")
         requests = list(srv.chat_requests)
     return d, out, requests
 
@@ -95,7 +85,7 @@ def test_replay_reuses_the_recorded_oracle_without_asking(recorded: Recorded) ->
     # a replay never opens it, so the checks that can fail are on the replayed result itself
     other = BRUTE.replace("print(max(", "best = max(").rstrip()[:-1] + "\nprint(best)\n"
     with ScriptedServer(model([oracle_reply(other)], FIRST, WRONG_PY)) as srv:
-        out = solve(d, srv, "--oracle", "on", "--replay", "run.json")
+        out = solve_json("maxsub.md", d, srv, "--oracle", "on", "--replay", "run.json")
         assert srv.chat_requests == []
     assert out["_exit"] == 0, out["_stderr"]
     assert out["replayed"] is True and out["code"] == first["code"]
@@ -116,7 +106,8 @@ def test_auto_keeps_the_majority_oracle_and_discards_the_others(tmp_path: Path, 
     # sample 1 fails the sample; sample 2 passes it but is the buggy Kadane (disagrees with 3, 4)
     samples = [oracle_reply(SUM_BRUTE), oracle_reply(WRONG_PY), oracle_reply(BRUTE), oracle_reply(BRUTE)]
     with ScriptedServer(model(samples, FIRST, WRONG_PY)) as srv:
-        out = solve(tmp_path, srv)  # oracle = auto: only the sample chooses, so the model is asked
+        # oracle = auto: only the sample chooses, so the model is asked
+        out = solve_json("maxsub.md", tmp_path, srv)
     assert out["_exit"] == 0, out["_stderr"]
     oracle = out["oracle"]
     assert oracle["brute"] == BRUTE and oracle["agreeing"] == 2
@@ -130,7 +121,7 @@ def test_auto_keeps_the_majority_oracle_and_discards_the_others(tmp_path: Path, 
 def test_on_with_no_oracle_kept_goes_on_and_says_so(tmp_path: Path, docker_ready: None) -> None:
     (tmp_path / "maxsub.md").write_text(STATEMENT)
     with ScriptedServer(model([oracle_reply(SUM_BRUTE), "no code here"], FIRST, WRONG_PY)) as srv:
-        out = solve(tmp_path, srv, "--oracle", "on")
+        out = solve_json("maxsub.md", tmp_path, srv, "--oracle", "on")
     assert out["oracle"] is None and out["verification"]["oracle"] is None
     warning = next(w for w in out["warnings"] if "no model-written oracle was kept" in w)
     assert "oracle sample 1 discarded: the brute force fails sample" in warning

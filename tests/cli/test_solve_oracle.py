@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import pacore
+from tests.cli.conftest import pacore, solve_json
 from tests.cli.test_stress import BRUTE, GEN, RIGHT_PY, WRONG_PY
 from tests.support import ScriptedServer, by_round
 from tests.support.scripted_server import is_synthesis, last_user_text
@@ -41,24 +41,13 @@ def _problem(d: Path) -> Path:
     return path
 
 
-def _solve(d: Path, srv: ScriptedServer, *extra: str | Path) -> dict:
-    out = pacore(["solve", "maxsub.md", "--rounds", "4", "--agreement", "off", "--base-url", srv.base_url,
-                  "--model", srv.model, "--json", *extra], cwd=d)  # fmt: skip
-    lines = out.stdout.strip().splitlines()
-    assert lines, out.stderr
-    payload = json.loads(lines[-1])
-    payload["_exit"] = out.code
-    payload["_stderr"] = out.stderr
-    return payload
-
-
 def test_the_oracle_overrules_a_wrong_synthesis_passing_samples(tmp_path: Path, docker_ready: None) -> None:
     _problem(tmp_path)
     # round 1: one right program among wrong ones; the final synthesis copies a wrong one
     script = by_round([fence(WRONG_PY), fence(RIGHT_PY), fence(WRONG_PY), fence(WRONG_PY)], fence(WRONG_PY))
     with ScriptedServer(script) as srv:
-        plain = _solve(tmp_path, srv)
-        with_oracle = _solve(tmp_path, srv, "--brute", "brute.py", "--gen", "gen.py")
+        plain = solve_json("maxsub.md", tmp_path, srv)
+        with_oracle = solve_json("maxsub.md", tmp_path, srv, "--brute", "brute.py", "--gen", "gen.py")
         prompts = [last_user_text(r) for r in srv.chat_requests if is_synthesis(r)]
     # without the oracle the wrong synthesis passes the samples and is the answer
     assert plain["status"] == "solved" and "best = cur = 0" in plain["code"]
@@ -82,7 +71,7 @@ def test_a_brute_force_that_fails_a_sample_is_refused(tmp_path: Path, docker_rea
     _problem(tmp_path)
     (tmp_path / "bad.py").write_text("input(); print(sum(map(int, input().split())))\n")
     with ScriptedServer(by_round(fence(RIGHT_PY), fence(RIGHT_PY))) as srv:
-        out = _solve(tmp_path, srv, "--brute", "bad.py", "--gen", "gen.py")
+        out = solve_json("maxsub.md", tmp_path, srv, "--brute", "bad.py", "--gen", "gen.py")
         assert srv.chat_requests == []  # refused before any token was spent
     assert out["_exit"] == 2 and out["status"] == "error"
     assert "the brute force fails sample" in out["error"]
@@ -101,7 +90,8 @@ def test_start_seeds_round_one_with_my_program_and_its_failure(tmp_path: Path, d
     marker = "# my attempt\n"
     (tmp_path / "mine.py").write_text(marker + WRONG_PY)
     with ScriptedServer(by_round(fence(WRONG_PY), fence(RIGHT_PY))) as srv:
-        out = _solve(tmp_path, srv, "--start", "mine.py", "--brute", "brute.py", "--gen", "gen.py")
+        out = solve_json("maxsub.md", tmp_path, srv, "--start", "mine.py", "--brute", "brute.py",
+                         "--gen", "gen.py")
         first = [r for r in srv.chat_requests if not is_synthesis(r)]
         synthesis = [last_user_text(r) for r in srv.chat_requests if is_synthesis(r)]
     assert out["_exit"] == 0, out["_stderr"]

@@ -7,41 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import pacore
+from tests.cli.conftest import pacore, solve_json
 from tests.support import ScriptedServer, by_round
+from tests.support.max_subarray import BRUTE_BODY, RIGHT, STUB, WRONG, user_test
 from tests.support.scripted_server import is_synthesis, last_user_text
 
-STUB = '''def max_subarray(nums: list[int]) -> int:
-    """The largest sum of a non-empty contiguous run of `nums` (which is not empty)."""
-    ...
-'''
-# the user's one test has a positive answer: the empty-run bug passes it
-TESTS = '''from maxsub import max_subarray
-
-
-def test_mixed():
-    assert max_subarray([-1, 2, 3, -2, 4]) == 7
-'''
-WRONG = '''def max_subarray(nums: list[int]) -> int:
-    best = cur = 0
-    for x in nums:
-        cur = max(0, cur + x)
-        best = max(best, cur)
-    return best
-'''
-RIGHT = '''def max_subarray(nums: list[int]) -> int:
-    best = cur = nums[0]
-    for x in nums[1:]:
-        cur = max(x, cur + x)
-        best = max(best, cur)
-    return best
-'''
-# named otherwise (the file's only function); raises on the empty list, outside its domain
-BRUTE = '''def slow(nums: list[int]) -> int:
-    if not nums:
-        raise ValueError("no run in an empty list")
-    return max(sum(nums[i:j]) for i in range(len(nums)) for j in range(i + 1, len(nums) + 1))
-'''
+TESTS = user_test("maxsub")
+BRUTE = "def slow(nums: list[int]) -> int:\n" + BRUTE_BODY
 
 
 def fence(code: str) -> str:
@@ -54,24 +26,13 @@ def _files(d: Path, brute: str = BRUTE) -> None:
     (d / "brute.py").write_text(brute)
 
 
-def _solve(d: Path, srv: ScriptedServer, *extra: str) -> dict:
-    out = pacore(["solve", "maxsub.py", "--rounds", "4", "--agreement", "off", "--base-url", srv.base_url,
-                  "--model", srv.model, "--json", *extra], cwd=d)  # fmt: skip
-    lines = out.stdout.strip().splitlines()
-    assert lines, out.stderr
-    payload = json.loads(lines[-1])
-    payload["_exit"] = out.code
-    payload["_stderr"] = out.stderr
-    return payload
-
-
 def test_a_stub_brute_force_overrules_a_wrong_synthesis_passing_my_tests(tmp_path: Path,
                                                                           docker_ready: None) -> None:
     _files(tmp_path)
     script = by_round([fence(WRONG), fence(RIGHT), fence(WRONG), fence(WRONG)], fence(WRONG))
     with ScriptedServer(script) as srv:
-        plain = _solve(tmp_path, srv)
-        with_oracle = _solve(tmp_path, srv, "--brute", "brute.py")
+        plain = solve_json("maxsub.py", tmp_path, srv)
+        with_oracle = solve_json("maxsub.py", tmp_path, srv, "--brute", "brute.py")
         prompts = [last_user_text(r) for r in srv.chat_requests if is_synthesis(r)]
     # without the oracle the wrong synthesis passes my test and is the answer
     assert plain["status"] == "solved" and "best = cur = 0" in plain["code"], plain["_stderr"]
@@ -104,7 +65,7 @@ def test_a_stub_brute_force_overrules_a_wrong_synthesis_passing_my_tests(tmp_pat
 def test_a_stub_brute_force_failing_my_tests_is_refused(tmp_path: Path, docker_ready: None) -> None:
     _files(tmp_path, brute="def max_subarray(nums: list[int]) -> int:\n    return sum(nums)\n")
     with ScriptedServer(by_round(fence(RIGHT), fence(RIGHT))) as srv:
-        out = _solve(tmp_path, srv, "--brute", "brute.py")
+        out = solve_json("maxsub.py", tmp_path, srv, "--brute", "brute.py")
         assert srv.chat_requests == []  # refused before any token was spent
     assert out["_exit"] == 2 and out["status"] == "error"
     assert "fails the stub's test" in out["error"] and "test_mixed" in out["error"]
@@ -127,8 +88,8 @@ def test_a_brute_beside_the_stub_is_used_without_flags(tmp_path: Path, docker_re
     (tmp_path / "maxsub.py").write_text(STUB + "\n\n" + beside)
     script = by_round([fence(WRONG), fence(RIGHT), fence(WRONG), fence(WRONG)], fence(WRONG))
     with ScriptedServer(script) as srv:
-        out = _solve(tmp_path, srv, "--html", "run.html")
-        off = _solve(tmp_path, srv, "--oracle", "off")
+        out = solve_json("maxsub.py", tmp_path, srv, "--html", "run.html")
+        off = solve_json("maxsub.py", tmp_path, srv, "--oracle", "off")
     assert out["_exit"] == 0, out["_stderr"]
     assert out["oracle"]["brute_function"] == "max_subarray_brute"
     page = (tmp_path / "run.html").read_text()
@@ -157,7 +118,7 @@ def test_an_answer_disagreeing_with_the_brute_force_is_never_solved(tmp_path: Pa
                                                                     docker_ready: None) -> None:
     _files(tmp_path)
     with ScriptedServer(by_round(fence(WRONG), fence(WRONG))) as srv:
-        out = _solve(tmp_path, srv, "--brute", "brute.py")
+        out = solve_json("maxsub.py", tmp_path, srv, "--brute", "brute.py")
     # every candidate passes my test; none matches the brute force: not solved, and said so
     assert out["_exit"] == 1 and out["status"] == "unsolved", out["_stderr"]
     assert out["verification"]["public"] == {"passed": 1, "total": 1}

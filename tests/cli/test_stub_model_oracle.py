@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import pacore
+from tests.cli.conftest import solve_json
 from tests.cli.test_model_oracle import is_oracle
-from tests.cli.test_solve_stub_oracle import RIGHT, STUB, TESTS, WRONG, fence
+from tests.cli.test_solve_stub_oracle import TESTS, fence
 from tests.conftest import require_docker
 from tests.support import Reply, ScriptedServer, by_round
+from tests.support.max_subarray import RIGHT, STUB, WRONG
 from tests.support.scripted_server import is_synthesis, last_user_text
 
 # the model's brute force: named like the stub; raises on the empty list (outside its domain)
@@ -45,16 +46,6 @@ def model(oracle: list[str]) -> Any:
     return answer
 
 
-def solve(d: Path, srv: ScriptedServer, *extra: str) -> dict[str, Any]:
-    out = pacore(["solve", "maxsub.py", "--rounds", "4", "--agreement", "off", "--base-url", srv.base_url,
-                  "--model", srv.model, "--json", *extra], cwd=d)  # fmt: skip
-    lines = out.stdout.strip().splitlines()
-    assert lines, out.stderr
-    payload: dict[str, Any] = json.loads(lines[-1])
-    payload["_exit"], payload["_stderr"] = out.code, out.stderr
-    return payload
-
-
 Recorded = tuple[Path, dict[str, Any], list[dict[str, Any]]]
 
 
@@ -65,7 +56,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     (d / "maxsub.py").write_text(STUB)
     (d / "test_maxsub.py").write_text(TESTS)
     with ScriptedServer(model([BRUTE])) as srv:
-        out = solve(d, srv, "--oracle", "on", "--record", "run.json", "--html", "run.html")
+        out = solve_json("maxsub.py", d, srv, "--oracle", "on", "--record", "run.json", "--html", "run.html")
         requests = list(srv.chat_requests)
     return d, out, requests
 
@@ -104,7 +95,8 @@ def test_replay_reruns_the_recorded_brute_force_without_a_model(recorded: Record
     d, first, _ = recorded
     # a live model that would write another (valid) brute force, were it asked
     with ScriptedServer(model([OTHER_BRUTE])) as srv:
-        out = solve(d, srv, "--oracle", "on", "--replay", "run.json", "--record", "replayed.json")
+        out = solve_json("maxsub.py", d, srv, "--oracle", "on", "--replay", "run.json", "--record",
+                         "replayed.json")
         assert srv.chat_requests == []
     assert out["_exit"] == 0, out["_stderr"]
     assert out["replayed"] is True and out["code"] == first["code"]
@@ -130,7 +122,7 @@ def test_samples_failing_my_test_or_the_majority_are_discarded(tmp_path: Path, d
     (tmp_path / "test_maxsub.py").write_text(TESTS)
     # sample 1 fails my test; sample 2 passes it but is the empty-run bug (disagrees with 3, 4)
     with ScriptedServer(model([FAILS_MY_TEST, WRONG, BRUTE, OTHER_BRUTE])) as srv:
-        out = solve(tmp_path, srv, "--oracle", "on")
+        out = solve_json("maxsub.py", tmp_path, srv, "--oracle", "on")
     assert out["_exit"] == 0, out["_stderr"]
     oracle = out["oracle"]
     assert oracle["brute"] == BRUTE and (oracle["samples"], oracle["agreeing"]) == (4, 2)
@@ -146,7 +138,7 @@ def test_on_with_no_brute_force_kept_goes_on_and_says_so(tmp_path: Path, docker_
     (tmp_path / "maxsub.py").write_text(STUB)
     (tmp_path / "test_maxsub.py").write_text(TESTS)
     with ScriptedServer(model([FAILS_MY_TEST, "no code here"])) as srv:
-        out = solve(tmp_path, srv, "--oracle", "on")
+        out = solve_json("maxsub.py", tmp_path, srv, "--oracle", "on")
     assert out["oracle"] is None and out["verification"]["oracle"] is None
     warning = next(w for w in out["warnings"] if "no model-written oracle was kept" in w)
     assert "oracle sample 1 discarded: the brute force fails the stub's test" in warning
@@ -168,9 +160,9 @@ def test_auto_asks_the_model_when_only_doctests_choose(tmp_path: Path, docker_re
     (strong / "maxsub.py").write_text(STUB)
     (strong / "test_maxsub.py").write_text(TESTS)
     with ScriptedServer(model([BRUTE])) as srv:
-        doctests = solve(weak, srv)  # oracle = auto (the default)
+        doctests = solve_json("maxsub.py", weak, srv)  # oracle = auto (the default)
         asked_weak = sum(is_oracle(r) for r in srv.chat_requests)
-        tested = solve(strong, srv)
+        tested = solve_json("maxsub.py", strong, srv)
         asked_strong = sum(is_oracle(r) for r in srv.chat_requests) - asked_weak
     # only the docstring's example chooses: the model's brute force is asked for and used
     assert asked_weak == 1 and doctests["_exit"] == 0, doctests["_stderr"]

@@ -12,41 +12,11 @@ import pytest
 from pacore_core.model_oracle import ORACLE_MARKER
 from tests.lsp import conftest
 from tests.lsp.conftest import apply_text_edits, wait_for
+from tests.support.max_subarray import BRUTE_BODY, RIGHT, STUB, WRONG, user_test
 from tests.support.scripted_server import Reply, is_synthesis, last_user_text
 
-MODULE = '''"""Runs."""
-
-
-def max_subarray(nums: list[int]) -> int:
-    """The largest sum of a non-empty contiguous run of `nums` (which is not empty)."""
-    ...
-
-
-def max_subarray_brute(nums: list[int]) -> int:
-    if not nums:
-        raise ValueError("no run in an empty list")
-    return max(sum(nums[i:j]) for i in range(len(nums)) for j in range(i + 1, len(nums) + 1))
-'''
-TESTS = '''from pkg.mathx import max_subarray
-
-
-def test_mixed():
-    assert max_subarray([-1, 2, 3, -2, 4]) == 7
-'''
-WRONG = '''def max_subarray(nums: list[int]) -> int:
-    best = cur = 0
-    for x in nums:
-        cur = max(0, cur + x)
-        best = max(best, cur)
-    return best
-'''
-RIGHT = '''def max_subarray(nums: list[int]) -> int:
-    best = cur = nums[0]
-    for x in nums[1:]:
-        cur = max(x, cur + x)
-        best = max(best, cur)
-    return best
-'''
+MODULE = '"""Runs."""\n\n\n' + STUB + "\n\ndef max_subarray_brute(nums: list[int]) -> int:\n" + BRUTE_BODY
+TESTS = user_test("pkg.mathx")
 
 
 def _responder(_latency: Any = None) -> Any:
