@@ -40,7 +40,7 @@ from judge_programs import (
 )
 from memory_watch import MemoryWatch, memory_watch
 from proc_control import kill_all_but, kill_descendants, kill_tree, oom_kills
-from supervision import StderrKeeper
+from supervision import StderrKeeper, read_chunk
 from trim_text import trim
 
 RELAY_BUFFER = 1 << 20  # bytes waiting for a side that is not reading: stop reading the other
@@ -211,12 +211,9 @@ class Interaction:
         self.cand.kill()
 
     def _read(self, side: Side, fd: int) -> None:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
+        data = read_chunk(fd)
+        if data is None:
             return
-        except OSError:
-            data = b""
         name = side.reads.get(fd)
         if not data:
             os.close(fd)

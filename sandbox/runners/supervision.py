@@ -58,6 +58,16 @@ class StderrKeeper:
         return bytes(self.head).decode("utf-8", "replace") + middle + tail.decode("utf-8", "replace")
 
 
+def read_chunk(fd: int) -> bytes | None:
+    """What a non-blocking pipe holds: None when nothing yet, b"" once closed (or broken)."""
+    try:
+        return os.read(fd, 65536)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
 def _kb(n: int) -> str:
     return f"{n // 1024} KB" if n % 1024 == 0 else f"{n} bytes"
 
@@ -191,12 +201,9 @@ class Supervision:
             self.stdin_fd = -1
 
     def _read(self, fd: int) -> None:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
+        data = read_chunk(fd)
+        if data is None:
             return
-        except OSError:
-            data = b""
         name = self.open_fds[fd]
         if not data:
             os.close(fd)
