@@ -124,7 +124,7 @@ async def start_solve(ls: PacoreLanguageServer, a: SolveArgs, *, fix: bool = Fal
     ctx = SolveContext(solve_id=solve_id, uri=a.uri, version=version, doc=doc, target=target,
                        root=root, relpath=relpath, tests=tests, settings=settings, weak=weak,
                        token=f"pacore/{solve_id}", agreement=agreement, fix=fix)
-    backend, inner = await _model_and_sandbox(ls, settings)
+    backend, inner = await model_and_sandbox(ls, settings)
     try:
         ls.jobs.start(solve_id, key, ctx.token, run_solve(ls, ctx, backend, inner))
     except AlreadyRunning as e:
@@ -196,10 +196,13 @@ async def _evidence(ls: PacoreLanguageServer, settings: Settings, doc: ParsedDoc
     raise fail(msg)
 
 
-async def _model_and_sandbox(ls: PacoreLanguageServer, settings: Settings) -> tuple[Backend, Sandbox]:
+async def model_and_sandbox(ls: PacoreLanguageServer, settings: Settings) -> tuple[Backend, Sandbox]:
     """The backend and the shared sandbox for `settings`, the sandbox's engine, image and
     runtime checked before any token is spent; errors name the editor setting to fix."""
+    from pacore_core.engine import synthesis_template
+
     try:  # the factory may ask the endpoint for its model: off the event loop
+        synthesis_template(settings.run)  # a template that does not load: before any token
         backend = await asyncio.to_thread(ls.backend_factory, settings)
         inner = ls.sandbox_for(settings)
     except PacoreError as e:  # configuration errors name the editor setting to fix
@@ -270,6 +273,7 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
                       runs: RunStore | None = None) -> RunResult:
     """Check the tests, write some if the user allowed it, then run the engine."""
     from pacore_core.engine import Engine
+
 
     node_ids, extra = suite_node_ids(ctx)
     if node_ids:  # the tests must at least be collectable, before any token is spent

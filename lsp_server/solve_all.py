@@ -23,9 +23,9 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from lsp_server.edits import plan_final_edit, supports_document_changes, text_edits, workspace_edit
 from lsp_server.locate import solve_root
-from lsp_server.preflight import check_docker
 from lsp_server.protocol import fail, invalid
 from lsp_server.report import build_report
+from lsp_server.solve import model_and_sandbox
 from lsp_server.solve_registry import AlreadyRunning, FunctionKey
 from pacore_core.backends.base import Backend
 from pacore_core.config import editor_setting
@@ -109,15 +109,7 @@ async def start_solve_all(ls: PacoreLanguageServer, a: SolveAllArgs) -> SolveAll
     if (other := ls.jobs.running_on(key)) is not None:
         raise fail(f"PaCoRe is already solving these stubs ({other.solve_id}); wait for it or "
                    "cancel it (command pacore.cancel)")
-    try:
-        backend = await asyncio.to_thread(ls.backend_factory, settings)
-        inner = ls.sandbox_for(settings)
-        if settings.server.sandbox == "docker":
-            await check_docker(settings.server.image, settings.server.sandbox_runtime)
-    except PacoreError as e:
-        raise fail(f"PaCoRe cannot start: {e.render(editor_setting)}") from None
-    except Exception as e:
-        raise fail(f"PaCoRe cannot start: {e}") from None
+    backend, inner = await model_and_sandbox(ls, settings)
     solve_id = ls.jobs.new_id()
     token = f"pacore/{solve_id}"
     run = AllRun(ls, solve_id, token, plan)

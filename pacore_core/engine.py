@@ -12,6 +12,8 @@ import random
 import time
 from contextlib import aclosing
 
+import jinja2
+
 from pacore_core.agreement.inputs import AgreementSettings, InputGenerator, agreement_settings
 from pacore_core.agreement.selecting import plain_assurance, select_with_agreement, wanted
 from pacore_core.agreement.session import AgreementSession, candidate_key
@@ -50,6 +52,13 @@ from sandbox.base import Sandbox
 from sandbox.models import ProbeSuite
 
 
+def synthesis_template(config: RunConfig) -> jinja2.Template:
+    """The run's synthesis template; front ends call it before any token is spent, so a
+    template that does not load fails first (ConfigError naming the setting)."""
+    return load_template(config.template, with_verdicts=config.include_verdicts,
+                         template_dir=config.template_dir)  # fmt: skip
+
+
 class Engine:
     """One PaCoRe run per `solve`; backend and sandbox are injected so tests pick real ones."""
 
@@ -73,9 +82,7 @@ class Engine:
         self._live: RunResult | None = None  # the run in progress, for `snapshot`
         self._round: RoundRecord | None = None
         self._t0: float | None = None
-        self._template = load_template(
-            config.template, with_verdicts=config.include_verdicts, template_dir=config.template_dir
-        )
+        self._template = synthesis_template(config)
         # execution agreement: settings given here or `agreement = on` force it; `auto` decides per problem
         self._agreement_forced = agreement is not None or config.agreement == "on"
         agreement = agreement if agreement is not None else agreement_settings(config)

@@ -56,6 +56,9 @@ BAD_SOLVES = [
     BadSolve("missing sandbox image", sandbox="docker",
              settings={"image": "pacore-no-such-image:0"},
              says=("pacore-no-such-image:0", "pacore sandbox build")),
+    # the model's oracle (oracle on, no brute force written) would be the first request
+    BadSolve("synthesis template missing", settings={"template": "/nonexistent/nope.j2", "oracle": "on"},
+             says=("cannot read synthesis template /nonexistent/nope.j2", "pacore.template")),
     BadSolve("no model server configured", settings={"baseUrl": None, "model": None},
              says=("pacore.baseUrl",), never_says=("--base-url", "--model")),
     BadSolve("model server unreachable", settings={"baseUrl": "http://127.0.0.1:9/v1", "model": "m"},
