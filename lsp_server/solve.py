@@ -37,7 +37,6 @@ from pacore_core.backends.base import Backend
 from pacore_core.config import Settings, editor_setting
 from pacore_core.errors import PacoreError
 from pacore_core.events import Event
-from pacore_core.oracle import attach_oracle
 from pacore_core.problem import Problem
 from pacore_core.project.context import agreement_obstacle, build_problem
 from pacore_core.project.splicing import SplicingSandbox
@@ -317,8 +316,7 @@ async def _run_engine(ctx: SolveContext, backend: Backend, inner: Sandbox,
     engine = Engine(backend, sandbox, config, on_event=on_event, name_setting=editor_setting, pool=pool)
     if run is not None:  # its page, live while it runs (`pacore.runPage`)
         run.problem, run.config, run.engine = problem, config, engine
-    result = await engine.solve(problem)
-    attach_oracle(result, oracle)
+    result = await engine.solve(problem, oracle)
     result.tally_costs()  # a model-written oracle's tokens are TTC too
     result.warnings.extend(said)  # e.g. inputs the brute force gave no answer on, samples discarded
     return result

@@ -43,9 +43,8 @@ from pacore_core.engine import Engine
 from pacore_core.errors import PacoreError, UsageError, run_failure
 from pacore_core.files import atomic_write
 from pacore_core.loaders.advice import TESTS_PLACEHOLDER
-from pacore_core.oracle import attach_oracle
 from pacore_core.problem import Problem
-from pacore_core.record import RunRecord, RunResult, TrajectoryPool
+from pacore_core.record import OracleRecord, RunRecord, RunResult, TrajectoryPool
 from sandbox.base import Sandbox
 
 
@@ -136,8 +135,7 @@ async def _solve(args: argparse.Namespace, console: Console) -> int:
             await _validate_inputs(args, problem, sandbox)
             problem, oracle = await with_oracle(args, settings, problem, sandbox, target.view(sandbox),
                                                 backend)
-            result = await _run_engine(engine, problem, backend, progress, console, args.page)
-            attach_oracle(result, oracle)
+            result = await _run_engine(engine, problem, oracle, backend, progress, console, args.page)
             result.tally_costs()  # a model-written oracle's tokens are TTC too
         finally:
             await sandbox.close()
@@ -172,18 +170,20 @@ def _load_pool(path: Path) -> TrajectoryPool:
         raise UsageError(e.render(cli_flag)) from None
 
 
-async def _run_engine(engine: Engine, problem: Problem, backend: Backend, progress: SolveProgress,
-                      console: Console, page: RunPage | None = None) -> RunResult:
+async def _run_engine(engine: Engine, problem: Problem, oracle: OracleRecord | None, backend: Backend,
+                      progress: SolveProgress, console: Console, page: RunPage | None = None,
+                      ) -> RunResult:  # fmt: skip
     if page is not None:
         page.attach(engine)
     with progress:
         try:
-            result = await engine.solve(problem)
+            result = await engine.solve(problem, oracle)
         except Exception as e:
             cause = run_failure(e)
             if cause is None:
                 raise
-            result = RunResult(status="error", language=problem.language, error=cause.render(cli_flag))
+            result = RunResult(status="error", language=problem.language, error=cause.render(cli_flag),
+                               oracle=oracle)  # fmt: skip
         except BaseException:  # Ctrl-C, SIGTERM: the page shows what was done
             if page is not None and (failed := page.write(None, "interrupted")) is not None:
                 say_error(console, "pacore solve", failed)

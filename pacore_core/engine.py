@@ -38,6 +38,7 @@ from pacore_core.problem import Problem
 from pacore_core.prompting import build_prompt, load_template
 from pacore_core.record import (
     Cut,
+    OracleRecord,
     RoundFailedError,
     RoundRecord,
     RunResult,
@@ -93,13 +94,16 @@ class Engine:
 
     # -- public API -----------------------------------------------------------------------
 
-    async def solve(self, problem: Problem) -> RunResult:
-        """Run every round; never raises for model or budget failures (status "error")."""
+    async def solve(self, problem: Problem, oracle: OracleRecord | None = None) -> RunResult:
+        """Run every round; never raises for model or budget failures (status "error").
+        `oracle`: the brute force behind `problem.oracle_tests` (who wrote it is in the
+        assurance)."""
         cfg = self.config
         start = time.perf_counter()
         widths = cfg.widths
         result = RunResult(
-            status="unsolved", language=problem.language, replayed=self.backend.name == "replay"
+            status="unsolved", language=problem.language, replayed=self.backend.name == "replay",
+            oracle=oracle,
         )
         self._live, self._round, self._t0 = result, None, start
         leader = Leader(cfg.select_on)

@@ -58,23 +58,18 @@ async def oracle_tests(
 
 def apply_oracle(result: RunResult) -> None:
     """A trusted brute force outranks agreement: an answer that disagrees with it is never
-    solved; one that matches it says so in its assurance."""
+    solved; one that matches it says so in its assurance (a model-written one named as such:
+    it is weaker evidence than the user's own)."""
     oracle = result.verification.oracle
     if oracle is None or not oracle.total or result.code is None:
         return
+    brute = "the model's brute force" if result.oracle is not None and result.oracle.source == "model" \
+        else "the brute force"  # fmt: skip
     if oracle.passed < oracle.total:
         if result.status == "solved":
             result.status = "unsolved"
         wrong = oracle.total - oracle.passed
-        note = f"disagreed with the brute force on {wrong} of {oracle.total} generated inputs"
+        note = f"disagreed with {brute} on {wrong} of {oracle.total} generated inputs"
     else:
-        note = f"matched the brute force on {oracle.total} generated inputs"
+        note = f"matched {brute} on {oracle.total} generated inputs"
     result.assurance = f"{result.assurance} + {note}" if result.assurance else note
-
-
-def attach_oracle(result: RunResult, oracle: OracleRecord | None) -> None:
-    """The oracle's record on the result; a model-written one is named as such in the
-    assurance (it is weaker evidence than the user's own brute force)."""
-    result.oracle = oracle
-    if oracle is not None and oracle.source == "model" and result.assurance:
-        result.assurance = result.assurance.replace(" the brute force on ", " the model's brute force on ")
