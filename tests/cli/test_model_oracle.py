@@ -44,6 +44,18 @@ def model(oracle: list[str], first: list[str], final: str) -> Any:
 FIRST = [WRONG_PY, RIGHT_PY, WRONG_PY, WRONG_PY]
 
 
+def assert_replayed_model_oracle(out: dict[str, Any], first: dict[str, Any], brute: str) -> None:
+    """A replay's result: the recorded answer and the recorded model oracle (4 samples, all
+    agreeing), nothing spent on it now, and the oracle request not among the replayed calls."""
+    assert out["_exit"] == 0, out["_stderr"]
+    assert out["replayed"] is True and out["code"] == first["code"]
+    oracle = out["oracle"]
+    assert oracle["replayed"] is True and oracle["source"] == "model" and oracle["brute"] == brute
+    assert (oracle["samples"], oracle["agreeing"]) == (4, 4)
+    assert oracle["completion_tokens"] == 0 and oracle["prompt_tokens"] == 0
+    assert out["model_calls"] == first["model_calls"] - 1
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], list[dict[str, Any]]]:
     require_docker()
@@ -87,14 +99,7 @@ def test_replay_reuses_the_recorded_oracle_without_asking(recorded: Recorded) ->
     with ScriptedServer(model([oracle_reply(other)], FIRST, WRONG_PY)) as srv:
         out = solve_json("maxsub.md", d, srv, "--oracle", "on", "--replay", "run.json")
         assert srv.chat_requests == []
-    assert out["_exit"] == 0, out["_stderr"]
-    assert out["replayed"] is True and out["code"] == first["code"]
-    oracle = out["oracle"]
-    assert oracle["replayed"] is True and oracle["source"] == "model" and oracle["brute"] == BRUTE
-    assert (oracle["samples"], oracle["agreeing"]) == (4, 4)
-    assert oracle["completion_tokens"] == 0 and oracle["prompt_tokens"] == 0  # nothing spent on it now
-    # the replay served the recorded rounds only: the oracle request is not among its calls
-    assert out["model_calls"] == first["model_calls"] - 1
+    assert_replayed_model_oracle(out, first, BRUTE)
     # the recorded oracle ran again: its 50 tests have verdicts in this result
     ran = [t for t in out["verification"]["tests"] if t["name"].startswith("oracle:seed ")]
     assert len(ran) == 50 and all(t["status"] == "passed" for t in ran)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import solve_json
-from tests.cli.test_model_oracle import is_oracle
+from tests.cli.test_model_oracle import assert_replayed_model_oracle, is_oracle
 from tests.cli.test_solve_stub_oracle import TESTS, fence
 from tests.conftest import require_docker
 from tests.support import Reply, ScriptedServer, by_round
@@ -98,14 +98,7 @@ def test_replay_reruns_the_recorded_brute_force_without_a_model(recorded: Record
         out = solve_json("maxsub.py", d, srv, "--oracle", "on", "--replay", "run.json", "--record",
                          "replayed.json")
         assert srv.chat_requests == []
-    assert out["_exit"] == 0, out["_stderr"]
-    assert out["replayed"] is True and out["code"] == first["code"]
-    oracle = out["oracle"]
-    assert oracle["replayed"] is True and oracle["source"] == "model" and oracle["brute"] == BRUTE
-    assert (oracle["samples"], oracle["agreeing"]) == (4, 4)
-    assert oracle["completion_tokens"] == 0 and oracle["prompt_tokens"] == 0
-    # the replay served the rounds only: the oracle request is not among its calls
-    assert out["model_calls"] == first["model_calls"] - 1
+    assert_replayed_model_oracle(out, first, BRUTE)
     # the recorded brute force ran again: its oracle tests have verdicts in this result
     n = first["verification"]["oracle"]["total"]
     ran = [t for t in out["verification"]["tests"] if t["name"].startswith("oracle:input ")]

@@ -28,24 +28,31 @@ def _responder(_latency: Any = None) -> Any:
     return answer
 
 
+async def solved_by_oracle(s: Any, brute: str) -> tuple[dict[str, Any], int]:
+    """Solve `max_subarray` and check it was `brute` that chose the answer: its report and the
+    number of generated inputs it matched (the empty list, outside its domain, not among them)."""
+    started = await s.solve("def max_subarray(")
+    assert started["function"] == "max_subarray"
+    report = await s.wait_report("max_subarray", 240)
+    assert "solved" in report, report
+    full: dict[str, Any] = await s.report(started["solveId"])
+    m = re.fullmatch(rf"passed your tests \+ matched {re.escape(brute)} on (\d+) generated inputs",
+                     full["assurance"])
+    assert m is not None, full["assurance"]
+    n = int(m.group(1))
+    assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
+    assert "disagreed with the brute force" in full["selected"]["reason"]  # selection's words
+    assert "max_subarray([]): raised ValueError" in full["detail"]  # the input it has no answer on
+    return full, n
+
+
 @pytest.mark.docker
 async def test_brute_beside_the_stub_is_the_oracle(session_factory: Any, require_docker_engine: None,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(conftest, "responder", _responder)
     files = {"pkg/mathx.py": MODULE, "tests/test_mathx.py": TESTS}
     async with session_factory(files=files) as s:
-        started = await s.solve("def max_subarray(")
-        assert started["function"] == "max_subarray"
-        report = await s.wait_report("max_subarray", 240)
-        assert "solved" in report, report
-        full = await s.report(started["solveId"])
-        m = re.fullmatch(r"passed your tests \+ matched the brute force on (\d+) generated inputs",
-                         full["assurance"])
-        assert m is not None, full["assurance"]
-        n = int(m.group(1))
-        assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
-        assert "disagreed with the brute force" in full["selected"]["reason"]
-        assert "max_subarray([]): raised ValueError" in full["detail"]  # the input it has no answer on
+        _, n = await solved_by_oracle(s, "the brute force")
         # the wrong final synthesis was not the answer: the edit holds the right program
         await wait_for(lambda: s.edits, 30, "the edit")
         new = apply_text_edits(s.text, list(s.edits[0].edit.document_changes[0].edits))
@@ -124,17 +131,7 @@ async def test_oracle_on_without_a_brute_asks_the_model_for_one(
     monkeypatch.setattr(conftest, "responder", _model_brute_responder)
     files = {"pkg/mathx.py": NO_BRUTE, "tests/test_mathx.py": TESTS}
     async with session_factory(files=files, settings={"oracle": "on"}) as s:
-        started = await s.solve("def max_subarray(")
-        report = await s.wait_report("max_subarray", 240)
-        assert "solved" in report, report
-        full = await s.report(started["solveId"])
-        m = re.fullmatch(r"passed your tests \+ matched the model's brute force on (\d+) generated inputs",
-                         full["assurance"])
-        assert m is not None, full["assurance"]
-        n = int(m.group(1))
-        assert n >= 10 and full["verification"]["passed"] == full["verification"]["total"] == n + 1
-        assert "disagreed with the brute force" in full["selected"]["reason"]
-        assert "max_subarray([]): raised ValueError" in full["detail"]
+        full, _ = await solved_by_oracle(s, "the model's brute force")
         # the sample that failed the user's test was discarded, and the report says so
         assert ("warning: model-written oracle: oracle sample 1 discarded: the brute force fails the "
                 "stub's test") in full["detail"]
