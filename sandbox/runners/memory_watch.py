@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Protocol
 
+from proc_control import read_small
+
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 
 
@@ -23,9 +25,8 @@ class Watched(Protocol):
 
 def rss_kb(pid: int | str) -> int:
     """Resident size of a live process in KB (/proc/PID/statm); 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * PAGE_KB
+    try:  # sampled every MEMORY_TICK_S: one raw read
+        return int(read_small(f"/proc/{pid}/statm").split()[1]) * PAGE_KB
     except (OSError, IndexError, ValueError):
         return 0
 
